@@ -1,0 +1,15 @@
+namespace Wirety.Events.Networks;
+
+// One stream per network (stream id = NetworkId). Peer admin events live in the same stream:
+// the network is the consistency boundary for names, addresses (IPAM) and the ACL.
+
+public sealed record NetworkCreated(
+    Guid NetworkId, string Name, string Cidr, string? Domain, IReadOnlyList<string> Dns, int? Mtu,
+    Actor Actor, DateTimeOffset At);
+
+public sealed record NetworkUpdated(
+    Guid NetworkId, string Name, string? Domain, IReadOnlyList<string> Dns, int? Mtu,
+    Actor Actor, DateTimeOffset At);
+
+/// <summary>The network is gone; with <paramref name="Forced"/> its remaining peers went with it.</summary>
+public sealed record NetworkDeleted(Guid NetworkId, bool Forced, Actor Actor, DateTimeOffset At);

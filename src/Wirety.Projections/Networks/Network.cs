@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+using Wirety.Events.Peers;
+
+namespace Wirety.Projections.Networks;
+
+/// <summary>
+/// A network and its peers as the event stream says they are now. It is both the write model the
+/// command handlers decide against and the input of config generation. Immutable: every event
+/// yields a new value (see <see cref="NetworkEvolution"/>), so "before" and "after" can be compared.
+/// </summary>
+public sealed record Network
+{
+    public Guid Id { get; init; }
+    /// <summary>Stream version, maintained by Marten.</summary>
+    public long Version { get; set; }
+    public required string Name { get; init; }
+    public required string Cidr { get; init; }
+    public string? Domain { get; init; }
+    public ImmutableArray<string> Dns { get; init; } = [];
+    public int? Mtu { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>Peers in creation order; the order is part of the config rules (primary jump = first jump).</summary>
+    public ImmutableList<PeerState> Peers { get; init; } = [];
+
+    public PeerState? FindPeer(Guid peerId) => Peers.Find(p => p.Id == peerId);
+}
+
+public sealed record PeerState
+{
+    public Guid Id { get; init; }
+    public required string Name { get; init; }
+    public PeerKind Kind { get; init; }
+    /// <summary>IPv4 address inside the network CIDR, without prefix length.</summary>
+    public required string Address { get; init; }
+    /// <summary>WireGuard public key (base64); null until a jump/dynamic peer's agent enrolls.</summary>
+    public string? PublicKey { get; init; }
+    /// <summary>Admin-declared public endpoint (<c>host:port</c>); required for jump peers.</summary>
+    public string? Endpoint { get; init; }
+    public int? ListenPort { get; init; }
+    public bool Isolated { get; init; }
+    public bool FullEncapsulation { get; init; }
+    public ImmutableArray<string> AdditionalAllowedIps { get; init; } = [];
+    public bool Blocked { get; init; }
+    public string? BlockReason { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
