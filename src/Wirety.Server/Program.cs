@@ -1,1 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JasperFx.CodeGeneration;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wirety.Projections;
+using Wirety.Server.Auth;
+using Wirety.Server.Configs;
+using Wirety.Server.Health;
+using Wirety.Server.Hosting;
+using Wirety.Server.Problems;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+var settings = WiretySettings.From(builder.Configuration);
+AdminBootstrap.ValidateConfiguredToken(settings.AdminToken);
+
+if (builder.Configuration["WIRETY_URLS"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
+else if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null) builder.WebHost.UseUrls("http://127.0.0.1:8080");
+
+builder.Logging.ClearProviders();
+if (builder.Configuration["WIRETY_LOG_FORMAT"] == "text") builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+else builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+
+builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<ConfigCache>();
+builder.Services.AddSingleton<ApiTokenCache>();
+
+builder.Services.AddMarten(sp =>
+    {
+        var opts = new StoreOptions();
+        WiretyStore.Configure(opts, settings.ConnectionString);
+        opts.Listeners.Add(new ConfigCache.Invalidator(sp.GetRequiredService<ConfigCache>()));
+        return opts;
+    })
+    .UseLightweightSessions()
+    .ApplyAllDatabaseChangesOnStartup()
+    .IntegrateWithWolverine();
+// After Marten's schema work (hosted services start in registration order).
+builder.Services.AddHostedService<AdminBootstrap>();
+
+builder.Host.UseWolverine(opts =>
+{
+    opts.ApplicationAssembly = typeof(Program).Assembly;
+    opts.Durability.Mode = DurabilityMode.Solo;
+    opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+});
+builder.Services.AddWolverineHttp();
+
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+    o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+});
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ExceptionProblems>();
+builder.Services.AddAuthentication(ApiTokenAuthentication.Scheme)
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.Scheme, null);
+builder.Services.AddAuthorization(o =>
+    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.Scheme).RequireAuthenticatedUser().Build());
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapHealth();
+app.MapWolverineEndpoints();
+app.Run();
+
 public partial class Program;

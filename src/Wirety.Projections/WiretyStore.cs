@@ -1,0 +1,33 @@
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Wirety.Projections.Configs;
+using Wirety.Projections.Networks;
+using Wirety.Projections.Tokens;
+
+namespace Wirety.Projections;
+
+/// <summary>The event store's shape: schema, projections and document indexes. Shared by server, tests and tools.</summary>
+public static class WiretyStore
+{
+    public const string Schema = "wirety";
+
+    public static void Configure(StoreOptions opts, string connectionString)
+    {
+        opts.Connection(connectionString);
+        opts.DatabaseSchemaName = Schema;
+        opts.UseSystemTextJsonForSerialization(enumStorage: Weasel.Core.EnumStorage.AsString, casing: Weasel.Core.Casing.CamelCase);
+        opts.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // STACK.md: without this the daemon's leader lock silently never succeeds with DistributedLock 1.3.1.
+        opts.Events.UseAdvisoryLockTransaction = true;
+
+        opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline);
+
+        opts.Schema.For<ApiToken>().UniqueIndex(t => t.TokenHash);
+        opts.Schema.For<PeerConfigDocument>().Index(d => d.NetworkId);
+        opts.Schema.For<Network>();
+        opts.Schema.For<ConfigSource>();
+    }
+}

@@ -1,0 +1,58 @@
+using JasperFx.Events;
+using Marten;
+using Wirety.Events;
+using Wirety.Projections.Addressing;
+using Wirety.Projections.Networks;
+using Wirety.Server.Problems;
+using Wolverine.Http;
+
+namespace Wirety.Server.Networks;
+
+public static class NetworkLookup
+{
+    public static Rejection Missing(Guid networkId) => Rejection.NotFound($"There is no network {networkId}.");
+}
+
+public sealed record IpamAllocation(string Address, Guid PeerId, string PeerName);
+
+public sealed record IpamView(string Cidr, long Total, long Used, long Free, IReadOnlyList<IpamAllocation> Allocations);
+
+/// <summary>One event of a network's stream, as the audit list shows it.</summary>
+public sealed record NetworkEventView(long Sequence, long Version, string Type, DateTimeOffset Timestamp, Actor? Actor, object Data);
+
+public static class NetworkQueries
+{
+    [WolverineGet("/api/v1/networks")]
+    public static async Task<IReadOnlyList<NetworkView>> List(IQuerySession session, CancellationToken ct) =>
+        (await session.Query<Network>().OrderBy(n => n.CreatedAt).ToListAsync(ct)).Select(NetworkView.Of).ToList();
+
+    [WolverineGet("/api/v1/networks/{networkId}")]
+    public static async Task<IResult> Get(Guid networkId, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<Network>(networkId, ct) is { } network
+            ? Results.Ok(NetworkView.Of(network))
+            : NetworkLookup.Missing(networkId).ToResult();
+
+    [WolverineGet("/api/v1/networks/{networkId}/ipam")]
+    public static async Task<IResult> Ipam(Guid networkId, IQuerySession session, CancellationToken ct)
+    {
+        if (await session.LoadAsync<Network>(networkId, ct) is not { } network) return NetworkLookup.Missing(networkId).ToResult();
+        var capacity = NetworkView.CapacityOf(network);
+        var allocations = network.Peers
+            .OrderBy(p => Ipv4Cidr.TryParseAddress(p.Address, out var a) ? a : 0)
+            .Select(p => new IpamAllocation(p.Address, p.Id, p.Name)).ToList();
+        return Results.Ok(new IpamView(network.Cidr, capacity.Total, capacity.Used, capacity.Free, allocations));
+    }
+
+    /// <summary>The network's whole history, in order. Deleted networks keep theirs (it is the audit trail).</summary>
+    [WolverineGet("/api/v1/networks/{networkId}/events")]
+    public static async Task<IResult> Events(Guid networkId, IQuerySession session, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(networkId, token: ct);
+        if (events.Count == 0) return NetworkLookup.Missing(networkId).ToResult();
+        return Results.Ok(events.Select(View).ToList());
+    }
+
+    public static NetworkEventView View(IEvent e) => new(
+        e.Sequence, e.Version, e.Data.GetType().Name, e.Timestamp,
+        e.Data.GetType().GetProperty(nameof(Actor))?.GetValue(e.Data) as Actor, e.Data);
+}

@@ -1,0 +1,20 @@
+using Wirety.Events.Peers;
+using Wirety.Projections.Addressing;
+using Wirety.Projections.Networks;
+
+namespace Wirety.Server.Networks;
+
+public sealed record PeerCounts(int Total, int Jump, int Dynamic, int Static, int Blocked);
+
+public sealed record NetworkView(
+    Guid Id, string Name, string Cidr, string? Domain, IReadOnlyList<string> Dns, int? Mtu, long Version,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, PeerCounts Peers, IpamCapacity Ipam)
+{
+    public static NetworkView Of(Network n) => new(
+        n.Id, n.Name, n.Cidr, n.Domain, n.Dns, n.Mtu, n.Version, n.CreatedAt, n.UpdatedAt,
+        new PeerCounts(n.Peers.Count, n.Peers.Count(p => p.Kind == PeerKind.Jump), n.Peers.Count(p => p.Kind == PeerKind.Dynamic),
+            n.Peers.Count(p => p.Kind == PeerKind.Static), n.Peers.Count(p => p.Blocked)),
+        CapacityOf(n));
+
+    public static IpamCapacity CapacityOf(Network n) => Ipam.Capacity(Ipv4Cidr.Parse(n.Cidr), n.Peers.Select(p => p.Address));
+}

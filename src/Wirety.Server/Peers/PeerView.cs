@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+using Wirety.Events.Peers;
+using Wirety.Projections.Networks;
+
+namespace Wirety.Server.Peers;
+
+public sealed record PeerView(
+    Guid Id, Guid NetworkId, string Name, PeerKind Kind, string Address, string? PublicKey, bool Enrolled,
+    string? Endpoint, int? ListenPort, bool Isolated, bool FullEncapsulation, IReadOnlyList<string> AdditionalAllowedIps,
+    bool Blocked, string? BlockReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    // Set only in the creation response: the one-time secret — an enrollment token (jump, dynamic) or a
+    // complete wg-quick config with the server-generated private key (static). Neither is stored anywhere.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? EnrollmentToken { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public DateTimeOffset? EnrollmentTokenExpiresAt { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Config { get; init; }
+
+    public static PeerView Of(Guid networkId, PeerState p) => new(
+        p.Id, networkId, p.Name, p.Kind, p.Address, p.PublicKey, p.Kind == PeerKind.Static || p.PublicKey is not null,
+        p.Endpoint, p.ListenPort, p.Isolated, p.FullEncapsulation, p.AdditionalAllowedIps, p.Blocked, p.BlockReason,
+        p.CreatedAt, p.UpdatedAt);
+}

@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Wirety.Server.Auth;
+using Wirety.Server.Configs;
+using Wirety.Testing;
+
+namespace Wirety.Tests.Api.Harness;
+
+/// <summary>
+/// The real server (real Program, real HTTP pipeline) on its own database in the run's throwaway
+/// PostgreSQL cluster. One per test collection; <see cref="ResetAsync"/> clears data before each test.
+/// Every log line the server writes is kept in <see cref="Logs"/> so tests can scan it for secrets.
+/// </summary>
+public sealed class WiretyApp : IAsyncLifetime
+{
+    public const string AdminToken = "wirety_test-admin-token-0123456789abcdefghijklmnop";
+    private WebApplicationFactory<Program>? _factory;
+    public ConcurrentQueue<string> Logs { get; } = new();
+    public string ConnectionString { get; private set; } = "";
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("wirety-test-data-").FullName;
+
+    public HttpClient Admin { get; private set; } = null!;
+    public IServiceProvider Services => _factory!.Services;
+    public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
+
+    public async Task InitializeAsync()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        ConnectionString = await cluster.CreateDatabaseAsync("wirety_api_" + Guid.NewGuid().ToString("N")[..8]);
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("WIRETY_DB", ConnectionString);
+            b.UseSetting("WIRETY_DATA_DIR", DataDir);
+            b.UseSetting("WIRETY_ADMIN_TOKEN", AdminToken);
+            b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs)));
+        });
+        Admin = Client(AdminToken);
+        await ReadyAsync();
+    }
+
+    private async Task ReadyAsync()
+    {
+        var response = await Admin.GetAsync("/readyz");
+        response.EnsureSuccessStatusCode();
+    }
+
+    public HttpClient Client(string? bearer)
+    {
+        var client = _factory!.CreateClient();
+        if (bearer is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return client;
+    }
+
+    /// <summary>Wipes every event and document, then re-creates the bootstrap admin token the way a first start does.</summary>
+    public async Task ResetAsync()
+    {
+        await Store.Advanced.ResetAllData();
+        Services.GetRequiredService<ApiTokenCache>().Clear();
+        Services.GetRequiredService<ConfigCache>().Clear();
+        foreach (var hosted in Services.GetServices<IHostedService>().OfType<AdminBootstrap>())
+            await hosted.StartAsync(CancellationToken.None);
+    }
+
+    /// <summary>Total number of events in the store, read with plain SQL.</summary>
+    public async Task<long> EventCountAsync()
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("select count(*) from wirety.mt_events", conn);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Every stored row of every Wirety table (events and documents) as text.</summary>
+    public async Task<IReadOnlyList<string>> AllStoredTextAsync()
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        var tables = new List<string>();
+        await using (var cmd = new NpgsqlCommand(
+                         "select table_name from information_schema.tables where table_schema = 'wirety' and table_type = 'BASE TABLE'", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        var rows = new List<string>();
+        foreach (var table in tables)
+        {
+            await using var cmd = new NpgsqlCommand($"select t::text from wirety.\"{table}\" t", conn);
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
+        }
+        return rows;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null) await _factory.DisposeAsync();
+        try { Directory.Delete(DataDir, true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<WiretyApp>
+{
+    public const string Name = "api";
+}
+
+/// <summary>Base for API tests: fresh data before each test, JSON helpers.</summary>
+[Collection(ApiCollection.Name)]
+public abstract class ApiTest(WiretyApp app) : IAsyncLifetime
+{
+    protected static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    protected WiretyApp App { get; } = app;
+    protected HttpClient Admin => App.Admin;
+
+    public Task InitializeAsync() => App.ResetAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    protected static async Task<JsonElement> BodyAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    protected async Task<JsonElement> CreateNetworkAsync(string name = "corp", string cidr = "10.10.0.0/24", object? extra = null)
+    {
+        var body = new Dictionary<string, object?> { ["name"] = name, ["cidr"] = cidr };
+        if (extra is not null)
+            foreach (var p in JsonSerializer.SerializeToElement(extra, Json).EnumerateObject()) body[p.Name] = p.Value;
+        var response = await Admin.PostAsJsonAsync("/api/v1/networks", body);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return await BodyAsync(response);
+    }
+
+    protected async Task<JsonElement> CreatePeerAsync(Guid networkId, object peer)
+    {
+        var response = await Admin.PostAsJsonAsync($"/api/v1/networks/{networkId}/peers", peer);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return await BodyAsync(response);
+    }
+
+    /// <summary>Asserts an RFC 7807 answer with the status, and returns its body.</summary>
+    protected static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, int status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = JsonDocument.Parse(text).RootElement.Clone();
+        Assert.Equal(status, body.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(body.TryGetProperty("detail", out var d) ? d.GetString() : body.GetProperty("title").GetString()));
+        return body;
+    }
+
+    /// <summary>Runs a request that must be refused with a problem and must append nothing.</summary>
+    protected async Task<JsonElement> AssertRefusedAsync(Func<Task<HttpResponseMessage>> request, int status)
+    {
+        var before = await App.EventCountAsync();
+        var body = await AssertProblemAsync(await request(), status);
+        Assert.Equal(before, await App.EventCountAsync());
+        return body;
+    }
+}
+
+internal sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, sink);
+    public void Dispose() { }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Enqueue($"{level} {category}: {formatter(state, exception)} {exception}");
+    }
+}
