@@ -1,0 +1,86 @@
+namespace Wirety.Projections.Addressing;
+
+/// <summary>How much of a network's host range is taken.</summary>
+/// <param name="Total">Assignable addresses (network and broadcast excluded).</param>
+public readonly record struct IpamCapacity(long Total, long Used, long Free);
+
+/// <summary>
+/// Address management over a network's CIDR. Pure functions of (CIDR, addresses in use): the used set
+/// is the peers in the network's state, so deleting a peer releases its address with no extra
+/// bookkeeping. Uniqueness under concurrency is not decided here: the command handler allocates
+/// against one version of the network stream and appends with an optimistic version check, so two
+/// concurrent creations cannot both commit the same address.
+/// </summary>
+public static class Ipam
+{
+    /// <summary>
+    /// The lowest assignable address not in <paramref name="usedAddresses"/>, or null when the network
+    /// is full. O(n log n) in the number of used addresses, independent of the CIDR's size, so a /8
+    /// costs the same as a /24. Unparseable or out-of-range entries in the used list are ignored: they
+    /// cannot occupy an assignable address.
+    /// </summary>
+    public static string? AllocateLowestFree(Ipv4Cidr cidr, IEnumerable<string> usedAddresses)
+    {
+        if (cidr.HostCount == 0) return null;
+
+        var candidate = cidr.FirstHostValue;
+        foreach (var used in UsedHosts(cidr, usedAddresses))
+        {
+            // Sorted and distinct: the first used address above the candidate marks a gap.
+            if (used > candidate) break;
+            candidate = used + 1;
+        }
+        // Past the last host means every host was taken (candidate is then the broadcast address).
+        return candidate <= cidr.LastHostValue ? Ipv4Cidr.FormatAddress(candidate) : null;
+    }
+
+    /// <summary>Checks an admin-requested address.</summary>
+    /// <returns>Null when the address can be assigned; otherwise why not.</returns>
+    public static string? ValidateRequested(Ipv4Cidr cidr, string? requested, IEnumerable<string> usedAddresses)
+    {
+        if (string.IsNullOrWhiteSpace(requested) || !Ipv4Cidr.TryParseAddress(requested, out var address))
+            return $"'{requested}' is not an IPv4 address (four decimal octets 0-255, e.g. 10.0.0.5).";
+        if (!cidr.Contains(address))
+            return $"{requested} is outside the network {cidr}.";
+        if (cidr.HostCount == 0)
+            return $"The network {cidr} has no assignable addresses.";
+        if (address == cidr.NetworkValue)
+            return $"{requested} is the network address of {cidr} and cannot be assigned to a peer.";
+        if (address == cidr.BroadcastValue)
+            return $"{requested} is the broadcast address of {cidr} and cannot be assigned to a peer.";
+        foreach (var used in usedAddresses)
+        {
+            if (Ipv4Cidr.TryParseAddress(used, out var taken) && taken == address)
+                return $"{requested} is already assigned to another peer.";
+        }
+        return null;
+    }
+
+    public static IpamCapacity Capacity(Ipv4Cidr cidr, IEnumerable<string> usedAddresses)
+    {
+        var total = cidr.HostCount;
+        var used = total == 0 ? 0 : UsedHosts(cidr, usedAddresses).Count;
+        return new IpamCapacity(total, used, total - used);
+    }
+
+    /// <summary>Used addresses inside the host range, distinct and ascending.</summary>
+    private static List<uint> UsedHosts(Ipv4Cidr cidr, IEnumerable<string> usedAddresses)
+    {
+        var hosts = new List<uint>();
+        foreach (var text in usedAddresses)
+        {
+            if (Ipv4Cidr.TryParseAddress(text, out var address)
+                && address >= cidr.FirstHostValue && address <= cidr.LastHostValue)
+                hosts.Add(address);
+        }
+        hosts.Sort();
+        // Distinct in place: duplicates would otherwise be counted twice in Capacity.
+        var distinct = 0;
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            if (i == 0 || hosts[i] != hosts[i - 1]) hosts[distinct++] = hosts[i];
+        }
+        hosts.RemoveRange(distinct, hosts.Count - distinct);
+        return hosts;
+    }
+}

@@ -1,0 +1,80 @@
+using Wirety.Events;
+using Wirety.Events.Peers;
+using Wirety.Projections.Networks;
+
+namespace Wirety.Tests.Unit.Configs;
+
+/// <summary>
+/// Random but reproducible networks and changes for property tests (seeded <see cref="Random"/>).
+/// Values come from small pools so that the awkward cases happen often: colliding routes, a route
+/// equal to a peer's /32 or to the network CIDR, default routes, jumps without keys, and so on.
+/// </summary>
+internal sealed class RandomNetworks(int seed)
+{
+    private static readonly string[] RoutePool =
+    [
+        "192.168.1.0/24", "192.168.2.0/24", "10.10.0.5/32", "10.10.0.0/24", "0.0.0.0/0", "fd00:1::/64", "::/0",
+        "172.16.0.0/12",
+    ];
+
+    private readonly Random _random = new(seed);
+    private int _nextId = 1;
+
+    public Network Network(int maxPeers = 10)
+    {
+        var network = TestNetwork.Create(dns: ["10.10.0.53"], domain: "mesh.test", mtu: 1420);
+        var count = _random.Next(0, maxPeers + 1);
+        for (var i = 0; i < count; i++) network = AddRandomPeer(network);
+        return network;
+    }
+
+    public Network AddRandomPeer(Network network)
+    {
+        var kind = Pick(PeerKind.Jump, PeerKind.Dynamic, PeerKind.Dynamic, PeerKind.Dynamic, PeerKind.Static);
+        var id = TestNetwork.PeerId(_nextId++);
+        network = network.AddPeer(
+            id, $"peer-{_nextId}", kind,
+            key: Chance(0.85) ? TestNetwork.Key(_random.Next(1, 250)) : null,
+            endpoint: Chance(kind == PeerKind.Jump ? 0.9 : 0.6) ? $"198.51.100.{_random.Next(1, 255)}:51820" : null,
+            listenPort: Chance(0.5) ? 51820 : null,
+            isolated: Chance(0.2), fullEncapsulation: Chance(0.2), additionalAllowedIps: Routes());
+        return Chance(0.15) ? network.Block(id) : network;
+    }
+
+    /// <summary>A random single change of one peer, as the events (or enrollment) would make it.</summary>
+    public (Network After, Guid Touched) Change(Network network)
+    {
+        if (network.Peers.Count == 0 || Chance(0.2))
+        {
+            var after = AddRandomPeer(network);
+            return (after, after.Peers[^1].Id);
+        }
+
+        var peer = network.Peers[_random.Next(network.Peers.Count)];
+        var id = peer.Id;
+        return (_random.Next(6) switch
+        {
+            0 => network.Remove(id),
+            1 => network.Block(id),
+            2 => network.Unblock(id),
+            3 => network.WithPeer(id, p => p with { PublicKey = Chance(0.8) ? TestNetwork.Key(_random.Next(1, 250)) : null }),
+            _ => Apply(network, new PeerUpdated(
+                network.Id, id, Chance(0.3) ? $"renamed-{_random.Next(100)}" : peer.Name,
+                Chance(0.5) ? peer.Endpoint : Chance(0.5) ? $"203.0.113.{_random.Next(1, 255)}:51820" : null,
+                Chance(0.8) ? peer.ListenPort : 51999,
+                Chance(0.7) ? peer.Isolated : !peer.Isolated,
+                Chance(0.7) ? peer.FullEncapsulation : !peer.FullEncapsulation,
+                Chance(0.7) ? peer.AdditionalAllowedIps : Routes(),
+                Actor.System, TestNetwork.At)),
+        }, id);
+    }
+
+    private static Network Apply(Network network, object @event) => NetworkEvolution.Evolve(network, @event)!;
+
+    private string[] Routes() =>
+        Chance(0.7) ? [] : Enumerable.Range(0, _random.Next(1, 3)).Select(_ => Pick(RoutePool)).Distinct().ToArray();
+
+    private bool Chance(double p) => _random.NextDouble() < p;
+
+    private T Pick<T>(params T[] values) => values[_random.Next(values.Length)];
+}
