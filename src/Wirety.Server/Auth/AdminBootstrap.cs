@@ -50,14 +50,9 @@ public sealed class AdminBootstrap(IDocumentStore store, WiretySettings settings
 
         Directory.CreateDirectory(settings.DataDir);
         var file = Path.Combine(settings.DataDir, "admin-token");
-        await using (var stream = new FileStream(file, new FileStreamOptions
-                     {
-                         Mode = FileMode.Create, Access = FileAccess.Write,
-                         UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                     }))
-        await using (var writer = new StreamWriter(stream))
-            await writer.WriteAsync(value + "\n");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllTextAsync(file, "", ct);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllTextAsync(file, value + "\n", ct); // mode set before the secret is written
 
         // Deliberately the console, not the logger: the value must never reach a log sink.
         Console.WriteLine();

@@ -12,7 +12,7 @@ public sealed class ApiTokenAuthentication(
     ApiTokenCache tokens, TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "WiretyToken";
+    public const string SchemeName = "WiretyToken";
     private const string FailureKey = "wirety.auth.failure";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -33,8 +33,8 @@ public sealed class ApiTokenAuthentication(
         if (!token.IsUsableAt(clock.GetUtcNow())) return Fail("The API token has expired.");
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name)], Scheme);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme));
+            [new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name)], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
     private AuthenticateResult Fail(string why)

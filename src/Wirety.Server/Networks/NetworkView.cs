@@ -16,5 +16,5 @@ public sealed record NetworkView(
             n.Peers.Count(p => p.Kind == PeerKind.Static), n.Peers.Count(p => p.Blocked)),
         CapacityOf(n));
 
-    public static IpamCapacity CapacityOf(Network n) => Ipam.Capacity(Ipv4Cidr.Parse(n.Cidr), n.Peers.Select(p => p.Address));
+    public static IpamCapacity CapacityOf(Network n) => Projections.Addressing.Ipam.Capacity(Ipv4Cidr.Parse(n.Cidr), n.Peers.Select(p => p.Address));
 }

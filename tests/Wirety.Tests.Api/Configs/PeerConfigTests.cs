@@ -77,6 +77,29 @@ public sealed class PeerConfigTests(WiretyApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task an_etag_hit_is_answered_without_a_database_round_trip()
+    {
+        var (net, jump, _, _) = await MeshAsync();
+        var url = $"/api/v1/networks/{net}/peers/{jump}/config";
+        var etag = (await Admin.GetAsync(url)).Headers.ETag!; // warms the config and token caches
+
+        var before = App.DatabaseCommands.Count;
+        for (var i = 0; i < 5; i++)
+        {
+            var conditional = new HttpRequestMessage(HttpMethod.Get, url);
+            conditional.Headers.IfNoneMatch.Add(etag);
+            Assert.Equal(HttpStatusCode.NotModified, (await Admin.SendAsync(conditional)).StatusCode);
+        }
+        Assert.Equal(before, App.DatabaseCommands.Count);
+
+        // The counter does see reads: after a write to the network the next read goes to PostgreSQL.
+        await Admin.PatchAsJsonAsync($"/api/v1/networks/{net}", new { mtu = 1400 });
+        var afterWrite = App.DatabaseCommands.Count;
+        Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync(url)).StatusCode);
+        Assert.True(App.DatabaseCommands.Count > afterWrite);
+    }
+
+    [Fact]
     public async Task the_projected_config_equals_a_fresh_fold_of_the_event_history()
     {
         var (net, jump, phone, tablet) = await MeshAsync();

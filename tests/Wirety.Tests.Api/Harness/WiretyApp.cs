@@ -25,6 +25,7 @@ public sealed class WiretyApp : IAsyncLifetime
     public const string AdminToken = "wirety_test-admin-token-0123456789abcdefghijklmnop";
     private WebApplicationFactory<Program>? _factory;
     public ConcurrentQueue<string> Logs { get; } = new();
+    public DatabaseCommandCounter DatabaseCommands { get; } = new();
     public string ConnectionString { get; private set; } = "";
     public string DataDir { get; } = Directory.CreateTempSubdirectory("wirety-test-data-").FullName;
 
@@ -41,7 +42,11 @@ public sealed class WiretyApp : IAsyncLifetime
             b.UseSetting("WIRETY_DB", ConnectionString);
             b.UseSetting("WIRETY_DATA_DIR", DataDir);
             b.UseSetting("WIRETY_ADMIN_TOKEN", AdminToken);
-            b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs)));
+            b.ConfigureServices(s =>
+            {
+                s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));
+                s.ConfigureMarten(opts => opts.Logger(DatabaseCommands));
+            });
         });
         Admin = Client(AdminToken);
         await ReadyAsync();
