@@ -1,0 +1,29 @@
+# Entry points for humans and CI (.ci/run calls `make test`).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+CONFIG ?= Release
+
+.PHONY: build test run prereqs clean
+
+build:
+	dotnet build Wirety.sln -c $(CONFIG)
+
+# Tests own throwaway PostgreSQL clusters (tests/Wirety.Testing), so they only need the
+# binaries installed. ops/test.sh prints a final "N passed, N failed" line.
+test: prereqs
+	CONFIG=$(CONFIG) ops/test.sh
+
+prereqs:
+	ops/install-prereqs.sh --postgresql
+
+run:
+	ops/run-local.sh
+
+# Build outputs only; the local cluster in .wirety/ holds data and is left alone
+# (remove it by hand after `ops/pg/cluster.sh stop .wirety/pg`).
+clean:
+	-dotnet clean Wirety.sln -c $(CONFIG) -nologo -v quiet
+	find src tests bench -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} + 2>/dev/null || true
+	rm -rf TestResults artifacts
