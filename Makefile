@@ -12,7 +12,7 @@ build:
 
 # Tests own throwaway PostgreSQL clusters (tests/Wirety.Testing), so they only need the
 # binaries installed. ops/test.sh prints a final "N passed, N failed" line.
-test: prereqs
+test: prereqs build
 	CONFIG=$(CONFIG) ops/test.sh
 
 prereqs:

@@ -40,7 +40,7 @@ public static partial class PeerRules
             return $"endpoint '{endpoint}' must be host:port with a port from 1 to 65535 (e.g. vpn.example.com:51820 or [2001:db8::1]:51820).";
         var host = endpoint[..colon];
         var valid = host.StartsWith('[') && host.EndsWith(']')
-            ? IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? host.Contains(':') && Networks.NetworkRules.IsStrictIpAddress(host[1..^1])
             : !host.Contains(':') && (Ipv4Cidr.TryParseAddress(host, out _) || HostName().IsMatch(host));
         return valid ? null : $"endpoint '{endpoint}' has an invalid host; use an IPv4 address, [IPv6] or a DNS name.";
     }

@@ -125,8 +125,18 @@ public abstract class ApiTest(WiretyApp app) : IAsyncLifetime
     protected WiretyApp App { get; } = app;
     protected HttpClient Admin => App.Admin;
 
-    public Task InitializeAsync() => App.ResetAsync();
-    public Task DisposeAsync() => Task.CompletedTask;
+    public Task InitializeAsync()
+    {
+        App.Logs.Clear();
+        return App.ResetAsync();
+    }
+
+    /// <summary>A 500 is a bug: no test may leave an unhandled request exception behind.</summary>
+    public Task DisposeAsync()
+    {
+        Assert.DoesNotContain(App.Logs, line => line.Contains("unhandled exception", StringComparison.OrdinalIgnoreCase));
+        return Task.CompletedTask;
+    }
 
     protected static async Task<JsonElement> BodyAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();

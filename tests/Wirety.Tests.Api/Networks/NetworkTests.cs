@@ -31,7 +31,7 @@ public sealed class NetworkTests(WiretyApp app) : ApiTest(app)
         // The history outlives the network.
         var events = await BodyAsync(await Admin.GetAsync($"/api/v1/networks/{id}/events"));
         Assert.Equal(["NetworkCreated", "NetworkUpdated", "NetworkDeleted"],
-            events.EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToArray());
+            events.EnumerateArray().Select(e => e.GetProperty("type").GetString()!).ToArray());
     }
 
     [Theory]
@@ -100,7 +100,7 @@ public sealed class NetworkTests(WiretyApp app) : ApiTest(app)
         var id = (await CreateNetworkAsync()).GetProperty("id").GetGuid();
         await CreatePeerAsync(id, new { name = "laptop", kind = "dynamic" });
         var events = (await BodyAsync(await Admin.GetAsync($"/api/v1/networks/{id}/events"))).EnumerateArray().ToList();
-        Assert.Equal(["NetworkCreated", "PeerAdded", "EnrollmentTokenIssued"], events.Select(e => e.GetProperty("type").GetString()));
+        Assert.Equal(["NetworkCreated", "PeerAdded", "EnrollmentTokenIssued"], events.Select(e => e.GetProperty("type").GetString()!));
         Assert.All(events, e => Assert.Equal("bootstrap-admin", e.GetProperty("actor").GetProperty("name").GetString()));
         Assert.Equal([1L, 2L, 3L], events.Select(e => e.GetProperty("version").GetInt64()));
         Assert.Equal("laptop", events[1].GetProperty("data").GetProperty("name").GetString());

@@ -13,7 +13,7 @@ public sealed class PeerTests(WiretyApp app) : ApiTest(app)
         var jump = await CreatePeerAsync(net, new { name = "hub", kind = "jump", endpoint = "vpn.example.com:51820", listenPort = 51820 });
         var a = await CreatePeerAsync(net, new { name = "a", kind = "dynamic" });
         var b = await CreatePeerAsync(net, new { name = "b", kind = "dynamic" });
-        Assert.Equal(["10.10.0.1", "10.10.0.2", "10.10.0.3"], new[] { jump, a, b }.Select(p => p.GetProperty("address").GetString()));
+        Assert.Equal(["10.10.0.1", "10.10.0.2", "10.10.0.3"], new[] { jump, a, b }.Select(p => p.GetProperty("address").GetString()!));
 
         Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/api/v1/networks/{net}/peers/{a.GetProperty("id")}")).StatusCode);
         var c = await CreatePeerAsync(net, new { name = "c", kind = "dynamic" });
@@ -24,7 +24,7 @@ public sealed class PeerTests(WiretyApp app) : ApiTest(app)
         Assert.Equal(3, ipam.GetProperty("used").GetInt64());
         Assert.Equal(251, ipam.GetProperty("free").GetInt64());
         Assert.Equal(["10.10.0.1", "10.10.0.2", "10.10.0.3"],
-            ipam.GetProperty("allocations").EnumerateArray().Select(x => x.GetProperty("address").GetString()));
+            ipam.GetProperty("allocations").EnumerateArray().Select(x => x.GetProperty("address").GetString()!));
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public sealed class PeerTests(WiretyApp app) : ApiTest(app)
         var unblocked = await BodyAsync(await Admin.PostAsync($"/api/v1/networks/{net}/peers/{id}/unblock", null));
         Assert.False(unblocked.GetProperty("blocked").GetBoolean());
         var types = (await BodyAsync(await Admin.GetAsync($"/api/v1/networks/{net}/events"))).EnumerateArray()
-            .Select(e => e.GetProperty("type").GetString()).ToList();
+            .Select(e => e.GetProperty("type").GetString()!).ToList();
         Assert.Equal(["NetworkCreated", "PeerAdded", "EnrollmentTokenIssued", "PeerBlocked", "PeerUnblocked"], types);
     }
 }
