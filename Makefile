@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 CONFIG ?= Release
 
-.PHONY: build test run prereqs clean
+.PHONY: build test run prereqs clean bench
 
 build:
 	dotnet build Wirety.sln -c $(CONFIG)
@@ -27,3 +27,7 @@ clean:
 	-dotnet clean Wirety.sln -c $(CONFIG) -nologo -v quiet
 	find src tests bench -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} + 2>/dev/null || true
 	rm -rf TestResults artifacts
+
+# Issue-2 benchmark: 1,000-peer network, config propagation and GET config latency (see README).
+bench:
+	dotnet run -c Release --project bench/Wirety.Bench -- $(BENCH_ARGS)

@@ -23,6 +23,9 @@ else if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETC
 builder.Logging.ClearProviders();
 if (builder.Configuration["WIRETY_LOG_FORMAT"] == "text") builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 else builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+// Framework chatter at Warning; Wirety's own events at Information. Logging__LogLevel__* overrides.
+foreach (var noisy in new[] { "Microsoft.AspNetCore", "Wolverine", "JasperFx", "Marten", "Weasel", typeof(ApiTokenAuthentication).FullName! })
+    builder.Logging.AddFilter(noisy, LogLevel.Warning);
 
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(TimeProvider.System);
