@@ -27,3 +27,15 @@ public sealed record EnrollmentTokenIssued(
 public sealed record PeerBlocked(Guid NetworkId, Guid PeerId, string Reason, Actor Actor, DateTimeOffset At);
 
 public sealed record PeerUnblocked(Guid NetworkId, Guid PeerId, string? Reason, Actor Actor, DateTimeOffset At);
+
+/// <summary>
+/// An agent enrolled with the peer's one-time token and sent its own public key. The session
+/// credential it received is recorded only as a SHA-256 hash.
+/// </summary>
+public sealed record PeerEnrolled(
+    Guid NetworkId, Guid PeerId, string PublicKey, string Hostname, string? AgentVersion,
+    Guid SessionId, string SessionTokenHash, string SourceAddress, Actor Actor, DateTimeOffset At);
+
+/// <summary>The endpoint other peers can reach this peer at, as observed from its heartbeats (null: unknown).</summary>
+public sealed record EndpointChanged(
+    Guid NetworkId, Guid PeerId, string? Endpoint, string? PreviousEndpoint, Guid SessionId, DateTimeOffset At);

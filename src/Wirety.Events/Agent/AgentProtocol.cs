@@ -1,0 +1,43 @@
+namespace Wirety.Events.Agent;
+
+// The agent protocol (HTTP + WebSocket under /api/v1/agent). JSON is camelCase. These records are the
+// contract between wirety-agent and the server; they are only ever added to.
+
+/// <summary><c>POST /api/v1/agent/enroll</c> (no auth: the one-time token is the credential).</summary>
+public sealed record EnrollRequest(string? Token, string? PublicKey, string? Hostname, string? AgentVersion);
+
+/// <summary>The session token is returned here once; the server keeps only its hash.</summary>
+public sealed record EnrollResponse(Guid PeerId, Guid NetworkId, string SessionToken, AgentConfig Config);
+
+/// <summary>
+/// <c>GET /api/v1/agent/config</c> (Bearer session token), with a strong ETag; 304 on If-None-Match.
+/// <see cref="Version"/> is the network stream version at which this peer's config last changed.
+/// </summary>
+public sealed record AgentConfig(
+    string Version,
+    string Kind,
+    AgentInterface Interface,
+    IReadOnlyList<AgentPeer> Peers,
+    AgentForwarding? Forwarding);
+
+public sealed record AgentInterface(string Address, int? ListenPort, int? Mtu, IReadOnlyList<string> Dns);
+
+public sealed record AgentPeer(string PublicKey, string? Endpoint, IReadOnlyList<string> AllowedIps, int? PersistentKeepalive);
+
+/// <summary>
+/// For jump peers only: forward between peers, and masquerade traffic from these sources (the
+/// fully encapsulated peers' addresses) out of the machine's default route.
+/// </summary>
+public sealed record AgentForwarding(IReadOnlyList<string> MasqueradeSources);
+
+/// <summary><c>POST /api/v1/agent/heartbeat</c> (Bearer). Acknowledged once its event is committed.</summary>
+public sealed record HeartbeatRequest(
+    string? Hostname, int? ListenPort, IReadOnlyList<string>? Endpoints, long UptimeSeconds, IReadOnlyList<PeerStat>? PeerStats);
+
+public sealed record PeerStat(string PublicKey, DateTimeOffset? LatestHandshake, long RxBytes, long TxBytes);
+
+/// <summary>Server → agent message on <c>GET /api/v1/agent/ws</c>, e.g. <c>{"type":"config-changed","version":"17"}</c>.</summary>
+public sealed record AgentMessage(string Type, string? Version)
+{
+    public const string ConfigChanged = "config-changed";
+}

@@ -1,0 +1,18 @@
+namespace Wirety.Events.Peers;
+
+/// <summary>
+/// An enrollment attempt was refused (unknown, used or expired token). Never carries the token; the
+/// peer is named when the token was recognised. One stream per rejection.
+/// </summary>
+public sealed record EnrollmentRejected(
+    Guid RejectionId, Guid? NetworkId, Guid? PeerId, string Reason, string SourceAddress, string? Hostname, DateTimeOffset At);
+
+/// <summary>
+/// A heartbeat from an agent session, in the peer's own heartbeat stream (never the network stream,
+/// so heartbeat volume never contends with admin writes).
+/// </summary>
+public sealed record HeartbeatReceived(
+    Guid NetworkId, Guid PeerId, Guid SessionId, string SourceAddress, string Hostname, int? ListenPort,
+    IReadOnlyList<string> Endpoints, long UptimeSeconds, IReadOnlyList<HeartbeatPeerStat> PeerStats, DateTimeOffset At);
+
+public sealed record HeartbeatPeerStat(string PublicKey, DateTimeOffset? LatestHandshake, long RxBytes, long TxBytes);
