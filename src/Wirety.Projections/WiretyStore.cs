@@ -1,6 +1,7 @@
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
+using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
 using Wirety.Projections.Networks;
 using Wirety.Projections.Tokens;
@@ -24,10 +25,15 @@ public static class WiretyStore
         opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline);
+        opts.Projections.Add(new AgentAccessProjection(), ProjectionLifecycle.Inline);
 
         opts.Schema.For<ApiToken>().UniqueIndex(t => t.TokenHash);
         opts.Schema.For<PeerConfigDocument>().Index(d => d.NetworkId);
         opts.Schema.For<Network>();
         opts.Schema.For<ConfigSource>();
+        opts.Schema.For<EnrollmentTicket>().Index(t => t.PeerId).Index(t => t.NetworkId);
+        opts.Schema.For<AgentSession>().UniqueIndex(s => s.TokenHash).Index(s => s.PeerId).Index(s => s.NetworkId);
+        // One row per public key in use: inserting a duplicate fails, which makes key uniqueness atomic.
+        opts.Schema.For<PublicKeyClaim>().Index(c => c.PeerId).Index(c => c.NetworkId);
     }
 }

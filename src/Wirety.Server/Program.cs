@@ -2,7 +2,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using JasperFx.CodeGeneration;
 using Marten;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Wirety.Projections.Agents;
+using Wirety.Projections.Tokens;
+using Wirety.Server.Agents;
+using Wirety.Server.Changes;
 using Wirety.Projections;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
@@ -30,13 +35,21 @@ foreach (var noisy in new[] { "Microsoft.AspNetCore", "Wolverine", "JasperFx", "
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConfigCache>();
-builder.Services.AddSingleton<ApiTokenCache>();
+builder.Services.AddSingleton(sp => new CredentialCache<ApiToken>(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<TimeProvider>(),
+    (session, hash, ct) => session.Query<ApiToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct)));
+builder.Services.AddSingleton(sp => new CredentialCache<AgentSession>(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<TimeProvider>(),
+    (session, hash, ct) => session.Query<AgentSession>().FirstOrDefaultAsync(s => s.TokenHash == hash, ct)));
+builder.Services.AddSingleton<AgentSockets>();
+builder.Services.AddSingleton<ObservedEndpoints>();
+builder.Services.AddSingleton<HeartbeatIngestor>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
+builder.Services.AddSingleton<CommitListener>();
 
 builder.Services.AddMarten(sp =>
     {
         var opts = new StoreOptions();
         WiretyStore.Configure(opts, settings.ConnectionString);
-        opts.Listeners.Add(new ConfigCache.Invalidator(sp.GetRequiredService<ConfigCache>()));
+        opts.Listeners.Add(sp.GetRequiredService<CommitListener>());
         return opts;
     })
     .UseLightweightSessions()
@@ -61,17 +74,26 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ExceptionProblems>();
 builder.Services.AddAuthentication(ApiTokenAuthentication.SchemeName)
-    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null);
+    .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
+    .AddScheme<AuthenticationSchemeOptions, AgentSessionAuthentication>(AgentSessionAuthentication.SchemeName, null);
 builder.Services.AddAuthorization(o =>
-    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build());
+{
+    // Admin API by default; the agent endpoints opt into the agent policy. Neither credential works for the other.
+    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build();
+    o.AddPolicy(AgentSessionAuthentication.Policy,
+        new AuthorizationPolicyBuilder(AgentSessionAuthentication.SchemeName).RequireAuthenticatedUser().Build());
+});
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = AgentSockets.KeepAlive });
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
-app.MapWolverineEndpoints();
+app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
+app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))
+    .RequireAuthorization(AgentSessionAuthentication.Policy);
 app.Run();
 
 public partial class Program;

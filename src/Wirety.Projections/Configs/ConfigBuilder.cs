@@ -38,7 +38,7 @@ public static class ConfigBuilder
     /// Whether other configs may list this peer: it has a key to list, and it is not contained.
     /// Shared with <see cref="ConfigImpact"/> so both always agree.
     /// </summary>
-    internal static bool IsUsable(PeerState peer) => !string.IsNullOrEmpty(peer.PublicKey) && !peer.Blocked;
+    public static bool IsUsable(PeerState peer) => !string.IsNullOrEmpty(peer.PublicKey) && !peer.Blocked;
 
     /// <summary>
     /// Whether the peer takes part in the direct mesh. A direct entry exists only between two members,
@@ -46,7 +46,7 @@ public static class ConfigBuilder
     /// and a one-sided entry would black-hole the /32 it claims (the longer prefix beats the jump's CIDR).
     /// </summary>
     internal static bool IsMeshMember(PeerState peer) =>
-        IsUsable(peer) && peer.Kind == PeerKind.Dynamic && !peer.Isolated && !string.IsNullOrEmpty(peer.Endpoint);
+        IsUsable(peer) && peer.Kind == PeerKind.Dynamic && !peer.Isolated && !string.IsNullOrEmpty(peer.ReachableEndpoint);
 
     /// <summary>A jump relays for everyone: it lists every other usable peer with the routes behind it.</summary>
     private static List<PeerEntry> JumpView(Network network, PeerState viewer)
@@ -56,7 +56,7 @@ public static class ConfigBuilder
         foreach (var peer in InEntryOrder(network.Peers.Where(p => p.Id != viewer.Id && IsUsable(p))))
         {
             var isJump = peer.Kind == PeerKind.Jump;
-            entries.Add(Entry(peer, isJump ? peer.Endpoint : null, isJump ? PersistentKeepalive : null,
+            entries.Add(Entry(peer, isJump ? peer.ReachableEndpoint : null, isJump ? PersistentKeepalive : null,
                 Claim(claimed, OwnRoutes(peer))));
         }
         return entries;
@@ -91,7 +91,7 @@ public static class ConfigBuilder
         }
 
         // Jumps and mesh partners alike are dialled at their endpoint and kept alive.
-        return drafts.Select(d => Entry(d.Peer, d.Peer.Endpoint, PersistentKeepalive, d.Routes)).ToList();
+        return drafts.Select(d => Entry(d.Peer, d.Peer.ReachableEndpoint, PersistentKeepalive, d.Routes)).ToList();
     }
 
     /// <summary>

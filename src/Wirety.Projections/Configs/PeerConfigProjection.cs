@@ -4,6 +4,7 @@ using Marten.Events.Projections;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
+using Wirety.Events;
 
 namespace Wirety.Projections.Configs;
 
@@ -16,7 +17,7 @@ public sealed class PeerConfigProjection : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        foreach (var stream in events.Where(e => IsNetworkEvent(e.Data)).GroupBy(e => e.StreamId))
+        foreach (var stream in events.Where(e => NetworkEvolution.Handles(e.Data)).GroupBy(e => e.StreamId))
         {
             var source = await operations.LoadAsync<ConfigSource>(stream.Key, cancellation);
             var before = source?.Network;
@@ -46,18 +47,20 @@ public sealed class PeerConfigProjection : IProjection
             {
                 var model = ConfigBuilder.Build(after, peerId);
                 var text = WgQuickRenderer.Render(model);
-                var unchanged = before?.FindPeer(peerId) is not null
-                                && WgQuickRenderer.Render(ConfigBuilder.Build(before, peerId)) == text;
-                if (!unchanged)
-                    operations.Store(new PeerConfigDocument(peerId, after.Id, version, ConfigETag.Compute(text), text, model));
+                var masquerade = AgentConfigMapper.MasqueradeSources(after, peerId);
+                if (before?.FindPeer(peerId) is not null
+                    && WgQuickRenderer.Render(ConfigBuilder.Build(before, peerId)) == text
+                    && (AgentConfigMapper.MasqueradeSources(before, peerId) ?? []).SequenceEqual(masquerade ?? []))
+                    continue;
+
+                var agentJson = AgentConfigMapper.Serialize(AgentConfigMapper.From(model, version, masquerade));
+                operations.Store(new PeerConfigDocument(peerId, after.Id, version, ConfigETag.Compute(text), text,
+                    ConfigETag.Compute(agentJson), agentJson));
             }
 
             operations.Store(new ConfigSource(stream.Key, version, after));
         }
     }
-
-    private static bool IsNetworkEvent(object data) => data is NetworkCreated or NetworkUpdated or NetworkDeleted
-        or PeerAdded or PeerUpdated or PeerRemoved or PeerBlocked or PeerUnblocked;
 
     private static Guid? PeerIdOf(object data) => data switch
     {
@@ -66,6 +69,8 @@ public sealed class PeerConfigProjection : IProjection
         PeerRemoved e => e.PeerId,
         PeerBlocked e => e.PeerId,
         PeerUnblocked e => e.PeerId,
+        PeerEnrolled e => e.PeerId,
+        EndpointChanged e => e.PeerId,
         _ => null,
     };
 }

@@ -37,10 +37,18 @@ public sealed record PeerState
     public string? PublicKey { get; init; }
     /// <summary>Admin-declared public endpoint (<c>host:port</c>); required for jump peers.</summary>
     public string? Endpoint { get; init; }
+    /// <summary>Where the peer was last seen from, derived from its heartbeats (dynamic peers).</summary>
+    public string? ObservedEndpoint { get; init; }
+    /// <summary>The endpoint others dial: the declared one, else the observed one.</summary>
+    public string? ReachableEndpoint => Endpoint ?? ObservedEndpoint;
     public int? ListenPort { get; init; }
     public bool Isolated { get; init; }
     public bool FullEncapsulation { get; init; }
     public ImmutableArray<string> AdditionalAllowedIps { get; init; } = [];
+    public string? Hostname { get; init; }
+    /// <summary>The current agent session (the latest enrollment), if any.</summary>
+    public Guid? SessionId { get; init; }
+    public DateTimeOffset? EnrolledAt { get; init; }
     public bool Blocked { get; init; }
     public string? BlockReason { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -37,10 +37,19 @@ public static class NetworkEvolution
             FullEncapsulation = e.FullEncapsulation, AdditionalAllowedIps = [.. e.AdditionalAllowedIps],
         }),
         (_, PeerRemoved e) => state with { UpdatedAt = e.At, Peers = state.Peers.RemoveAll(p => p.Id == e.PeerId) },
+        (_, PeerEnrolled e) => WithPeer(state, e.PeerId, e.At, p => p with
+        {
+            PublicKey = e.PublicKey, Hostname = e.Hostname, SessionId = e.SessionId, EnrolledAt = e.At, ObservedEndpoint = null,
+        }),
+        (_, EndpointChanged e) => WithPeer(state, e.PeerId, e.At, p => p with { ObservedEndpoint = e.Endpoint }),
         (_, PeerBlocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = true, BlockReason = e.Reason }),
         (_, PeerUnblocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = false, BlockReason = null }),
         _ => state,
     };
+
+    /// <summary>Whether the event belongs to a network stream (and so can change the network's state and configs).</summary>
+    public static bool Handles(object @event) => @event is NetworkCreated or NetworkUpdated or NetworkDeleted
+        or PeerAdded or PeerUpdated or PeerRemoved or PeerBlocked or PeerUnblocked or PeerEnrolled or EndpointChanged;
 
     public static Network? Evolve(Network? state, IEnumerable<object> events) =>
         events.Aggregate(state, Evolve);

@@ -3,13 +3,14 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Wirety.Events;
+using Wirety.Projections.Tokens;
 
 namespace Wirety.Server.Auth;
 
 /// <summary>Authenticates <c>Authorization: Bearer wirety_...</c> against the stored token hashes.</summary>
 public sealed class ApiTokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    ApiTokenCache tokens, TimeProvider clock)
+    CredentialCache<ApiToken> tokens, TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "WiretyToken";

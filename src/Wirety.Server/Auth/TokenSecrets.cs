@@ -11,6 +11,7 @@ public static class TokenSecrets
 {
     public const string ApiTokenPrefix = "wirety_";
     public const string EnrollmentTokenPrefix = "wirety_enroll_";
+    public const string SessionTokenPrefix = "wirety_session_";
     /// <summary>Minimum characters after the prefix for an operator-supplied token.</summary>
     public const int MinimumSecretLength = 32;
 

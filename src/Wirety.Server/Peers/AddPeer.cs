@@ -3,6 +3,7 @@ using Marten;
 using Wirety.Events;
 using Wirety.Events.Peers;
 using Wirety.Projections.Addressing;
+using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
@@ -18,8 +19,6 @@ public sealed record AddPeerRequest(
 
 public static class AddPeer
 {
-    public static readonly TimeSpan EnrollmentTokenLifetime = TimeSpan.FromHours(24);
-
     /// <param name="staticPublicKey">The server-generated public key, for a static peer.</param>
     public static Decision<PeerAdded> Decide(
         AddPeerRequest request, Network network, Guid peerId, string? staticPublicKey, Actor actor, DateTimeOffset now)
@@ -71,12 +70,12 @@ public static class AddPeer
 
         var added = decision.Value!;
         stream.AppendOne(added);
+        if (keys is not null) session.Insert(new PublicKeyClaim(keys.PublicKey, network.Id, added.PeerId));
         string? enrollmentToken = null;
         if (added.Kind != PeerKind.Static)
         {
-            enrollmentToken = TokenSecrets.New(TokenSecrets.EnrollmentTokenPrefix);
-            stream.AppendOne(new EnrollmentTokenIssued(network.Id, added.PeerId, TokenSecrets.Hash(enrollmentToken),
-                now + EnrollmentTokenLifetime, actor, now));
+            (enrollmentToken, var issued) = IssueEnrollmentToken.New(network.Id, added.PeerId, actor, now);
+            stream.AppendOne(issued);
         }
         await session.SaveChangesAsync(ct);
 
@@ -84,7 +83,7 @@ public static class AddPeer
         var view = PeerView.Of(network.Id, after.FindPeer(added.PeerId)!);
         view = keys is not null
             ? view with { Config = WgQuickRenderer.Render(ConfigBuilder.Build(after, added.PeerId), keys.PrivateKey) }
-            : view with { EnrollmentToken = enrollmentToken, EnrollmentTokenExpiresAt = now + EnrollmentTokenLifetime };
+            : view with { EnrollmentToken = enrollmentToken, EnrollmentTokenExpiresAt = now + IssueEnrollmentToken.Lifetime };
         return Results.Created($"/api/v1/networks/{network.Id}/peers/{added.PeerId}", view);
     }
 }

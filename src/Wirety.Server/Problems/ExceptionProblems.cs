@@ -23,6 +23,7 @@ public sealed class ExceptionProblems(IProblemDetailsService problems) : IExcept
             PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected } =>
                 (409, "The change raced another one; retry the request."),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+            Agents.HeartbeatNotRecordedException => (503, "The heartbeat could not be recorded right now; send it again."),
             JsonException json => (400, "The request body is not valid JSON: " + json.Message),
             _ => (0, ""),
         };
@@ -32,7 +33,7 @@ public sealed class ExceptionProblems(IProblemDetailsService problems) : IExcept
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails = { Status = status, Title = status == 409 ? "Conflict" : "The request is invalid", Detail = detail },
+            ProblemDetails = { Status = status, Title = status switch { 409 => "Conflict", 503 => "Service unavailable", _ => "The request is invalid" }, Detail = detail },
             Exception = exception,
         });
     }

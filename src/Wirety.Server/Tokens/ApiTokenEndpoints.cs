@@ -55,7 +55,7 @@ public static class ListApiTokens
 public static class RevokeApiToken
 {
     [WolverineDelete("/api/v1/tokens/{tokenId}")]
-    public static async Task<IResult> Delete(Guid tokenId, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, ApiTokenCache cache)
+    public static async Task<IResult> Delete(Guid tokenId, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CredentialCache<ApiToken> cache)
     {
         var stream = await session.Events.FetchForExclusiveWriting<ApiToken>(tokenId);
         if (stream.Aggregate is not { } token) return Rejection.NotFound($"There is no API token {tokenId}.").ToResult();

@@ -9,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Wirety.Projections.Agents;
+using Wirety.Projections.Tokens;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
 using Wirety.Testing;
@@ -26,6 +28,7 @@ public sealed class WiretyApp : IAsyncLifetime
     private WebApplicationFactory<Program>? _factory;
     public ConcurrentQueue<string> Logs { get; } = new();
     public DatabaseCommandCounter DatabaseCommands { get; } = new();
+    public TestClock Clock { get; } = new();
     public string ConnectionString { get; private set; } = "";
     public string DataDir { get; } = Directory.CreateTempSubdirectory("wirety-test-data-").FullName;
 
@@ -45,6 +48,7 @@ public sealed class WiretyApp : IAsyncLifetime
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));
+                s.AddSingleton<TimeProvider>(Clock);
                 s.ConfigureMarten(opts => opts.Logger(DatabaseCommands));
             });
         });
@@ -65,11 +69,22 @@ public sealed class WiretyApp : IAsyncLifetime
         return client;
     }
 
+    /// <summary>Opens an agent WebSocket through the real pipeline (TestServer), authenticated by a session token.</summary>
+    public Task<System.Net.WebSockets.WebSocket> ConnectAgentSocketAsync(string sessionToken)
+    {
+        var client = _factory!.Server.CreateWebSocketClient();
+        client.ConfigureRequest = r => r.Headers.Authorization = "Bearer " + sessionToken;
+        return client.ConnectAsync(new Uri(_factory.Server.BaseAddress, "api/v1/agent/ws"), CancellationToken.None);
+    }
+
     /// <summary>Wipes every event and document, then re-creates the bootstrap admin token the way a first start does.</summary>
     public async Task ResetAsync()
     {
+        Clock.Reset();
         await Store.Advanced.ResetAllData();
-        Services.GetRequiredService<ApiTokenCache>().Clear();
+        Services.GetRequiredService<Wirety.Server.Agents.ObservedEndpoints>().Clear();
+        Services.GetRequiredService<CredentialCache<ApiToken>>().Clear();
+        Services.GetRequiredService<CredentialCache<AgentSession>>().Clear();
         Services.GetRequiredService<ConfigCache>().Clear();
         foreach (var hosted in Services.GetServices<IHostedService>().OfType<AdminBootstrap>())
             await hosted.StartAsync(CancellationToken.None);
@@ -134,7 +149,8 @@ public abstract class ApiTest(WiretyApp app) : IAsyncLifetime
     /// <summary>A 500 is a bug: no test may leave an unhandled request exception behind.</summary>
     public Task DisposeAsync()
     {
-        Assert.DoesNotContain(App.Logs, line => line.Contains("unhandled exception", StringComparison.OrdinalIgnoreCase));
+        var unhandled = App.Logs.Where(line => line.Contains("unhandled exception", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.True(unhandled.Count == 0, "Unhandled request exceptions (500s):\n" + string.Join("\n", unhandled));
         return Task.CompletedTask;
     }
 

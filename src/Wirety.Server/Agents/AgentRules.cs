@@ -1,0 +1,35 @@
+using System.Net;
+
+namespace Wirety.Server.Agents;
+
+/// <summary>Field rules for agent requests. Each returns null when the value is fine.</summary>
+public static class AgentRules
+{
+    /// <summary>A WireGuard public key: base64 of exactly 32 bytes.</summary>
+    public static string? PublicKey(string? key)
+    {
+        if (string.IsNullOrWhiteSpace(key)) return "publicKey is required (base64 of a 32-byte X25519 key, as `wg pubkey` prints).";
+        var buffer = new byte[33];
+        return Convert.TryFromBase64String(key, buffer, out var written) && written == 32 && key.Length == 44
+            ? null
+            : "publicKey must be base64 of exactly 32 bytes (44 characters, as `wg pubkey` prints).";
+    }
+
+    public static string? Hostname(string? hostname) =>
+        hostname is { Length: > 0 and <= 253 } && hostname.All(c => c is > ' ' and < (char)127)
+            ? null
+            : "hostname is required: 1–253 printable ASCII characters without spaces.";
+
+    /// <summary>The client address as other peers would see it, IPv4-mapped addresses unwrapped.</summary>
+    public static string SourceAddress(HttpContext http) => http.Connection.RemoteIpAddress switch
+    {
+        null => "unknown",
+        { IsIPv4MappedToIPv6: true } a => a.MapToIPv4().ToString(),
+        var a => a.ToString(),
+    };
+
+    public static string EndpointOf(string address, int port) =>
+        IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"[{address}]:{port}"
+            : $"{address}:{port}";
+}

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Wirety.Events.Agent;
+using Wirety.Server.Auth;
+
+namespace Wirety.Server.Agents;
+
+/// <summary>
+/// The agents connected to this instance over <c>/api/v1/agent/ws</c>, by peer. The server only
+/// sends (config-changed notices); keepalive is the WebSocket protocol's own ping/pong.
+/// </summary>
+public sealed class AgentSockets(ILogger<AgentSockets> log)
+{
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Connection, byte>> _byPeer = new();
+
+    private sealed class Connection(WebSocket socket, AgentIdentity agent)
+    {
+        public WebSocket Socket { get; } = socket;
+        public AgentIdentity Agent { get; } = agent;
+        public SemaphoreSlim SendLock { get; } = new(1, 1); // a WebSocket allows one send at a time
+    }
+
+    public int Count => _byPeer.Values.Sum(c => c.Count);
+
+    public bool IsConnected(Guid peerId) => _byPeer.TryGetValue(peerId, out var c) && !c.IsEmpty;
+
+    /// <summary>Runs one agent connection until it closes.</summary>
+    public async Task RunAsync(HttpContext http)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Results.Problem(statusCode: 400, title: "The request is invalid",
+                detail: "This endpoint speaks WebSocket only; send an Upgrade: websocket request.").ExecuteAsync(http);
+            return;
+        }
+        var agent = AgentIdentity.Of(http.User);
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = KeepAlive });
+        var connection = new Connection(socket, agent);
+        _byPeer.GetOrAdd(agent.PeerId, _ => new())[connection] = 0;
+        log.LogInformation("Agent for peer {PeerId} connected", agent.PeerId);
+        try
+        {
+            var buffer = new byte[1024];
+            while (socket.State == WebSocketState.Open)
+            {
+                var received = await socket.ReceiveAsync(buffer, http.RequestAborted);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    await connection.SendLock.WaitAsync();
+                    try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None); }
+                    finally { connection.SendLock.Release(); }
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { } // the agent went away
+        finally
+        {
+            if (_byPeer.TryGetValue(agent.PeerId, out var set)) set.TryRemove(connection, out _);
+            log.LogInformation("Agent for peer {PeerId} disconnected", agent.PeerId);
+        }
+    }
+
+    public async Task NotifyConfigChangedAsync(Guid peerId, long version)
+    {
+        if (!_byPeer.TryGetValue(peerId, out var connections)) return;
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new AgentMessage(AgentMessage.ConfigChanged, version.ToString()), Json);
+        foreach (var connection in connections.Keys)
+            await SendAsync(connection, c => c.Socket.SendAsync(payload, WebSocketMessageType.Text, true, CancellationToken.None));
+    }
+
+    /// <summary>Closes the connections whose session is no longer valid.</summary>
+    public async Task DisconnectWhereAsync(Func<AgentIdentity, bool> revoked, string reason)
+    {
+        foreach (var (peerId, connections) in _byPeer)
+            foreach (var connection in connections.Keys.Where(c => revoked(c.Agent)))
+            {
+                connections.TryRemove(connection, out _);
+                await SendAsync(connection, c => c.Socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason, CancellationToken.None));
+                log.LogInformation("Closed the socket of peer {PeerId}: {Reason}", peerId, reason);
+            }
+    }
+
+    private async Task SendAsync(Connection connection, Func<Connection, Task> send)
+    {
+        if (connection.Socket.State != WebSocketState.Open) return;
+        await connection.SendLock.WaitAsync();
+        try { await send(connection); }
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            log.LogDebug(e, "Could not send to an agent socket that is going away");
+        }
+        finally { connection.SendLock.Release(); }
+    }
+}

@@ -1,0 +1,98 @@
+using Marten;
+using JasperFx.Events;
+using Marten.Exceptions;
+using Microsoft.AspNetCore.Authorization;
+using Wirety.Events;
+using Wirety.Events.Agent;
+using Wirety.Events.Peers;
+using Wirety.Projections.Agents;
+using Wirety.Projections.Configs;
+using Wirety.Projections.Networks;
+using Wirety.Server.Auth;
+using Wirety.Server.Problems;
+using Wolverine.Http;
+
+namespace Wirety.Server.Agents;
+
+public static class EnrollAgent
+{
+    public static ValidationErrors Validate(EnrollRequest request) => new ValidationErrors()
+        .Check("token", string.IsNullOrWhiteSpace(request.Token) ? "token is required." : null)
+        .Check("publicKey", AgentRules.PublicKey(request.PublicKey))
+        .Check("hostname", AgentRules.Hostname(request.Hostname))
+        .Check("agentVersion", request.AgentVersion is { Length: > 64 } ? "agentVersion must be at most 64 characters." : null);
+
+    /// <summary>Why a presented token cannot enroll, or null when it can.</summary>
+    public static string? TicketProblem(EnrollmentTicket? ticket, DateTimeOffset now) => ticket switch
+    {
+        null => "unknown token",
+        { UsedAt: not null } => "token already used",
+        { VoidedAt: not null } => "token superseded or its peer deleted",
+        _ when ticket.ExpiresAt <= now => "token expired",
+        _ => null,
+    };
+
+    /// <summary>
+    /// Trades a one-time enrollment token and the agent's own public key for a session credential and
+    /// the peer's config. The private key never leaves the agent.
+    /// </summary>
+    [AllowAnonymous]
+    [WolverinePost("/api/v1/agent/enroll")]
+    public static async Task<IResult> Post(
+        EnrollRequest? request, HttpContext http, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        if (request is null) return Rejection.MissingBody().ToResult();
+        if (Validate(request) is { Any: true } errors) return errors.ToRejection().ToResult();
+
+        var now = clock.GetUtcNow();
+        var source = AgentRules.SourceAddress(http);
+        var hash = TokenSecrets.Hash(request.Token!);
+        var ticket = await session.LoadAsync<EnrollmentTicket>(hash, ct);
+        IEventStream<Network>? stream = null;
+        if (ticket is not null)
+        {
+            // Serialise with every other change to this network, then read the ticket again under the lock
+            // so two agents racing with the same token cannot both win.
+            stream = await session.Events.FetchForExclusiveWriting<Network>(ticket.NetworkId, ct);
+            ticket = await session.LoadAsync<EnrollmentTicket>(hash, ct);
+        }
+        var peer = ticket is null ? null : stream?.Aggregate?.FindPeer(ticket.PeerId);
+        if ((TicketProblem(ticket, now) ?? (peer is null ? "token's peer no longer exists" : null)) is { } problem)
+            return await RejectAsync(session, ticket, problem, source, request.Hostname, now, ct);
+
+        var network = stream!.Aggregate!;
+        var sessionId = Guid.CreateVersion7(now);
+        var sessionToken = TokenSecrets.New(TokenSecrets.SessionTokenPrefix);
+        var actor = new Actor(sessionId, "agent:" + request.Hostname);
+        var enrolled = new PeerEnrolled(network.Id, peer!.Id, request.PublicKey!, request.Hostname!, request.AgentVersion,
+            sessionId, TokenSecrets.Hash(sessionToken), source, actor, now);
+
+        session.DeleteWhere<PublicKeyClaim>(c => c.PeerId == peer.Id);
+        session.Insert(new PublicKeyClaim(request.PublicKey!, network.Id, peer.Id));
+        stream.AppendOne(enrolled);
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (JasperFx.DocumentAlreadyExistsException)
+        {
+            return Rejection.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
+        }
+
+        var after = NetworkEvolution.Evolve(network, enrolled)!;
+        var version = network.Version + 1;
+        var config = AgentConfigMapper.From(ConfigBuilder.Build(after, peer.Id), version, AgentConfigMapper.MasqueradeSources(after, peer.Id));
+        return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config));
+    }
+
+    private static async Task<IResult> RejectAsync(IDocumentSession session, EnrollmentTicket? ticket, string reason,
+        string source, string? hostname, DateTimeOffset now, CancellationToken ct)
+    {
+        // Its own stream: rejections are rare and must never contend with anything.
+        var id = Guid.CreateVersion7(now);
+        session.Events.StartStream(id, new EnrollmentRejected(id, ticket?.NetworkId, ticket?.PeerId, reason, source, hostname, now));
+        await session.SaveChangesAsync(ct);
+        return Results.Problem(statusCode: 401, title: "Unauthorized",
+            detail: $"Enrollment refused: {reason}. Ask an admin for a new enrollment token.");
+    }
+}
