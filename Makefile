@@ -28,6 +28,6 @@ clean:
 	find src tests bench -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} + 2>/dev/null || true
 	rm -rf TestResults artifacts
 
-# Issue-2 benchmark: 1,000-peer network, config propagation and GET config latency (see README).
+# Benchmarks (see README): `make bench` (config propagation, 1,000 peers), `make bench BENCH=heartbeats`.
 bench:
-	dotnet run -c Release --project bench/Wirety.Bench -- $(BENCH_ARGS)
+	dotnet run -c Release --project bench/Wirety.Bench -- $(or $(BENCH),config) $(BENCH_ARGS)

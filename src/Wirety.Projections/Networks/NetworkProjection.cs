@@ -1,5 +1,7 @@
 using JasperFx.Events;
 using Marten.Events.Aggregation;
+using Wirety.Events.Networks;
+using Wirety.Events.Peers;
 
 namespace Wirety.Projections.Networks;
 
@@ -10,5 +12,14 @@ namespace Wirety.Projections.Networks;
 /// </summary>
 public partial class NetworkProjection : SingleStreamProjection<Network, Guid>
 {
+    public NetworkProjection()
+    {
+        // Only network-stream events: without this allow-list every other stream in a commit (heartbeats)
+        // would cost a snapshot lookup.
+        IncludeType<NetworkCreated>(); IncludeType<NetworkUpdated>(); IncludeType<NetworkDeleted>();
+        IncludeType<PeerAdded>(); IncludeType<PeerUpdated>(); IncludeType<PeerRemoved>(); IncludeType<PeerBlocked>();
+        IncludeType<PeerUnblocked>(); IncludeType<PeerEnrolled>(); IncludeType<EndpointChanged>();
+    }
+
     public override Network? Evolve(Network? snapshot, Guid id, IEvent e) => NetworkEvolution.Evolve(snapshot, e.Data);
 }

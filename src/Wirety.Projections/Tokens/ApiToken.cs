@@ -22,6 +22,12 @@ public sealed record ApiToken
 
 public partial class ApiTokenProjection : SingleStreamProjection<ApiToken, Guid>
 {
+    public ApiTokenProjection()
+    {
+        IncludeType<ApiTokenIssued>();
+        IncludeType<ApiTokenRevoked>();
+    }
+
     public override ApiToken? Evolve(ApiToken? snapshot, Guid id, IEvent e) => (snapshot, e.Data) switch
     {
         (_, ApiTokenIssued i) => new ApiToken

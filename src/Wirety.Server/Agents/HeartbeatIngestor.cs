@@ -14,8 +14,10 @@ namespace Wirety.Server.Agents;
 public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIngestor> log) : BackgroundService
 {
     public const int MaxBatch = 256;
+    /// <summary>Two: one batch fills while the other commits; more only splits batches into more WAL flushes.</summary>
+    public const int Committers = 2;
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
-        new BoundedChannelOptions(20_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        new BoundedChannelOptions(20_000) { SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
 
     private sealed record Pending(HeartbeatReceived Heartbeat, TaskCompletionSource Committed);
 
@@ -27,13 +29,17 @@ public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIng
         await pending.Committed.Task.WaitAsync(ct);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, Committers).Select(_ => CommitLoopAsync(stoppingToken)));
+
+    private async Task CommitLoopAsync(CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync(stoppingToken))
         {
             batch.Clear();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
+            if (batch.Count == 0) continue; // another committer took them
             try
             {
                 await using var session = store.LightweightSession();
