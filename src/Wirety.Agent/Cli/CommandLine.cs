@@ -10,8 +10,8 @@ public abstract record Command;
 public sealed record HelpCommand : Command;
 public sealed record VersionCommand : Command;
 
-/// <param name="Token">From <c>--token</c>, <c>--token -</c> (stdin) or WIRETY_ENROLL_TOKEN; null means "read stdin".</param>
-public sealed record EnrollCommand(Uri Server, string? Token, bool TokenFromStdin, string StateDirectory, string? Hostname, bool Force) : Command;
+/// <param name="Token">From <c>--token</c> or WIRETY_ENROLL_TOKEN; null means "read it from stdin" (<c>--token -</c>). A <see cref="Identity.Secret"/>, so printing the command never shows it.</param>
+public sealed record EnrollCommand(Uri Server, Identity.Secret? Token, bool TokenFromStdin, string StateDirectory, string? Hostname, bool Force) : Command;
 public sealed record RunCommand(RunOptions Options) : Command;
 public sealed record StatusCommand(string StateDirectory, string Interface) : Command;
 
@@ -85,10 +85,11 @@ public static partial class CommandLine
             token = environment("WIRETY_ENROLL_TOKEN");
             if (string.IsNullOrWhiteSpace(token)) throw new UsageException("enroll needs --token TOKEN (or --token - to read it from stdin)");
         }
+        if (!fromStdin && string.IsNullOrWhiteSpace(token)) throw new UsageException("--token must not be empty");
         var hostname = o.Single("--hostname");
         if (hostname is not null && (hostname.Length is 0 or > 253 || hostname.Any(char.IsControl)))
             throw new UsageException("--hostname must be 1-253 printable characters");
-        return new EnrollCommand(server, fromStdin ? null : token.Trim(), fromStdin, StateDir(o), hostname, o.Flag("--force"));
+        return new EnrollCommand(server, fromStdin ? null : new Identity.Secret(token.Trim()), fromStdin, StateDir(o), hostname, o.Flag("--force"));
     }
 
     private static RunCommand ParseRun(Options o)

@@ -34,7 +34,7 @@ public static class Enroll
             return 1;
         }
 
-        var token = command.Token ?? (await stdin.ReadLineAsync(ct).ConfigureAwait(false))?.Trim();
+        var token = command.Token?.Reveal() ?? (await stdin.ReadLineAsync(ct).ConfigureAwait(false))?.Trim();
         if (string.IsNullOrEmpty(token))
         {
             log.Error("no enrollment token on stdin");
@@ -68,13 +68,9 @@ public static class Enroll
             log.Error("the server's enrollment answer has no session token or config");
             return 1;
         }
-        var identity = new AgentIdentity(command.Server, response.PeerId, response.NetworkId, keys,
-            new Secret(response.SessionToken), command.Hostname, clock.GetUtcNow());
         try
         {
-            store.SaveIdentity(identity);
-            store.SaveConfig(new SavedConfig(response.Config, null, clock.GetUtcNow()));
-            store.SaveState(new AgentStateFile(null, null, null, clock.GetUtcNow(), null));
+            Persist(store, command, response, keys, clock);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -89,5 +85,19 @@ public static class Enroll
         await stdout.WriteLineAsync($"next: wirety-agent run{(command.StateDirectory == StateStore.DefaultDirectory ? "" : $" --state-dir {command.StateDirectory}")}")
             .ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Keeps what the enrollment answer is needed for: identity.json (0600) with the key pair and the
+    /// session token, and the first config as last-known-good. The enrollment token is not written anywhere.
+    /// </summary>
+    public static AgentIdentity Persist(StateStore store, EnrollCommand command, EnrollResponse response, KeyPair keys, TimeProvider clock)
+    {
+        var identity = new AgentIdentity(command.Server, response.PeerId, response.NetworkId, keys,
+            new Secret(response.SessionToken), command.Hostname, clock.GetUtcNow());
+        store.SaveIdentity(identity);
+        store.SaveConfig(new SavedConfig(response.Config, null, clock.GetUtcNow()));
+        store.SaveState(new AgentStateFile(null, null, null, clock.GetUtcNow(), null));
+        return identity;
     }
 }

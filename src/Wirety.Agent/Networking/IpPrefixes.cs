@@ -18,7 +18,7 @@ public static class IpPrefixes
         text = text.Trim();
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var addressText = slash < 0 ? text : text[..slash];
-        if (!IPAddress.TryParse(addressText, out var address) || address.ScopeId != 0) return false;
+        if (!TryParseAddress(addressText, out var address)) return false;
         if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)) return false;
         var max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         var length = max;
@@ -26,6 +26,27 @@ public static class IpPrefixes
                             && length >= 0 && length <= max))
             return false;
         prefix = new IPNetwork(Mask(address, length), length);
+        return true;
+    }
+
+    /// <summary>
+    /// A plain IPv4 dotted quad or IPv6 address. Stricter than <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>,
+    /// which also takes inet_aton forms such as "10.1" (= 10.0.0.1) and zone ids.
+    /// </summary>
+    public static bool TryParseAddress(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        if (!IPAddress.TryParse(text, out var parsed)) return false;
+        if (parsed.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var parts = text.Split('.');
+            if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit))) return false;
+        }
+        else if (parsed.AddressFamily != AddressFamily.InterNetworkV6 || parsed.ScopeId != 0)
+        {
+            return false;
+        }
+        address = parsed;
         return true;
     }
 
@@ -80,7 +101,7 @@ public readonly record struct InterfaceAddress(IPAddress Address, int PrefixLeng
         if (string.IsNullOrWhiteSpace(text)) return false;
         text = text.Trim();
         var slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (!IPAddress.TryParse(slash < 0 ? text : text[..slash], out var address) || address.ScopeId != 0) return false;
+        if (!IpPrefixes.TryParseAddress(slash < 0 ? text : text[..slash], out var address)) return false;
         if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)) return false;
         var max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         var length = max;
