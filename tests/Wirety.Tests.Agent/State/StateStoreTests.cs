@@ -47,8 +47,9 @@ public sealed class StateStoreTests : IDisposable
         Assert.Equal(identity.SessionToken.Reveal(), loaded.SessionToken.Reveal());
 
         // A private key that does not belong to the public key is refused.
-        var text = File.ReadAllText(store.IdentityPath).Replace(identity.Keys.PublicKey, KeyPair.Generate().PublicKey, StringComparison.Ordinal);
-        File.WriteAllText(store.IdentityPath, text);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(store.IdentityPath))!;
+        json["publicKey"] = KeyPair.Generate().PublicKey;
+        File.WriteAllText(store.IdentityPath, json.ToJsonString());
         Assert.Contains("does not match", Assert.Throws<StateException>(store.LoadIdentity).Message, StringComparison.Ordinal);
     }
 
