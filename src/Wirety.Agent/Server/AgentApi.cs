@@ -54,7 +54,10 @@ public sealed class AgentApi : IDisposable
             }
             catch (HttpRequestException e)
             {
-                return ServerOutcome<T>.Unreachable($"cannot reach {_server.Authority}: {e.Message}");
+                var reason = e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal)
+                    ? $"{e.Message} ({inner.Message})"
+                    : e.Message;
+                return ServerOutcome<T>.Unreachable($"cannot reach {_server.Authority}: {reason}");
             }
 
             using (response)

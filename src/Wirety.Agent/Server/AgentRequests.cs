@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Wirety.Agent.Identity;
 using Wirety.Events.Agent;
@@ -15,7 +14,7 @@ public static class AgentRequests
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static HttpRequestMessage Enroll(Uri server, EnrollRequest body) =>
-        new(HttpMethod.Post, Endpoint(server, "enroll")) { Content = JsonContent.Create(body, options: Json) };
+        new(HttpMethod.Post, Endpoint(server, "enroll")) { Content = JsonBody(body) };
 
     public static HttpRequestMessage GetConfig(Uri server, Secret session, string? etag)
     {
@@ -27,7 +26,7 @@ public static class AgentRequests
 
     public static HttpRequestMessage Heartbeat(Uri server, Secret session, HeartbeatRequest body)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(server, "heartbeat")) { Content = JsonContent.Create(body, options: Json) };
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(server, "heartbeat")) { Content = JsonBody(body) };
         request.Headers.Authorization = Bearer(session);
         return request;
     }
@@ -49,6 +48,14 @@ public static class AgentRequests
         var text = server.GetLeftPart(UriPartial.Path);
         var root = new Uri(text.EndsWith('/') ? text : text + "/");
         return new Uri(root, "api/v1/agent/" + name);
+    }
+
+    /// <summary>Buffered, so the request has a Content-Length (some proxies refuse chunked request bodies).</summary>
+    private static ByteArrayContent JsonBody<T>(T body)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, Json));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
     }
 
     private static AuthenticationHeaderValue Bearer(Secret session) => new("Bearer", session.Reveal());

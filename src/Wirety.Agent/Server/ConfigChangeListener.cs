@@ -90,9 +90,14 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
             {
                 throw new WebSocketException("connect timed out after 20 s");
             }
-            catch (WebSocketException e) when (socket.HttpStatusCode is { } status && status != HttpStatusCode.SwitchingProtocols)
+            catch (WebSocketException e) when (socket.HttpStatusCode is { } status && status != 0 && status != HttpStatusCode.SwitchingProtocols)
             {
                 throw new WebSocketException($"upgrade refused with HTTP {(int)status}", e);
+            }
+            catch (WebSocketException e) when (e.InnerException is { } inner)
+            {
+                // "Unable to connect to the remote server" alone does not say why.
+                throw new WebSocketException($"{e.Message} ({inner.GetBaseException().Message})", e);
             }
         }
 
