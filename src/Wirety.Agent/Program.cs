@@ -58,6 +58,7 @@ try
             var log = AgentLog.Console(options.Verbose);
             var store = new StateStore(options.StateDirectory);
             var identity = store.LoadIdentity();
+            using var runLock = store.LockForRun();
             var runner = new ProcessCommandRunner();
             var agent = new AgentRunner(options, identity, store,
                 new WgCommandLine(runner, log, options.Userspace), new HostForwarding(runner, log), log, clock);

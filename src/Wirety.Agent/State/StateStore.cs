@@ -31,6 +31,31 @@ public sealed class StateStore(string directory)
 
     public bool HasIdentity => File.Exists(IdentityPath);
 
+    /// <summary>
+    /// Holds <c>run.lock</c> exclusively (flock) for as long as the returned handle lives, so two
+    /// <c>run</c> processes never fight over one interface and state directory.
+    /// </summary>
+    /// <exception cref="StateException">Another process holds it.</exception>
+    public IDisposable LockForRun()
+    {
+        EnsureDirectory();
+        var path = Path.Combine(Directory, "run.lock");
+        try
+        {
+            return new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                UnixCreateMode = AtomicFile.OwnerOnly,
+            });
+        }
+        catch (IOException e)
+        {
+            throw new StateException($"another `wirety-agent run` is using {Directory} ({e.Message})");
+        }
+    }
+
     public void SaveIdentity(AgentIdentity identity)
     {
         ArgumentNullException.ThrowIfNull(identity);

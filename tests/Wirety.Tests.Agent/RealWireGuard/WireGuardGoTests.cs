@@ -192,7 +192,8 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
 
         var (keysA, keysB) = (KeyPair.Generate(), KeyPair.Generate());
         var log = NewLog();
-        var wgA = new WgCommandLine(a.Runner, log, preferUserspace: true);
+        // A asks for the kernel module first and falls back to wireguard-go where the kernel has none (as here).
+        var wgA = new WgCommandLine(a.Runner, log, preferUserspace: false);
         var wgB = new WgCommandLine(b.Runner, log, preferUserspace: true);
         var configA = new AgentConfig("1", "dynamic", new AgentInterface("198.18.0.1/32", 51820, null, []),
             [new AgentPeer(keysB.PublicKey, "192.0.2.2:51820", ["198.18.0.2/32"], 25)], null);

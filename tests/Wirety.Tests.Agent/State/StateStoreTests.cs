@@ -151,6 +151,17 @@ public sealed class StateStoreTests : IDisposable
         Assert.Contains(identity.Keys.PublicKey, text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void only_one_run_may_hold_the_state_directory()
+    {
+        var store = Store;
+        using (store.LockForRun())
+        {
+            Assert.Contains("another `wirety-agent run`", Assert.Throws<StateException>(() => store.LockForRun()).Message, StringComparison.Ordinal);
+        }
+        using (store.LockForRun()) { } // released with its holder
+    }
+
     [DllImport("libc", SetLastError = true)]
     private static extern int link(string oldpath, string newpath);
 }
