@@ -56,17 +56,17 @@ public sealed class AgentRunner(
             HeartbeatLoopAsync(api, session.Token),
             ListenerLoopAsync(session.Token),
         ];
-        var first = await Task.WhenAny(loops).ConfigureAwait(false);
+        // Any loop ending ends the run: a stop signal, a revoked session, or a bug (then exit 1 and
+        // let the supervisor restart us; the interface stays as it is meanwhile).
+        await Task.WhenAny(loops).ConfigureAwait(false);
         await session.CancelAsync().ConfigureAwait(false);
         try
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception)
         {
-        }
-        catch (Exception) when (first.IsFaulted)
-        {
+            // inspected below, per task
         }
 
         if (_revokedBy is not null)
@@ -74,9 +74,10 @@ public sealed class AgentRunner(
             log.Error($"{SessionRevokedException.RevokedText} (HTTP 401 on {_revokedBy}); stopping. The interface is left as it is.");
             return RunDecisions.RevokedExitCode;
         }
-        if (first.IsFaulted)
+        var failed = loops.FirstOrDefault(t => t.IsFaulted && t.Exception?.GetBaseException() is not OperationCanceledException);
+        if (failed is not null)
         {
-            log.Error($"stopping after an unexpected error: {first.Exception?.GetBaseException().Message}");
+            log.Error($"stopping after an unexpected error: {failed.Exception!.GetBaseException().Message}");
             return 1;
         }
         log.Info($"stopped; {options.Interface} stays up with its last configuration (fail-static)");

@@ -28,25 +28,13 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
     public async Task RunAsync(Func<Task> onConnected, Func<string?, Task> onConfigChanged, CancellationToken ct)
     {
         var failures = 0;
-        var pipeline = new ResiliencePipelineBuilder { TimeProvider = clock }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (SessionRevokedException or OperationCanceledException)),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = MaxBackoff,
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = args =>
-                {
-                    failures++;
-                    var message = $"websocket: {args.Outcome.Exception?.Message}; reconnecting in {args.RetryDelay.TotalSeconds:0.#} s";
-                    // First failure and then every tenth, so an outage does not flood the journal.
-                    if (failures == 1 || failures % 10 == 0) log.Warn(message); else log.Debug(message);
-                    return default;
-                },
-            })
-            .Build();
+        var pipeline = ReconnectPipeline(clock, (exception, delay) =>
+        {
+            failures++;
+            var message = $"websocket: {exception?.Message}; reconnecting in {delay.TotalSeconds:0.#} s";
+            // First failure and then every tenth, so an outage does not flood the journal.
+            if (failures == 1 || failures % 10 == 0) log.Warn(message); else log.Debug(message);
+        }, ct);
 
         var random = new Random();
         while (!ct.IsCancellationRequested)
@@ -54,7 +42,8 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
             await pipeline.ExecuteAsync(async token =>
             {
                 var lasted = await ConnectAndListenAsync(onConnected, onConfigChanged, () => failures = 0, token).ConfigureAwait(false);
-                // A short-lived connection counts as a failure (backoff); a long one was fine.
+                // A short-lived connection counts as a failure and continues the backoff (a server that
+                // accepts and drops at once is not hammered); after a long one the backoff starts over.
                 if (lasted < HealthyConnection)
                     throw new WebSocketException($"connection closed after {lasted.TotalSeconds:0} s");
             }, ct).ConfigureAwait(false);
@@ -62,6 +51,37 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
             // Spread the reconnects of many agents when a server restarts.
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(250, 2000)), clock, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Retries forever with jittered exponential backoff (<see cref="BackoffDelay"/>), capped at <see cref="MaxBackoff"/>;
+    /// everything is retried but a revoked session and our own shutdown.
+    /// </summary>
+    internal static ResiliencePipeline ReconnectPipeline(
+        TimeProvider clock, Action<Exception?, TimeSpan> onRetry, CancellationToken ct) =>
+        new ResiliencePipelineBuilder { TimeProvider = clock }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e =>
+                    e is not SessionRevokedException && !(e is OperationCanceledException && ct.IsCancellationRequested)),
+                MaxRetryAttempts = int.MaxValue,
+                // Exponential (1, 2, 4 ... 30 s) with "equal jitter": a random half of each step is
+                // added to the other half. Polly's built-in jitter settles on exactly MaxDelay once
+                // capped, which would let agents that lost the server together retry in lockstep.
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(BackoffDelay(args.AttemptNumber, Random.Shared.NextDouble())),
+                OnRetry = args =>
+                {
+                    onRetry(args.Outcome.Exception, args.RetryDelay);
+                    return default;
+                },
+            })
+            .Build();
+
+    /// <summary>The wait before retry <paramref name="attempt"/> (0-based), for <paramref name="random"/> in [0, 1).</summary>
+    internal static TimeSpan BackoffDelay(int attempt, double random)
+    {
+        var step = Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Clamp(attempt, 0, 16)));
+        return TimeSpan.FromSeconds(step / 2 + (step / 2 * random));
     }
 
     private async Task<TimeSpan> ConnectAndListenAsync(

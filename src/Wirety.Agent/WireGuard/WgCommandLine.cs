@@ -54,7 +54,11 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
         var result = await runner.RunAsync("wg", ["show", iface, "dump"], null, ct).ConfigureAwait(false);
         if (!result.Succeeded)
         {
+            // wg says "No such device", or "Protocol not supported" on kernels without WireGuard:
+            // only the link itself tells whether the interface is missing or something is wrong.
             if (result.Stderr.Contains("No such device", StringComparison.Ordinal)) return null;
+            var link = await Ip(["link", "show", "dev", iface], ct).ConfigureAwait(false);
+            if (!link.Succeeded && IsMissingDevice(link)) return null;
             result.OrThrow();
         }
         return WgDump.Parse(result.Stdout);

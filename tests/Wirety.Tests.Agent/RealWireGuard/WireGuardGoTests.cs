@@ -96,6 +96,7 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
         // Delete: the interface and its wireguard-go daemon are gone.
         await wg.DeleteInterfaceAsync(iface, default);
         Assert.Null(await wg.ReadAsync(iface, default));
+        Assert.Null(await wg.ShowAsync(iface, default));
         for (var i = 0; i < 50 && Netns.WireGuardGoProcesses(iface).Count > 0; i++) await Task.Delay(100);
         Assert.Empty(Netns.WireGuardGoProcesses(iface));
     }
