@@ -31,5 +31,8 @@ public sealed class RecordingRunner : ICommandRunner
         return Task.CompletedTask;
     }
 
-    public bool IsAvailable(string exe) => exe is "wg" or "ip" or "wireguard-go" or "nft";
+    /// <summary>Tools this fake host has.</summary>
+    public HashSet<string> Installed { get; } = ["wg", "ip", "wireguard-go", "nft"];
+
+    public bool IsAvailable(string exe) => Installed.Contains(exe);
 }

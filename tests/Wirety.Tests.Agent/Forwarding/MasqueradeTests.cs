@@ -1,5 +1,7 @@
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Networking;
+using Wirety.Agent.WireGuard;
+using Wirety.Tests.Agent.Fakes;
 
 namespace Wirety.Tests.Agent.Forwarding;
 
@@ -68,5 +70,52 @@ public class MasqueradeTests
         Assert.Equal(
             ["-A", "POSTROUTING", "-s", "198.18.0.5/32", "!", "-o", "wirety0", "-m", "comment", "--comment", "wirety-masq 198.18.0.5/32 wirety0", "-j", "MASQUERADE"],
             HostForwarding.SplitShellWords(rule.Id));
+    }
+
+    [Fact]
+    public async Task without_nft_the_iptables_rules_are_reconciled_by_tag_and_other_rules_left_alone()
+    {
+        const string listing = """
+            -P POSTROUTING ACCEPT
+            -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+            -A POSTROUTING -s 198.18.0.11/32 ! -o wirety0 -m comment --comment "wirety-masq 198.18.0.11/32 wirety0" -j MASQUERADE
+            """;
+        var runner = new RecordingRunner
+        {
+            Override = (exe, args) => exe == "iptables" && args.Contains("-S") ? new CommandResult("iptables -S", 0, listing, "") : null,
+        };
+        runner.Installed.Remove("nft");
+        runner.Installed.Add("iptables");
+        var log = new StringWriter();
+
+        var changes = await new HostForwarding(runner, TestData.Log(log)).ApplyMasqueradeAsync("wirety0", [IpPrefixes.Parse("198.18.0.10/32")], default);
+
+        var iptables = runner.Commands.Where(c => c.Exe == "iptables").Select(c => string.Join(' ', c.Args)).ToList();
+        Assert.Equal(
+            [
+                "-t nat -S POSTROUTING",
+                "-t nat -D POSTROUTING -s 198.18.0.11/32 ! -o wirety0 -m comment --comment wirety-masq 198.18.0.11/32 wirety0 -j MASQUERADE",
+                "-t nat -A POSTROUTING -s 198.18.0.10/32 ! -o wirety0 -m comment --comment wirety-masq 198.18.0.10/32 wirety0 -j MASQUERADE",
+            ],
+            iptables);
+        Assert.Equal(2, changes.Count);
+        // ip6tables is missing too, but no IPv6 source is wanted: nothing to warn about.
+        Assert.DoesNotContain("warn", log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task with_neither_nft_nor_iptables_masquerading_is_a_warning_not_a_crash()
+    {
+        var runner = new RecordingRunner();
+        runner.Installed.Remove("nft");
+        var log = new StringWriter();
+        var forwarding = new HostForwarding(runner, TestData.Log(log));
+
+        var changes = await forwarding.ApplyMasqueradeAsync("wirety0", [IpPrefixes.Parse("198.18.0.10/32")], default);
+        await forwarding.ApplyMasqueradeAsync("wirety0", [IpPrefixes.Parse("198.18.0.10/32")], default);
+
+        Assert.Empty(changes);
+        Assert.Empty(runner.Commands);
+        Assert.Single(log.ToString().Split('\n'), l => l.Contains("warn: neither nft nor iptables is installed", StringComparison.Ordinal));
     }
 }
