@@ -1,3 +1,79 @@
-// The agent arrives with the agent protocol (enroll, run, status); until then it only says so.
-Console.Error.WriteLine("wirety-agent: the agent is not implemented yet; see README.md.");
-return 2;
+using System.Runtime.InteropServices;
+using Wirety.Agent.Cli;
+using Wirety.Agent.Forwarding;
+using Wirety.Agent.Logging;
+using Wirety.Agent.Running;
+using Wirety.Agent.Server;
+using Wirety.Agent.State;
+using Wirety.Agent.WireGuard;
+
+// wirety-agent: enroll / run / status. See CommandLine.Usage for options and exit codes.
+Command command;
+try
+{
+    command = CommandLine.Parse(args);
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"wirety-agent: {e.Message}");
+    Console.Error.WriteLine("run 'wirety-agent --help' for usage");
+    return CommandLine.UsageExitCode;
+}
+catch (CommandLine.HelpRequested)
+{
+    Console.Out.WriteLine(CommandLine.Usage);
+    return 0;
+}
+
+using var stop = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true; // shut down cleanly instead of being killed
+    stop.Cancel();
+}
+
+var clock = TimeProvider.System;
+try
+{
+    switch (command)
+    {
+        case HelpCommand:
+            Console.Out.WriteLine(CommandLine.Usage);
+            return 0;
+        case VersionCommand:
+            Console.Out.WriteLine($"wirety-agent {AgentVersion.Current}");
+            return 0;
+        case EnrollCommand enroll:
+            return await Enroll.RunAsync(enroll, Console.In, Console.Out, AgentLog.Console(verbose: false), clock, stop.Token);
+        case StatusCommand status:
+        {
+            var log = AgentLog.Console(verbose: false);
+            return await Status.RunAsync(status, new WgCommandLine(new ProcessCommandRunner(), log), Console.Out, clock, stop.Token);
+        }
+        case RunCommand run:
+        {
+            var options = run.Options;
+            var log = AgentLog.Console(options.Verbose);
+            var store = new StateStore(options.StateDirectory);
+            var identity = store.LoadIdentity();
+            using var runLock = store.LockForRun();
+            var runner = new ProcessCommandRunner();
+            var agent = new AgentRunner(options, identity, store,
+                new WgCommandLine(runner, log, options.Userspace), new HostForwarding(runner, log), log, clock);
+            return await agent.RunAsync(stop.Token);
+        }
+        default:
+            return CommandLine.UsageExitCode;
+    }
+}
+catch (StateException e)
+{
+    Console.Error.WriteLine($"wirety-agent: {e.Message}");
+    return 1;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    return 0;
+}

@@ -1,0 +1,300 @@
+using System.Threading.Channels;
+using Wirety.Agent.Forwarding;
+using Wirety.Agent.Identity;
+using Wirety.Agent.Logging;
+using Wirety.Agent.Server;
+using Wirety.Agent.State;
+using Wirety.Agent.WireGuard;
+using Wirety.Events.Agent;
+
+namespace Wirety.Agent.Running;
+
+public sealed record RunOptions(
+    string StateDirectory,
+    string Interface,
+    bool Userspace,
+    TimeSpan HeartbeatInterval,
+    TimeSpan PollInterval,
+    IReadOnlyList<string> Endpoints,
+    bool Verbose);
+
+/// <summary>
+/// <c>wirety-agent run</c>: three loops sharing one session.
+/// Config — applies the last-known-good config at once, then fetches (with ETag) on start, on every
+/// push, after every WebSocket (re)connect and every poll interval, and reconciles the interface on
+/// each pass (so drift is undone even when nothing changed). Heartbeat — reports listen port and
+/// per-peer stats. Listener — the WebSocket for pushes.
+/// Fail-static: no server answer ever changes the interface; only a 401 ends the run (exit 3).
+/// SIGINT/SIGTERM end it with exit 0 and leave the interface up.
+/// </summary>
+public sealed class AgentRunner(
+    RunOptions options, AgentIdentity identity, StateStore store, IWireGuard wg, IForwarding forwarding, AgentLog log, TimeProvider clock)
+{
+    private readonly Channel<string> _kicks = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _stateGate = new();
+    private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
+    private AgentStateFile _state = store.LoadState();
+    private AgentConfig? _current;
+    private string? _revokedBy;
+    private CancellationTokenSource? _session;
+    private Reachability? _reachability;
+
+    public async Task<int> RunAsync(CancellationToken stop)
+    {
+        using var api = new AgentApi(identity.Server);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        _session = session;
+        _reachability = new Reachability(log, clock, identity.Server.Authority);
+        var pass = new InterfacePass(wg, forwarding, options.Interface, identity.Keys, log);
+        log.Info($"wirety-agent {AgentVersion.Current}: peer {identity.PeerId} on {identity.Server}, interface {options.Interface}" +
+                 (options.Userspace ? " (wireguard-go)" : ""));
+
+        Task[] loops =
+        [
+            ConfigLoopAsync(api, pass, session.Token),
+            HeartbeatLoopAsync(api, session.Token),
+            ListenerLoopAsync(session.Token),
+        ];
+        // Any loop ending ends the run: a stop signal, a revoked session, or a bug (then exit 1 and
+        // let the supervisor restart us; the interface stays as it is meanwhile).
+        await Task.WhenAny(loops).ConfigureAwait(false);
+        await session.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // inspected below, per task
+        }
+
+        if (_revokedBy is not null)
+        {
+            log.Error($"{SessionRevokedException.RevokedText} (HTTP 401 on {_revokedBy}); stopping. The interface is left as it is.");
+            return RunDecisions.RevokedExitCode;
+        }
+        var failed = loops.FirstOrDefault(t => t.IsFaulted && t.Exception?.GetBaseException() is not OperationCanceledException);
+        if (failed is not null)
+        {
+            log.Error($"stopping after an unexpected error: {failed.Exception!.GetBaseException().Message}");
+            return 1;
+        }
+        log.Info($"stopped; {options.Interface} stays up with its last configuration (fail-static)");
+        return 0;
+    }
+
+    private void Revoke(string where)
+    {
+        _revokedBy ??= where;
+        _session?.Cancel();
+    }
+
+    private void Kick(string why) => _kicks.Writer.TryWrite(why);
+
+    // ---- config
+
+    private async Task ConfigLoopAsync(AgentApi api, InterfacePass pass, CancellationToken ct)
+    {
+        var saved = store.LoadConfig();
+        string? etag = saved?.ETag;
+        _current = RunDecisions.StartupConfig(saved);
+        if (_current is not null)
+        {
+            // Fail-static from the first second: the tunnel comes up even if the server never answers.
+            log.Info($"applying last-known-good config version {_current.Version} (saved {saved!.SavedAt:u})");
+            pass.Seed(_current);
+            await pass.ApplyAsync(_current, ct).ConfigureAwait(false);
+        }
+
+        while (!ct.IsCancellationRequested)
+        {
+            var outcome = await api.GetConfigAsync(identity.SessionToken, _current is null ? null : etag, ct).ConfigureAwait(false);
+            _reachability!.Observe(outcome.Kind, outcome.Detail);
+            if (outcome.Kind is OutcomeKind.Ok or OutcomeKind.NotModified or OutcomeKind.Refused) UpdateState(s => s with { LastServerContactAt = clock.GetUtcNow() });
+
+            var decision = RunDecisions.OnConfigFetch(outcome, _current, etag);
+            if (decision.Action == ConfigAction.Stop)
+            {
+                Revoke("config");
+                return;
+            }
+            if (decision.Problem is not null && outcome.Kind == OutcomeKind.Refused) log.Warn(decision.Problem);
+
+            if (decision.Config is not null)
+            {
+                if (decision.Action == ConfigAction.Apply && _current?.Version != decision.Config.Version)
+                    log.Info(_current is null
+                        ? $"received config version {decision.Config.Version}"
+                        : $"config changed: version {_current.Version} → {decision.Config.Version}");
+                var result = await pass.ApplyAsync(decision.Config, ct).ConfigureAwait(false);
+                if (result.Invalid is null)
+                {
+                    var isNew = decision.Action == ConfigAction.Apply;
+                    _current = decision.Config;
+                    etag = decision.ETag;
+                    if (result.Succeeded)
+                    {
+                        if (isNew) SaveLastKnownGood(new SavedConfig(decision.Config, etag, clock.GetUtcNow()));
+                        UpdateState(s => s with
+                        {
+                            LastConfigVersion = decision.Config.Version,
+                            LastConfigAppliedAt = isNew || s.LastConfigVersion != decision.Config.Version ? clock.GetUtcNow() : s.LastConfigAppliedAt,
+                            LastError = null,
+                        });
+                    }
+                    else
+                    {
+                        UpdateState(s => s with { LastError = string.Join("; ", result.Failures) });
+                    }
+                }
+                else
+                {
+                    UpdateState(s => s with { LastError = $"config version {decision.Config.Version}: {result.Invalid}" });
+                }
+            }
+            _firstPass.TrySetResult();
+
+            await WaitForKickAsync(options.PollInterval, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitForKickAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(timeout);
+        try
+        {
+            var why = await _kicks.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+            log.Debug($"fetching config: {why}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // poll interval elapsed
+        }
+    }
+
+    // ---- heartbeats
+
+    private async Task HeartbeatLoopAsync(AgentApi api, CancellationToken ct)
+    {
+        // The first heartbeat waits for the first pass, so it reports the configured listen port.
+        await Task.WhenAny(_firstPass.Task, Task.Delay(TimeSpan.FromSeconds(15), clock, ct)).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        var hostname = identity.Hostname ?? Environment.MachineName;
+        while (!ct.IsCancellationRequested)
+        {
+            WgDevice? device = null;
+            try
+            {
+                device = await wg.ShowAsync(options.Interface, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WireGuardCommandException or FormatException)
+            {
+                log.Debug($"heartbeat without interface stats: {e.Message}");
+            }
+            var body = Heartbeats.Build(hostname, device, clock.GetUtcNow() - _startedAt, options.Endpoints);
+            var outcome = await api.HeartbeatAsync(identity.SessionToken, body, ct).ConfigureAwait(false);
+            _reachability!.Observe(outcome.Kind, outcome.Detail);
+            if (RunDecisions.HeartbeatStops(outcome.Kind))
+            {
+                Revoke("heartbeat");
+                return;
+            }
+            if (outcome.Kind == OutcomeKind.Ok) UpdateState(s => s with { LastHeartbeatAt = clock.GetUtcNow(), LastServerContactAt = clock.GetUtcNow() });
+            else if (outcome.Kind == OutcomeKind.Refused) log.Warn($"heartbeat refused ({(int?)outcome.Status}): {outcome.Detail}");
+            await Task.Delay(options.HeartbeatInterval, clock, ct).ConfigureAwait(false);
+        }
+    }
+
+    // ---- pushes
+
+    private async Task ListenerLoopAsync(CancellationToken ct)
+    {
+        var listener = new ConfigChangeListener(identity.Server, identity.SessionToken, log, clock);
+        try
+        {
+            await listener.RunAsync(
+                onConnected: () =>
+                {
+                    Kick("websocket (re)connected");
+                    return Task.CompletedTask;
+                },
+                onConfigChanged: version =>
+                {
+                    if (RunDecisions.PushNeedsFetch(version, _current)) Kick($"server pushed config-changed {version}");
+                    return Task.CompletedTask;
+                },
+                ct).ConfigureAwait(false);
+        }
+        catch (SessionRevokedException e)
+        {
+            Revoke(e.Where);
+        }
+    }
+
+    private void SaveLastKnownGood(SavedConfig saved)
+    {
+        try
+        {
+            store.SaveConfig(saved);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warn($"cannot save the last-known-good config to {store.ConfigPath}: {e.Message}");
+        }
+    }
+
+    private void UpdateState(Func<AgentStateFile, AgentStateFile> change)
+    {
+        lock (_stateGate)
+        {
+            var next = change(_state);
+            if (next == _state) return;
+            _state = next;
+            try
+            {
+                store.SaveState(next);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warn($"cannot write {store.StatePath}: {e.Message}");
+            }
+        }
+    }
+}
+
+/// <summary>Logs when the server becomes unreachable and when it is back, instead of every failed call.</summary>
+internal sealed class Reachability(AgentLog log, TimeProvider clock, string server)
+{
+    private static readonly TimeSpan Reminder = TimeSpan.FromMinutes(10);
+    private readonly Lock _gate = new();
+    private DateTimeOffset? _downSince;
+    private DateTimeOffset _lastReminder;
+
+    public void Observe(OutcomeKind kind, string detail)
+    {
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            if (kind == OutcomeKind.Unreachable)
+            {
+                if (_downSince is null)
+                {
+                    _downSince = _lastReminder = now;
+                    log.Warn($"server unreachable ({detail}); keeping the tunnel as it is and retrying");
+                }
+                else if (now - _lastReminder >= Reminder)
+                {
+                    _lastReminder = now;
+                    log.Warn($"server still unreachable after {(now - _downSince.Value).TotalMinutes:0} min ({detail})");
+                }
+            }
+            else if (_downSince is { } since)
+            {
+                _downSince = null;
+                log.Info($"server {server} reachable again after {(now - since).TotalSeconds:0} s");
+            }
+        }
+    }
+}

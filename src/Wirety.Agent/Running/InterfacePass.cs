@@ -1,0 +1,121 @@
+using System.Net;
+using Wirety.Agent.Forwarding;
+using Wirety.Agent.Identity;
+using Wirety.Agent.Logging;
+using Wirety.Agent.Networking;
+using Wirety.Agent.Reconcile;
+using Wirety.Agent.WireGuard;
+using Wirety.Events.Agent;
+
+namespace Wirety.Agent.Running;
+
+/// <summary>The outcome of one reconcile pass.</summary>
+/// <param name="Invalid">The config could not be turned into a desired state (nothing was changed).</param>
+public sealed record PassResult(int Changes, IReadOnlyList<string> Failures, string? Invalid)
+{
+    public bool Succeeded => Invalid is null && Failures.Count == 0;
+}
+
+/// <summary>
+/// One reconcile pass: config → desired state → plan against the live interface → apply, plus
+/// forwarding and NAT on jump peers. Remembers the last applied state (for endpoint roaming) and
+/// the last warnings, so a persistent problem is logged once, not on every pass.
+/// </summary>
+public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, string iface, KeyPair keys, AgentLog log)
+{
+    private DesiredState? _lastApplied;
+    private HashSet<string> _lastProblems = [];
+    private bool? _forwardingActive;
+    private bool _dnsWarned;
+
+    public string Interface => iface;
+
+    /// <summary>Tells the pass which config the interface was last converged to (the saved last-known-good).</summary>
+    public void Seed(AgentConfig config)
+    {
+        try { _lastApplied = DesiredState.From(config, keys.PublicKey); }
+        catch (InvalidConfigException) { _lastApplied = null; }
+    }
+
+    public async Task<PassResult> ApplyAsync(AgentConfig config, CancellationToken ct)
+    {
+        DesiredState desired;
+        try
+        {
+            desired = DesiredState.From(config, keys.PublicKey);
+        }
+        catch (InvalidConfigException e)
+        {
+            Report([$"config version {config.Version} cannot be applied: {e.Message}"], LogLevel.Error);
+            return new PassResult(0, [], e.Message);
+        }
+        if (config.Interface.Dns is { Count: > 0 } dns && !_dnsWarned)
+        {
+            _dnsWarned = true;
+            log.Info($"the config names DNS resolvers ({string.Join(", ", dns)}); the agent does not change this host's resolver settings");
+        }
+
+        InterfaceState? actual;
+        try
+        {
+            actual = await wg.ReadAsync(iface, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WireGuardCommandException or FormatException or System.Text.Json.JsonException)
+        {
+            // Cannot even look at the interface (tools missing, not a WireGuard device): retried next pass.
+            var failure = $"cannot read {iface}: {e.Message}";
+            Report([failure], LogLevel.Error);
+            return new PassResult(0, [failure], null);
+        }
+        var plan = Reconciler.Plan(desired, actual, _lastApplied);
+        if (!plan.IsEmpty)
+            log.Info($"{iface}: {(actual is null ? "creating interface; " : "")}{plan.Steps.Count} change(s) for config version {config.Version}: " +
+                     string.Join("; ", plan.Steps.Select(s => s.Describe())));
+        var result = await PlanExecutor.ApplyAsync(wg, iface, plan, keys.PrivateKey, log, ct).ConfigureAwait(false);
+
+        var failures = result.Failures.ToList();
+        var changes = result.Applied;
+        failures.AddRange(await ApplyForwardingAsync(config, ct).ConfigureAwait(false));
+
+        Report([.. desired.Warnings, .. failures], LogLevel.Warn);
+        if (failures.Count == 0) _lastApplied = desired;
+        return new PassResult(changes, failures, null);
+    }
+
+    private async Task<List<string>> ApplyForwardingAsync(AgentConfig config, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        var isJump = string.Equals(config.Kind, "jump", StringComparison.OrdinalIgnoreCase) && config.Forwarding is not null;
+        // Not a jump: clean up once (first pass, or after this peer stopped being a jump).
+        if (!isJump && _forwardingActive == false) return problems;
+        try
+        {
+            var sources = new List<IPNetwork>();
+            if (isJump)
+            {
+                await forwarding.EnableIpForwardingAsync(ct).ConfigureAwait(false);
+                foreach (var text in config.Forwarding!.MasqueradeSources ?? [])
+                {
+                    if (IpPrefixes.TryParse(text, out var prefix)) sources.Add(prefix);
+                    else problems.Add($"ignoring malformed masquerade source '{text}'");
+                }
+            }
+            foreach (var change in await forwarding.ApplyMasqueradeAsync(iface, sources, ct).ConfigureAwait(false))
+                log.Info(change);
+            _forwardingActive = isJump;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            problems.Add($"forwarding/NAT: {e.Message}");
+        }
+        return problems;
+    }
+
+    private void Report(IReadOnlyList<string> problems, LogLevel level)
+    {
+        var now = problems.ToHashSet();
+        foreach (var p in problems.Where(p => !_lastProblems.Contains(p))) log.Write(level, $"{iface}: {p}");
+        foreach (var p in _lastProblems.Where(p => !now.Contains(p))) log.Info($"{iface}: resolved: {p}");
+        _lastProblems = now;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Wirety.Agent.Identity;
+using Wirety.Events.Agent;
+
+namespace Wirety.Agent.Server;
+
+/// <summary>
+/// Every HTTP request the agent sends, built in one place so a test can inspect them all (no
+/// secret but the credential meant for that request may appear in them).
+/// </summary>
+public static class AgentRequests
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static HttpRequestMessage Enroll(Uri server, EnrollRequest body) =>
+        new(HttpMethod.Post, Endpoint(server, "enroll")) { Content = JsonBody(body) };
+
+    public static HttpRequestMessage GetConfig(Uri server, Secret session, string? etag)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, Endpoint(server, "config"));
+        request.Headers.Authorization = Bearer(session);
+        if (etag is not null && EntityTagHeaderValue.TryParse(etag, out var tag)) request.Headers.IfNoneMatch.Add(tag);
+        return request;
+    }
+
+    public static HttpRequestMessage Heartbeat(Uri server, Secret session, HeartbeatRequest body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(server, "heartbeat")) { Content = JsonBody(body) };
+        request.Headers.Authorization = Bearer(session);
+        return request;
+    }
+
+    /// <summary><c>ws(s)://.../api/v1/agent/ws</c> for an http(s) server URL.</summary>
+    public static Uri WebSocket(Uri server)
+    {
+        var builder = new UriBuilder(Endpoint(server, "ws"));
+        builder.Scheme = builder.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
+        return builder.Uri;
+    }
+
+    public static string BearerValue(Secret session) => "Bearer " + session.Reveal();
+
+    /// <summary>Resolves under the server URL, keeping a path prefix (https://host/wirety/ → https://host/wirety/api/v1/agent/...).</summary>
+    public static Uri Endpoint(Uri server, string name)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var text = server.GetLeftPart(UriPartial.Path);
+        var root = new Uri(text.EndsWith('/') ? text : text + "/");
+        return new Uri(root, "api/v1/agent/" + name);
+    }
+
+    /// <summary>Buffered, so the request has a Content-Length (some proxies refuse chunked request bodies).</summary>
+    private static ByteArrayContent JsonBody<T>(T body)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, Json));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
+    private static AuthenticationHeaderValue Bearer(Secret session) => new("Bearer", session.Reveal());
+}
