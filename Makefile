@@ -30,4 +30,5 @@ clean:
 
 # Benchmarks (see README): `make bench` (config propagation, 1,000 peers), `make bench BENCH=heartbeats`.
 bench:
+	ops/install-prereqs.sh --postgresql wrk
 	dotnet run -c Release --project bench/Wirety.Bench -- $(or $(BENCH),config) $(BENCH_ARGS)

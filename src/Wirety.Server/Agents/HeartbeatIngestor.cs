@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using JasperFx.Events;
 using Marten;
 using Wirety.Events.Peers;
 using Wirety.Projections.Agents;
@@ -6,18 +7,19 @@ using Wirety.Projections.Agents;
 namespace Wirety.Server.Agents;
 
 /// <summary>
-/// Group commit for heartbeats: concurrent requests queue their event here, one loop appends whatever
+/// Group commit for heartbeats: concurrent requests queue their event here, a committer appends whatever
 /// has gathered (up to <see cref="MaxBatch"/>) in a single transaction, and each request is
 /// acknowledged only once that transaction has committed. Many heartbeats per commit is what lets
 /// ingestion run well past the one-commit-per-request ceiling of the database.
+/// Two committers overlap filling one batch with flushing another; peers are partitioned between them
+/// so a peer's stream is only ever appended to by one of them (concurrent appends to one stream collide).
 /// </summary>
 public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIngestor> log) : BackgroundService
 {
-    public const int MaxBatch = 256;
-    /// <summary>Two: one batch fills while the other commits; more only splits batches into more WAL flushes.</summary>
-    public const int Committers = 2;
-    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
-        new BoundedChannelOptions(20_000) { SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
+    public const int MaxBatch = 256, Committers = 2;
+    private readonly Channel<Pending>[] _queues = Enumerable.Range(0, Committers)
+        .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }))
+        .ToArray();
 
     private sealed record Pending(HeartbeatReceived Heartbeat, TaskCompletionSource Committed);
 
@@ -25,27 +27,33 @@ public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIng
     public async Task AppendAsync(HeartbeatReceived heartbeat, CancellationToken ct)
     {
         var pending = new Pending(heartbeat, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        await _queue.Writer.WriteAsync(pending, ct);
+        var queue = _queues[(heartbeat.PeerId.GetHashCode() & int.MaxValue) % Committers];
+        await queue.Writer.WriteAsync(pending, ct);
         await pending.Committed.Task.WaitAsync(ct);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Committers).Select(_ => CommitLoopAsync(stoppingToken)));
+        Task.WhenAll(_queues.Select(q => CommitLoopAsync(q.Reader, stoppingToken)));
 
-    private async Task CommitLoopAsync(CancellationToken stoppingToken)
+    private async Task CommitLoopAsync(ChannelReader<Pending> queue, CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+        while (await queue.WaitToReadAsync(stoppingToken))
         {
             batch.Clear();
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
-            if (batch.Count == 0) continue; // another committer took them
+            while (batch.Count < MaxBatch && queue.TryRead(out var next)) batch.Add(next);
             try
             {
-                await using var session = store.LightweightSession();
-                foreach (var group in batch.GroupBy(p => p.Heartbeat.PeerId))
-                    session.Events.Append(HeartbeatStreams.For(group.Key), group.Select(p => (object)p.Heartbeat).ToArray());
-                await session.SaveChangesAsync(stoppingToken);
+                try
+                {
+                    await CommitAsync(batch, stoppingToken);
+                }
+                catch (EventStreamUnexpectedMaxEventIdException)
+                {
+                    // Another server instance appended to one of these streams at the same moment
+                    // (one identity heartbeating to two instances); the versions are re-read on retry.
+                    await CommitAsync(batch, stoppingToken);
+                }
                 foreach (var p in batch) p.Committed.TrySetResult();
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -54,6 +62,14 @@ public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIng
                 foreach (var p in batch) p.Committed.TrySetException(new HeartbeatNotRecordedException(e));
             }
         }
+    }
+
+    private async Task CommitAsync(List<Pending> batch, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        foreach (var group in batch.GroupBy(p => p.Heartbeat.PeerId))
+            session.Events.Append(HeartbeatStreams.For(group.Key), group.Select(p => (object)p.Heartbeat).ToArray());
+        await session.SaveChangesAsync(ct);
     }
 }
 

@@ -23,7 +23,11 @@ public sealed class ApiTokenAuthentication(
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Fail("The Authorization header must use the Bearer scheme.");
         var value = header["Bearer ".Length..].Trim();
-        if (!value.StartsWith(TokenSecrets.ApiTokenPrefix, StringComparison.Ordinal))
+        // Agent session and enrollment credentials share the prefix; they are never API tokens, so no lookup
+        // (this scheme runs on every request, the agents' heartbeats included).
+        if (!value.StartsWith(TokenSecrets.ApiTokenPrefix, StringComparison.Ordinal)
+            || value.StartsWith(TokenSecrets.SessionTokenPrefix, StringComparison.Ordinal)
+            || value.StartsWith(TokenSecrets.EnrollmentTokenPrefix, StringComparison.Ordinal))
             return Fail("The bearer token is not a Wirety API token.");
 
         var hash = TokenSecrets.Hash(value);
