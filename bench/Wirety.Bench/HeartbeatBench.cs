@@ -47,7 +47,16 @@ public static class HeartbeatBench
             + "\"peerStats\":[{\"publicKey\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"latestHandshake\":\"2026-01-01T00:00:00Z\",\"rxBytes\":1234,\"txBytes\":5678}]}";
         // Warm-up: each agent's first heartbeat records its endpoint (a network-stream write; not measured).
         for (var i = 0; i < agents; i++) await Heartbeat(http, sessions[i], body);
-        await Task.Delay(2000);
+        // Those endpoint changes re-render the mesh's configs off the request path; measure only once the
+        // network stream has stopped moving.
+        var quiet = Stopwatch.StartNew();
+        for (long last = -1, version; quiet.Elapsed < TimeSpan.FromMinutes(5); last = version)
+        {
+            version = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/networks/{net}")).GetProperty("version").GetInt64();
+            if (version == last) break;
+            await Task.Delay(2000);
+        }
+        Console.WriteLine($"endpoints recorded and configs re-rendered after {quiet.Elapsed.TotalSeconds:F0} s");
 
         // The load comes from wrk (C, event-driven): a .NET HttpClient load generator spent as much CPU on
         // this 2-core machine as the server it was measuring.

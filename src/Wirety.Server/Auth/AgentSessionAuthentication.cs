@@ -14,19 +14,16 @@ namespace Wirety.Server.Auth;
 public sealed class AgentSessionAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     CredentialCache<AgentSession> sessions)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    : BearerCredentialHandler(options, logger, encoder)
 {
     public const string SchemeName = "AgentSession";
     public const string Policy = "agent";
     public const string PeerIdClaim = "wirety:peer", NetworkIdClaim = "wirety:network", SessionIdClaim = "wirety:session";
-    private const string FailureKey = "wirety.agent.failure";
+    protected override string MissingCredential =>
+        "An agent session credential is required: send `Authorization: Bearer wirety_session_...`.";
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> AuthenticateBearerAsync(string value)
     {
-        string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Fail("An agent session credential is required: send `Authorization: Bearer wirety_session_...`.");
-        var value = header["Bearer ".Length..].Trim();
         if (!value.StartsWith(TokenSecrets.SessionTokenPrefix, StringComparison.Ordinal))
             return Fail("The bearer token is not a Wirety agent session credential.");
 
@@ -43,20 +40,6 @@ public sealed class AgentSessionAuthentication(
             new Claim(SessionIdClaim, session.Id.ToString()),
         ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
-    }
-
-    private AuthenticateResult Fail(string why)
-    {
-        Context.Items[FailureKey] = why;
-        return AuthenticateResult.Fail(why);
-    }
-
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
-        await Results.Problem(statusCode: 401, title: "Unauthorized",
-            detail: Context.Items[FailureKey] as string ?? "An agent session credential is required.").ExecuteAsync(Context);
     }
 }
 

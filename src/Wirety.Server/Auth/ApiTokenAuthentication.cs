@@ -7,22 +7,18 @@ using Wirety.Projections.Tokens;
 
 namespace Wirety.Server.Auth;
 
-/// <summary>Authenticates <c>Authorization: Bearer wirety_...</c> against the stored token hashes.</summary>
+/// <summary>Authenticates <c>Authorization: Bearer wirety_...</c> against the stored API token hashes.</summary>
 public sealed class ApiTokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     CredentialCache<ApiToken> tokens, TimeProvider clock)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    : BearerCredentialHandler(options, logger, encoder)
 {
     public const string SchemeName = "WiretyToken";
-    private const string FailureKey = "wirety.auth.failure";
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override string MissingCredential => "An API token is required: send `Authorization: Bearer wirety_...`.";
+
+    protected override async Task<AuthenticateResult> AuthenticateBearerAsync(string value)
     {
-        string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header)) return Fail("An API token is required: send `Authorization: Bearer wirety_...`.");
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Fail("The Authorization header must use the Bearer scheme.");
-        var value = header["Bearer ".Length..].Trim();
         // Agent session and enrollment credentials share the prefix; they are never API tokens, so no lookup
         // (this scheme runs on every request, the agents' heartbeats included).
         if (!value.StartsWith(TokenSecrets.ApiTokenPrefix, StringComparison.Ordinal)
@@ -40,20 +36,6 @@ public sealed class ApiTokenAuthentication(
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
-    }
-
-    private AuthenticateResult Fail(string why)
-    {
-        Context.Items[FailureKey] = why;
-        return AuthenticateResult.Fail(why);
-    }
-
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
-        var detail = Context.Items[FailureKey] as string ?? "An API token is required.";
-        await Results.Problem(statusCode: 401, title: "Unauthorized", detail: detail).ExecuteAsync(Context);
     }
 }
 
