@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Wirety.Tests.Mesh.Harness;
+
+public sealed record NetworkDto(Guid Id, string Name, string Cidr, int? Mtu, long Version);
+
+public sealed record PeerDto(Guid Id, string Name, string Kind, string Address, string? PublicKey, bool Enrolled, bool Blocked, string? EnrollmentToken);
+
+/// <summary>The admin API over loopback, with the bootstrap admin token. Every call asserts its status with the problem body in the message.</summary>
+public sealed class AdminApi(Uri baseAddress, string token) : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http = new()
+    {
+        BaseAddress = baseAddress,
+        Timeout = TimeSpan.FromSeconds(30),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+    };
+
+    public Task<NetworkDto> CreateNetworkAsync(string name, string cidr) =>
+        SendAsync<NetworkDto>(HttpMethod.Post, "/api/v1/networks", new { name, cidr }, HttpStatusCode.Created);
+
+    public Task<NetworkDto> UpdateNetworkAsync(Guid networkId, object patch) =>
+        SendAsync<NetworkDto>(HttpMethod.Patch, $"/api/v1/networks/{networkId}", patch, HttpStatusCode.OK);
+
+    public Task<PeerDto> AddPeerAsync(Guid networkId, object peer) =>
+        SendAsync<PeerDto>(HttpMethod.Post, $"/api/v1/networks/{networkId}/peers", peer, HttpStatusCode.Created);
+
+    public Task<PeerDto> GetPeerAsync(Guid networkId, Guid peerId) =>
+        SendAsync<PeerDto>(HttpMethod.Get, $"/api/v1/networks/{networkId}/peers/{peerId}", null, HttpStatusCode.OK);
+
+    public Task<PeerDto> BlockAsync(Guid networkId, Guid peerId, string reason) =>
+        SendAsync<PeerDto>(HttpMethod.Post, $"/api/v1/networks/{networkId}/peers/{peerId}/block", new { reason }, HttpStatusCode.OK);
+
+    public Task<PeerDto> UnblockAsync(Guid networkId, Guid peerId, string reason) =>
+        SendAsync<PeerDto>(HttpMethod.Post, $"/api/v1/networks/{networkId}/peers/{peerId}/unblock", new { reason }, HttpStatusCode.OK);
+
+    /// <summary>The peer's projected wg-quick config and its version (the network stream version at which it last changed).</summary>
+    public async Task<(string Text, long Version)> GetConfigAsync(Guid networkId, Guid peerId)
+    {
+        using var response = await _http.GetAsync($"/api/v1/networks/{networkId}/peers/{peerId}/config");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET config of peer {peerId}: HTTP {(int)response.StatusCode}\n{body}");
+        var version = long.Parse(response.Headers.GetValues("X-Wirety-Config-Version").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        return (body, version);
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body, options: Json);
+        using var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected,
+            $"{method} {path}: expected HTTP {(int)expected}, got {(int)response.StatusCode}\n{text}");
+        return JsonSerializer.Deserialize<T>(text, Json) ?? throw new InvalidOperationException($"{method} {path}: empty body");
+    }
+
+    public void Dispose() => _http.Dispose();
+}
