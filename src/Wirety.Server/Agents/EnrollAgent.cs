@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Marten;
 using JasperFx.Events;
 using Marten.Exceptions;
@@ -16,6 +17,8 @@ namespace Wirety.Server.Agents;
 
 public static class EnrollAgent
 {
+    private static readonly JsonSerializerOptions AgentJson = new(JsonSerializerDefaults.Web);
+
     public static ValidationErrors Validate(EnrollRequest request) => new ValidationErrors()
         .Check("token", string.IsNullOrWhiteSpace(request.Token) ? "token is required." : null)
         .Check("publicKey", AgentRules.PublicKey(request.PublicKey))
@@ -79,9 +82,10 @@ public static class EnrollAgent
             return Rejection.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
         }
 
-        var after = NetworkEvolution.Evolve(network, enrolled)!;
-        var version = network.Version + 1;
-        var config = AgentConfigMapper.From(ConfigBuilder.Build(after, peer.Id), version, AgentConfigMapper.MasqueradeSources(after, peer.Id));
+        // The config as projected (same version and bytes the config endpoint serves), not a re-rendering:
+        // enrolling may not change this peer's own config, and then its version stays what it was.
+        var projected = await session.LoadAsync<PeerConfigDocument>(peer.Id, ct);
+        var config = JsonSerializer.Deserialize<AgentConfig>(projected!.AgentJson, AgentJson)!;
         return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config));
     }
 

@@ -19,6 +19,8 @@ public sealed class AgentProtocolTests(WiretyApp app) : AgentTest(app)
         var agent = await EnrollAsync(await TokenForAsync(net, "laptop"));
         var first = await agent.Client.GetAsync("/api/v1/agent/config");
         Assert.Equal("application/json", first.Content.Headers.ContentType?.MediaType);
+        // The config handed out at enrollment is the projected one, version included.
+        Assert.Equal(agent.Config.GetRawText(), await first.Content.ReadAsStringAsync());
         var etag = first.Headers.ETag!;
         Assert.False(etag.IsWeak);
 
