@@ -3,6 +3,7 @@ using JasperFx.Events.Projections;
 using Marten;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
+using Wirety.Projections.Incidents;
 using Wirety.Projections.Networks;
 using Wirety.Projections.Tokens;
 
@@ -24,6 +25,7 @@ public static class WiretyStore
 
         opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<IncidentProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline);
         opts.Projections.Add(new AgentAccessProjection(), ProjectionLifecycle.Inline);
 
@@ -31,6 +33,9 @@ public static class WiretyStore
         opts.Schema.For<PeerConfigDocument>().Index(d => d.NetworkId);
         opts.Schema.For<Network>();
         opts.Schema.For<ConfigSource>();
+        opts.Schema.For<Incident>().Index(i => i.PeerId).Index(i => i.NetworkId);
+        // Written by detection on several instances at once: a lost update would hide a sighting.
+        opts.Schema.For<PeerSightings>().UseOptimisticConcurrency(true);
         opts.Schema.For<EnrollmentTicket>().Index(t => t.PeerId).Index(t => t.NetworkId);
         opts.Schema.For<AgentSession>().UniqueIndex(s => s.TokenHash).Index(s => s.PeerId).Index(s => s.NetworkId);
         // One row per public key in use: inserting a duplicate fails, which makes key uniqueness atomic.

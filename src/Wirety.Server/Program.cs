@@ -12,6 +12,10 @@ using Wirety.Projections;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
 using Wirety.Server.Health;
+using Wirety.Server.Incidents;
+using JasperFx;
+using Wolverine.ErrorHandling;
+using JasperFx.Events;
 using Wirety.Server.Hosting;
 using Wirety.Server.Problems;
 using Wolverine;
@@ -40,7 +44,7 @@ builder.Services.AddSingleton(sp => new CredentialCache<ApiToken>(sp.GetRequired
 builder.Services.AddSingleton(sp => new CredentialCache<AgentSession>(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<TimeProvider>(),
     (session, hash, ct) => session.Query<AgentSession>().FirstOrDefaultAsync(s => s.TokenHash == hash, ct)));
 builder.Services.AddSingleton<AgentSockets>();
-builder.Services.AddSingleton<ObservedEndpoints>();
+builder.Services.AddSingleton<SightingFilter>();
 builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
 builder.Services.AddSingleton<CommitListener>();
@@ -63,6 +67,9 @@ builder.Host.UseWolverine(opts =>
     opts.ApplicationAssembly = typeof(Program).Assembly;
     opts.Durability.Mode = DurabilityMode.Solo;
     opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+    // Detection on two instances can race on one peer's sightings or network stream: retry, re-reading state.
+    opts.OnException<ConcurrencyException>().Or<EventStreamUnexpectedMaxEventIdException>()
+        .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400));
 });
 builder.Services.AddWolverineHttp();
 

@@ -12,7 +12,7 @@ public sealed record EnrollmentRejected(
 /// so heartbeat volume never contends with admin writes).
 /// </summary>
 public sealed record HeartbeatReceived(
-    Guid NetworkId, Guid PeerId, Guid SessionId, string SourceAddress, string Hostname, int? ListenPort,
+    Guid HeartbeatId, Guid NetworkId, Guid PeerId, Guid SessionId, string SourceAddress, string Hostname, int? ListenPort,
     IReadOnlyList<string> Endpoints, long UptimeSeconds, IReadOnlyList<HeartbeatPeerStat> PeerStats, DateTimeOffset At);
 
 public sealed record HeartbeatPeerStat(string PublicKey, DateTimeOffset? LatestHandshake, long RxBytes, long TxBytes);

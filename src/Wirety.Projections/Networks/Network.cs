@@ -20,6 +20,7 @@ public sealed record Network
     public int? Mtu { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    public NetworkSecurity Security { get; init; } = NetworkSecurity.Default;
     /// <summary>Peers in creation order; the order is part of the config rules (primary jump = first jump).</summary>
     public ImmutableList<PeerState> Peers { get; init; } = [];
 
@@ -53,4 +54,11 @@ public sealed record PeerState
     public string? BlockReason { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>Incident-detection thresholds of a network.</summary>
+public sealed record NetworkSecurity(
+    bool Enabled, TimeSpan SessionConflictWindow, int SharedConfigFlips, TimeSpan SharedConfigWindow, int MaxEndpointChangesPerDay)
+{
+    public static readonly NetworkSecurity Default = new(true, TimeSpan.FromMinutes(5), 2, TimeSpan.FromMinutes(5), 10);
 }

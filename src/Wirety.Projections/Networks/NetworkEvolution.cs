@@ -20,6 +20,11 @@ public static class NetworkEvolution
         (null, _) => null,
         (_, NetworkDeleted) => null,
         (_, NetworkUpdated e) => state with { Name = e.Name, Domain = e.Domain, Dns = [.. e.Dns], Mtu = e.Mtu, UpdatedAt = e.At },
+        (_, NetworkSecurityChanged e) => state with
+        {
+            UpdatedAt = e.At,
+            Security = new NetworkSecurity(e.Enabled, e.SessionConflictWindow, e.SharedConfigFlips, e.SharedConfigWindow, e.MaxEndpointChangesPerDay),
+        },
         (_, PeerAdded e) => state with
         {
             UpdatedAt = e.At,
@@ -48,7 +53,7 @@ public static class NetworkEvolution
     };
 
     /// <summary>Whether the event belongs to a network stream (and so can change the network's state and configs).</summary>
-    public static bool Handles(object @event) => @event is NetworkCreated or NetworkUpdated or NetworkDeleted
+    public static bool Handles(object @event) => @event is NetworkCreated or NetworkUpdated or NetworkDeleted or NetworkSecurityChanged
         or PeerAdded or PeerUpdated or PeerRemoved or PeerBlocked or PeerUnblocked or PeerEnrolled or EndpointChanged;
 
     public static Network? Evolve(Network? state, IEnumerable<object> events) =>

@@ -1,37 +1,15 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Wirety.Events.Agent;
 using Wirety.Events.Peers;
 using Wirety.Server.Auth;
+using Wirety.Server.Incidents;
 using Wirety.Server.Peers;
 using Wirety.Server.Problems;
 using Wolverine;
 using Wolverine.Http;
 
 namespace Wirety.Server.Agents;
-
-/// <summary>An agent's heartbeat saw the peer at a different endpoint than last time (handled by <see cref="ObserveEndpointHandler"/>).</summary>
-public sealed record ObserveEndpoint(Guid NetworkId, Guid PeerId, Guid SessionId, string Endpoint, DateTimeOffset At);
-
-/// <summary>
-/// Last endpoint seen per agent session on this instance, so only changes go to the network stream
-/// (keyed by session: a re-enrolled peer starts with no recorded endpoint).
-/// </summary>
-public sealed class ObservedEndpoints
-{
-    private readonly ConcurrentDictionary<Guid, string> _bySession = new();
-
-    /// <returns>True when this differs from what this instance saw last for the session.</returns>
-    public bool Changed(Guid sessionId, string endpoint)
-    {
-        if (_bySession.TryGetValue(sessionId, out var last) && last == endpoint) return false;
-        _bySession[sessionId] = endpoint;
-        return true;
-    }
-
-    public void Clear() => _bySession.Clear();
-}
 
 public static class ReceiveHeartbeat
 {
@@ -58,7 +36,7 @@ public static class ReceiveHeartbeat
     [WolverinePost("/api/v1/agent/heartbeat")]
     public static async Task<IResult> Post(
         HeartbeatRequest? request, HttpContext http, ClaimsPrincipal user, HeartbeatIngestor ingestor,
-        ObservedEndpoints observed, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+        SightingFilter sightings, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
         if (request is null) return Rejection.MissingBody().ToResult();
         if (Validate(request) is { Any: true } errors) return errors.ToRejection().ToResult();
@@ -66,13 +44,17 @@ public static class ReceiveHeartbeat
         var agent = AgentIdentity.Of(user);
         var now = clock.GetUtcNow();
         var source = AgentRules.SourceAddress(http);
-        await ingestor.AppendAsync(new HeartbeatReceived(agent.NetworkId, agent.PeerId, agent.SessionId, source, request.Hostname!,
-            request.ListenPort, request.Endpoints ?? [], request.UptimeSeconds,
+        var heartbeat = new HeartbeatReceived(Guid.CreateVersion7(now), agent.NetworkId, agent.PeerId, agent.SessionId, source,
+            request.Hostname!, request.ListenPort, request.Endpoints ?? [], request.UptimeSeconds,
             (request.PeerStats ?? []).Select(s => new HeartbeatPeerStat(s.PublicKey, s.LatestHandshake, s.RxBytes, s.TxBytes)).ToList(),
-            now), ct);
+            now);
+        await ingestor.AppendAsync(heartbeat, ct);
 
-        if (ObservedEndpoint(request, source) is { } endpoint && observed.Changed(agent.SessionId, endpoint))
-            await bus.PublishAsync(new ObserveEndpoint(agent.NetworkId, agent.PeerId, agent.SessionId, endpoint, now));
+        // Only what differs from this peer's last sighting (or a periodic refresh) goes on to detection.
+        var sighted = new PeerSighted(heartbeat.HeartbeatId, agent.NetworkId, agent.PeerId, agent.SessionId, source,
+            ObservedEndpoint(request, source), now);
+        if (sightings.ShouldReport(sighted))
+            await bus.PublishAsync(sighted);
         return Results.NoContent();
     }
 }

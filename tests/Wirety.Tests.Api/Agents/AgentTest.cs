@@ -32,20 +32,28 @@ public abstract class AgentTest(WiretyApp app) : ApiTest(app)
             body.GetProperty("config"), keys.PublicKey, App.Client(session));
     }
 
-    protected static Task<HttpResponseMessage> HeartbeatAsync(Enrolled agent, int listenPort = 51820, string[]? endpoints = null) =>
-        agent.Client.PostAsJsonAsync("/api/v1/agent/heartbeat",
-            new { hostname = "host", listenPort, endpoints, uptimeSeconds = 5, peerStats = Array.Empty<object>() });
+    protected static Task<HttpResponseMessage> HeartbeatAsync(Enrolled agent, int listenPort = 51820, string[]? endpoints = null, string? from = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/agent/heartbeat")
+        {
+            Content = JsonContent.Create(new { hostname = "host", listenPort, endpoints, uptimeSeconds = 5, peerStats = Array.Empty<object>() }),
+        };
+        if (from is not null) request.Headers.Add(TestRemoteAddress.Header, from);
+        return agent.Client.SendAsync(request);
+    }
 
     protected static async Task<JsonElement> AgentConfigAsync(Enrolled agent) =>
         await BodyAsync(await agent.Client.GetAsync("/api/v1/agent/config"));
 
     /// <summary>Polls an observable condition (work that runs off the request path) with a deadline.</summary>
-    protected static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    protected async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail("Timed out waiting until " + what);
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Timed out waiting until {what}. Server errors meanwhile:\n"
+                    + string.Join("\n", App.Logs.Where(l => l.StartsWith("Error") || l.StartsWith("Critical")).TakeLast(5)));
             await Task.Delay(50);
         }
     }

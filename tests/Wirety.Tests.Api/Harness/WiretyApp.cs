@@ -49,6 +49,7 @@ public sealed class WiretyApp : IAsyncLifetime
             {
                 s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));
                 s.AddSingleton<TimeProvider>(Clock);
+                s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, TestRemoteAddress>();
                 s.ConfigureMarten(opts => opts.Logger(DatabaseCommands));
             });
         });
@@ -82,7 +83,7 @@ public sealed class WiretyApp : IAsyncLifetime
     {
         Clock.Reset();
         await Store.Advanced.ResetAllData();
-        Services.GetRequiredService<Wirety.Server.Agents.ObservedEndpoints>().Clear();
+        Services.GetRequiredService<Wirety.Server.Incidents.SightingFilter>().Clear();
         Services.GetRequiredService<CredentialCache<ApiToken>>().Clear();
         Services.GetRequiredService<CredentialCache<AgentSession>>().Clear();
         Services.GetRequiredService<ConfigCache>().Clear();
