@@ -13,6 +13,7 @@ using Wirety.Server.Auth;
 using Wirety.Server.Configs;
 using Wirety.Server.Health;
 using Wirety.Server.Hosting;
+using Wirety.Server.LiveChannel;
 using Wirety.Server.Problems;
 using Wolverine;
 using Wolverine.Http;
@@ -44,6 +45,7 @@ builder.Services.AddSingleton<ObservedEndpoints>();
 builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
 builder.Services.AddSingleton<CommitListener>();
+builder.Services.AddLiveChannel(builder.Configuration);
 
 builder.Services.AddMarten(sp =>
     {
@@ -88,12 +90,14 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = AgentSockets.KeepAlive });
+app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
 app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))
     .RequireAuthorization(AgentSessionAuthentication.Policy);
+app.MapLiveChannel();
 app.Run();
 
 public partial class Program;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using Wirety.Events.Agent;
 using Wirety.Events.Peers;
 using Wirety.Server.Auth;
+using Wirety.Server.LiveChannel;
 using Wirety.Server.Peers;
 using Wirety.Server.Problems;
 using Wolverine;
@@ -58,7 +59,7 @@ public static class ReceiveHeartbeat
     [WolverinePost("/api/v1/agent/heartbeat")]
     public static async Task<IResult> Post(
         HeartbeatRequest? request, HttpContext http, ClaimsPrincipal user, HeartbeatIngestor ingestor,
-        ObservedEndpoints observed, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+        ObservedEndpoints observed, PeerPresence presence, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
         if (request is null) return Rejection.MissingBody().ToResult();
         if (Validate(request) is { Any: true } errors) return errors.ToRejection().ToResult();
@@ -70,6 +71,7 @@ public static class ReceiveHeartbeat
             request.ListenPort, request.Endpoints ?? [], request.UptimeSeconds,
             (request.PeerStats ?? []).Select(s => new HeartbeatPeerStat(s.PublicKey, s.LatestHandshake, s.RxBytes, s.TxBytes)).ToList(),
             now), ct);
+        presence.Seen(agent.PeerId, agent.NetworkId, now);
 
         if (ObservedEndpoint(request, source) is { } endpoint && observed.Changed(agent.SessionId, endpoint))
             await bus.PublishAsync(new ObserveEndpoint(agent.NetworkId, agent.PeerId, agent.SessionId, endpoint, now));
