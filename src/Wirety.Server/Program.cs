@@ -17,6 +17,7 @@ using JasperFx;
 using Wolverine.ErrorHandling;
 using JasperFx.Events;
 using Wirety.Server.Hosting;
+using Wirety.Server.LiveChannel;
 using Wirety.Server.Problems;
 using Wolverine;
 using Wolverine.Http;
@@ -48,6 +49,7 @@ builder.Services.AddSingleton<SightingFilter>();
 builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
 builder.Services.AddSingleton<CommitListener>();
+builder.Services.AddLiveChannel(builder.Configuration);
 
 builder.Services.AddMarten(sp =>
     {
@@ -67,6 +69,8 @@ builder.Host.UseWolverine(opts =>
     opts.ApplicationAssembly = typeof(Program).Assembly;
     opts.Durability.Mode = DurabilityMode.Solo;
     opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+    // Sightings are order-sensitive (A, B, A) and share one document per peer: one at a time per instance.
+    opts.LocalQueueFor<PeerSighted>().Sequential();
     // Detection on two instances can race on one peer's sightings or network stream: retry, re-reading state.
     opts.OnException<ConcurrencyException>().Or<EventStreamUnexpectedMaxEventIdException>()
         .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400));
@@ -95,12 +99,14 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = AgentSockets.KeepAlive });
+app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
 app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))
     .RequireAuthorization(AgentSessionAuthentication.Policy);
+app.MapLiveChannel();
 app.Run();
 
 public partial class Program;

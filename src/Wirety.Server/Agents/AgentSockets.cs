@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Wirety.Events.Agent;
 using Wirety.Server.Auth;
+using Wirety.Server.LiveChannel;
 
 namespace Wirety.Server.Agents;
 
@@ -10,7 +11,7 @@ namespace Wirety.Server.Agents;
 /// The agents connected to this instance over <c>/api/v1/agent/ws</c>, by peer. The server only
 /// sends (config-changed notices); keepalive is the WebSocket protocol's own ping/pong.
 /// </summary>
-public sealed class AgentSockets(ILogger<AgentSockets> log)
+public sealed class AgentSockets(PeerPresence presence, ILogger<AgentSockets> log)
 {
     public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -40,6 +41,7 @@ public sealed class AgentSockets(ILogger<AgentSockets> log)
         using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = KeepAlive });
         var connection = new Connection(socket, agent);
         _byPeer.GetOrAdd(agent.PeerId, _ => new())[connection] = 0;
+        presence.SocketOpened(agent.PeerId, agent.NetworkId);
         log.LogInformation("Agent for peer {PeerId} connected", agent.PeerId);
         try
         {
@@ -58,6 +60,7 @@ public sealed class AgentSockets(ILogger<AgentSockets> log)
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { } // the agent went away
         finally
         {
+            presence.SocketClosed(agent.PeerId);
             if (_byPeer.TryGetValue(agent.PeerId, out var set)) set.TryRemove(connection, out _);
             log.LogInformation("Agent for peer {PeerId} disconnected", agent.PeerId);
         }

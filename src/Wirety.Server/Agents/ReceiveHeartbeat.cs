@@ -4,6 +4,7 @@ using Wirety.Events.Agent;
 using Wirety.Events.Peers;
 using Wirety.Server.Auth;
 using Wirety.Server.Incidents;
+using Wirety.Server.LiveChannel;
 using Wirety.Server.Peers;
 using Wirety.Server.Problems;
 using Wolverine;
@@ -36,7 +37,7 @@ public static class ReceiveHeartbeat
     [WolverinePost("/api/v1/agent/heartbeat")]
     public static async Task<IResult> Post(
         HeartbeatRequest? request, HttpContext http, ClaimsPrincipal user, HeartbeatIngestor ingestor,
-        SightingFilter sightings, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+        SightingFilter sightings, PeerPresence presence, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
         if (request is null) return Rejection.MissingBody().ToResult();
         if (Validate(request) is { Any: true } errors) return errors.ToRejection().ToResult();
@@ -49,6 +50,7 @@ public static class ReceiveHeartbeat
             (request.PeerStats ?? []).Select(s => new HeartbeatPeerStat(s.PublicKey, s.LatestHandshake, s.RxBytes, s.TxBytes)).ToList(),
             now);
         await ingestor.AppendAsync(heartbeat, ct);
+        presence.Seen(agent.PeerId, agent.NetworkId, now);
 
         // Only what differs from this peer's last sighting (or a periodic refresh) goes on to detection.
         var sighted = new PeerSighted(heartbeat.HeartbeatId, agent.NetworkId, agent.PeerId, agent.SessionId, source,

@@ -34,6 +34,7 @@ public sealed class WiretyApp : IAsyncLifetime
 
     public HttpClient Admin { get; private set; } = null!;
     public IServiceProvider Services => _factory!.Services;
+    public Microsoft.AspNetCore.TestHost.TestServer Server => _factory!.Server;
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
 
     public async Task InitializeAsync()
@@ -87,6 +88,7 @@ public sealed class WiretyApp : IAsyncLifetime
         Services.GetRequiredService<CredentialCache<ApiToken>>().Clear();
         Services.GetRequiredService<CredentialCache<AgentSession>>().Clear();
         Services.GetRequiredService<ConfigCache>().Clear();
+        Services.GetRequiredService<Wirety.Server.LiveChannel.PeerPresence>().Clear();
         foreach (var hosted in Services.GetServices<IHostedService>().OfType<AdminBootstrap>())
             await hosted.StartAsync(CancellationToken.None);
     }

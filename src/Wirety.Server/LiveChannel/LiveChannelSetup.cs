@@ -1,0 +1,33 @@
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wirety.Server.Auth;
+
+namespace Wirety.Server.LiveChannel;
+
+public static class LiveChannelSetup
+{
+    public static IServiceCollection AddLiveChannel(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton(LiveChannelOptions.From(config));
+        services.AddSingleton<LiveHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveHub>());
+        services.AddSingleton<PeerPresence>();
+        services.AddHostedService<PresenceSweeper>();
+        services.AddSingleton<LiveChannelListener>();
+        services.AddSingleton<IConfigureMarten, ListenToCommits>();
+        return services;
+    }
+
+    /// <summary>Goes before UseAuthentication (see <see cref="OpenLiveChannel.MoveQueryTokenAsync"/>).</summary>
+    public static IApplicationBuilder UseLiveChannelQueryToken(this IApplicationBuilder app) => app.Use(OpenLiveChannel.MoveQueryTokenAsync);
+
+    public static IEndpointConventionBuilder MapLiveChannel(this IEndpointRouteBuilder endpoints) =>
+        endpoints.Map(OpenLiveChannel.Path, OpenLiveChannel.RunAsync)
+            .WithMetadata(new OpenLiveChannel.QueryTokenAllowed())
+            .RequireAuthorization(new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build());
+
+    private sealed class ListenToCommits(LiveChannelListener listener) : IConfigureMarten
+    {
+        public void Configure(IServiceProvider services, StoreOptions options) => options.Listeners.Add(listener);
+    }
+}

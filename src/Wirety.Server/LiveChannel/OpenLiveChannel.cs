@@ -1,0 +1,51 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Primitives;
+using Wirety.Server.Agents;
+using Wirety.Server.Auth;
+
+namespace Wirety.Server.LiveChannel;
+
+/// <summary>
+/// <c>GET /api/v1/ws</c>: the admin live channel, a WebSocket that streams <see cref="LiveNotice"/>s.
+/// Authenticated with an admin API token, from the Authorization header or — browsers cannot set headers
+/// on a WebSocket — the <c>access_token</c> query parameter, which no other endpoint accepts.
+/// </summary>
+public static class OpenLiveChannel
+{
+    public const string Path = "/api/v1/ws";
+    public const string QueryTokenParameter = "access_token";
+
+    public static async Task RunAsync(HttpContext http, LiveHub hub, IHostApplicationLifetime lifetime)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Results.Problem(statusCode: 400, title: "The request is invalid",
+                detail: "This endpoint speaks WebSocket only; send an Upgrade: websocket request.").ExecuteAsync(http);
+            return;
+        }
+        var actor = http.User.ToActor();
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = AgentSockets.KeepAlive });
+        await hub.ServeAsync(socket, $"token {actor.Name} {actor.TokenId}", http.RequestAborted, lifetime.ApplicationStopping);
+    }
+
+    /// <summary>Marks the one endpoint that takes the token from the query string.</summary>
+    public sealed class QueryTokenAllowed;
+
+    /// <summary>
+    /// Before authentication: on the live channel only, moves <c>access_token</c> from the query string into
+    /// the Authorization header (a header, when sent, wins) and removes it from the request's query string,
+    /// so nothing later in the pipeline that reports the URL can show it.
+    /// </summary>
+    public static Task MoveQueryTokenAsync(HttpContext http, RequestDelegate next)
+    {
+        if (http.GetEndpoint()?.Metadata.GetMetadata<QueryTokenAllowed>() is not null
+            && http.Request.Query.TryGetValue(QueryTokenParameter, out var token))
+        {
+            if (token.Count == 1 && !string.IsNullOrEmpty(token[0]) && StringValues.IsNullOrEmpty(http.Request.Headers.Authorization))
+                http.Request.Headers.Authorization = "Bearer " + token[0];
+            http.Request.QueryString = QueryString.Create(
+                http.Request.Query.Where(q => !string.Equals(q.Key, QueryTokenParameter, StringComparison.OrdinalIgnoreCase)));
+        }
+        return next(http);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Text.Json;
+using JasperFx.Events;
+using Wirety.Events;
+using Wirety.Events.Incidents;
+using Wirety.Events.Networks;
+using Wirety.Events.Peers;
+using Wirety.Events.Tokens;
+using Wirety.Server.LiveChannel;
+
+namespace Wirety.Tests.Api.LiveChannel;
+
+/// <summary>
+/// The pure mapping from committed events to live notices, for every event type in Wirety.Events.
+/// (Here rather than in Wirety.Tests.Unit because the mapping lives in the server; no database is used.)
+/// </summary>
+public sealed class LiveNoticesTests
+{
+    private static readonly Guid Net = new("11111111-1111-1111-1111-111111111111");
+    private static readonly Guid Peer = new("22222222-2222-2222-2222-222222222222");
+    private static readonly Guid Incident = new("33333333-3333-3333-3333-333333333333");
+    private static readonly Guid Session = new("44444444-4444-4444-4444-444444444444");
+    private static readonly Guid Token = new("55555555-5555-5555-5555-555555555555");
+    private static readonly Actor Admin = new(Token, "admin");
+    private static readonly DateTimeOffset At = new(2026, 11, 22, 14, 2, 0, TimeSpan.Zero);
+    private const long Version = 7;
+
+    /// <summary>One example of every event type, on the stream it is appended to.</summary>
+    private static readonly Dictionary<string, IEvent> Samples = new IEvent[]
+    {
+        On(Net, new NetworkCreated(Net, "corp", "10.10.0.0/24", null, [], null, Admin, At)),
+        On(Net, new NetworkUpdated(Net, "corp", "corp.internal", ["10.10.0.1"], 1380, Admin, At)),
+        On(Net, new NetworkDeleted(Net, true, Admin, At)),
+        On(Net, new NetworkSecurityChanged(Net, true, TimeSpan.FromMinutes(5), 3, TimeSpan.FromMinutes(10), 20, Admin, At)),
+        On(Net, new PeerAdded(Net, Peer, "laptop", PeerKind.Dynamic, "10.10.0.2", null, null, null, false, false, [], Admin, At)),
+        On(Net, new PeerUpdated(Net, Peer, "laptop", null, 51820, true, false, [], Admin, At)),
+        On(Net, new PeerRemoved(Net, Peer, Admin, At)),
+        On(Net, new EnrollmentTokenIssued(Net, Peer, "hash", At.AddDays(1), Admin, At)),
+        On(Net, new PeerBlocked(Net, Peer, "stolen laptop", Admin, At)),
+        On(Net, new PeerUnblocked(Net, Peer, null, Admin, At)),
+        On(Net, new PeerEnrolled(Net, Peer, "pub", "host", "1.0", Session, "hash", "198.18.0.5", Actor.System, At)),
+        On(Net, new EndpointChanged(Net, Peer, "198.18.0.5:51820", null, Session, At)),
+        On(Guid.NewGuid(), new EnrollmentRejected(Guid.NewGuid(), Net, Peer, "used token", "198.18.0.5", "host", At)),
+        On(Guid.NewGuid(), new HeartbeatReceived(Guid.NewGuid(), Net, Peer, Session, "198.18.0.5", "host", 51820, [], 5, [], At)),
+        On(Incident, new IncidentDetected(Incident, Net, Peer, IncidentType.SessionConflict, "two sessions",
+            [new IncidentEvidence(Guid.NewGuid(), At, Session, "198.18.0.5", null)], At)),
+        On(Incident, new IncidentResolved(Incident, Net, Peer, "false alarm", true, Admin, At)),
+        On(Token, new ApiTokenIssued(Token, "ci", "hash", null, false, Admin, At)),
+        On(Token, new ApiTokenRevoked(Token, Admin, At)),
+    }.ToDictionary(e => e.Data.GetType().Name);
+
+    private const string NetworkChanged = """{"type":"network-changed","networkId":"11111111-1111-1111-1111-111111111111","version":7}""";
+
+    private static string PeerChanged(string change) =>
+        $$"""{"type":"peer-changed","networkId":"11111111-1111-1111-1111-111111111111","peerId":"22222222-2222-2222-2222-222222222222","change":"{{change}}"}""";
+
+    public static TheoryData<string, string[]> Expected => new()
+    {
+        { nameof(NetworkCreated), [NetworkChanged] },
+        { nameof(NetworkUpdated), [NetworkChanged] },
+        { nameof(NetworkDeleted), [NetworkChanged] },
+        { nameof(NetworkSecurityChanged), [NetworkChanged] },
+        { nameof(EnrollmentTokenIssued), [NetworkChanged] },
+        { nameof(PeerAdded), [PeerChanged("added"), NetworkChanged] },
+        { nameof(PeerUpdated), [PeerChanged("updated"), NetworkChanged] },
+        { nameof(PeerRemoved), [PeerChanged("removed"), NetworkChanged] },
+        { nameof(PeerEnrolled), [PeerChanged("enrolled"), NetworkChanged] },
+        { nameof(PeerBlocked), [PeerChanged("blocked"), NetworkChanged] },
+        { nameof(PeerUnblocked), [PeerChanged("unblocked"), NetworkChanged] },
+        { nameof(EndpointChanged), [PeerChanged("endpoint"), NetworkChanged] },
+        // Incident events live on the incident's stream: no network-changed from them (the PeerBlocked
+        // committed with a detection brings its own).
+        {
+            nameof(IncidentDetected),
+            ["""{"type":"incident-detected","incidentId":"33333333-3333-3333-3333-333333333333","networkId":"11111111-1111-1111-1111-111111111111","peerId":"22222222-2222-2222-2222-222222222222","incidentType":"sessionConflict"}"""]
+        },
+        {
+            nameof(IncidentResolved),
+            ["""{"type":"incident-resolved","incidentId":"33333333-3333-3333-3333-333333333333","networkId":"11111111-1111-1111-1111-111111111111","peerId":"22222222-2222-2222-2222-222222222222"}"""]
+        },
+        // Presence comes from the heartbeat path, not from the (high-volume) heartbeat events.
+        { nameof(HeartbeatReceived), [] },
+        { nameof(EnrollmentRejected), [] },
+        { nameof(ApiTokenIssued), [] },
+        { nameof(ApiTokenRevoked), [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Expected))]
+    public void each_event_type_maps_to_its_notices(string eventType, string[] expectedJson)
+    {
+        var notices = LiveNotices.From(Samples[eventType]);
+        Assert.Equal(expectedJson, notices.Select(n => JsonSerializer.Serialize(n, LiveNotice.Json)));
+    }
+
+    [Fact]
+    public void every_event_type_in_the_contract_has_a_mapping_test()
+    {
+        var eventTypes = typeof(NetworkCreated).Assembly.GetExportedTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace != "Wirety.Events.Agent" && t != typeof(IncidentEvidence)
+                && t.GetProperty("At")?.PropertyType == typeof(DateTimeOffset))
+            .Select(t => t.Name).Order().ToList();
+        Assert.Equal(eventTypes, Samples.Keys.Order());
+        Assert.Equal(eventTypes, Expected.Select(row => (string)row[0]).Order());
+    }
+
+    [Theory]
+    [InlineData(IncidentType.SessionConflict, "sessionConflict")]
+    [InlineData(IncidentType.SharedConfig, "sharedConfig")]
+    [InlineData(IncidentType.SuspiciousActivity, "suspiciousActivity")]
+    public void incident_types_are_camel_case_like_the_rest_of_the_api(IncidentType type, string expected)
+    {
+        var detected = On(Incident, new IncidentDetected(Incident, Net, Peer, type, "s", [], At));
+        Assert.Equal(expected, Assert.Single(LiveNotices.From(detected)).IncidentType);
+    }
+
+    [Fact]
+    public void network_events_on_another_stream_give_no_network_changed()
+    {
+        // A version only means something on the network's own stream.
+        var elsewhere = On(Guid.NewGuid(), new PeerBlocked(Net, Peer, "incident", Actor.System, At));
+        Assert.Equal([LiveNotice.PeerChanged], LiveNotices.From(elsewhere).Select(n => n.Type));
+    }
+
+    [Fact]
+    public void a_commit_gives_one_network_changed_per_network_at_its_last_version_after_the_other_notices()
+    {
+        var other = Guid.NewGuid();
+        var commit = new[]
+        {
+            On(Net, new PeerAdded(Net, Peer, "laptop", PeerKind.Dynamic, "10.10.0.2", null, null, null, false, false, [], Admin, At), 4),
+            On(Net, new EnrollmentTokenIssued(Net, Peer, "hash", At.AddDays(1), Admin, At), 5),
+            On(Guid.NewGuid(), new HeartbeatReceived(Guid.NewGuid(), Net, Peer, Session, "198.18.0.5", "host", 51820, [], 5, [], At), 1),
+            On(Incident, new IncidentDetected(Incident, Net, Peer, IncidentType.SharedConfig, "flips", [], At), 1),
+            On(Net, new PeerBlocked(Net, Peer, "incident", Actor.System, At), 6),
+            On(other, new NetworkCreated(other, "lab", "10.20.0.0/24", null, [], null, Admin, At), 1),
+        };
+
+        var notices = LiveNotices.FromCommit(commit);
+
+        Assert.Equal(
+        [
+            $"peer-changed {Peer} added", $"incident-detected {Peer} ", $"peer-changed {Peer} blocked",
+            $"network-changed {Net} 6", $"network-changed {other} 1",
+        ], notices.Select(n => n.Type switch
+        {
+            LiveNotice.NetworkChanged => $"{n.Type} {n.NetworkId} {n.Version}",
+            _ => $"{n.Type} {n.PeerId} {n.Change}",
+        }));
+    }
+
+    [Fact]
+    public void a_commit_of_heartbeats_gives_nothing()
+    {
+        var heartbeats = Enumerable.Range(1, 256)
+            .Select(i => On(Guid.NewGuid(), new HeartbeatReceived(Guid.NewGuid(), Net, Peer, Session, "198.18.0.5", "host", 51820, [], i, [], At), i));
+        Assert.Empty(LiveNotices.FromCommit(heartbeats));
+    }
+
+    [Fact]
+    public void the_ready_and_presence_messages_have_their_documented_shape()
+    {
+        Assert.Equal("""{"type":"ready"}""", JsonSerializer.Serialize(new LiveNotice(LiveNotice.Ready), LiveNotice.Json));
+        Assert.Equal(
+            """{"type":"peer-online","networkId":"11111111-1111-1111-1111-111111111111","peerId":"22222222-2222-2222-2222-222222222222"}""",
+            JsonSerializer.Serialize(LiveNotice.Presence(Net, Peer, online: true), LiveNotice.Json));
+        Assert.Equal(
+            """{"type":"peer-offline","networkId":"11111111-1111-1111-1111-111111111111","peerId":"22222222-2222-2222-2222-222222222222"}""",
+            JsonSerializer.Serialize(LiveNotice.Presence(Net, Peer, online: false), LiveNotice.Json));
+    }
+
+    private static IEvent On(Guid streamId, object data, long version = Version)
+    {
+        var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
+        e.StreamId = streamId;
+        e.Version = version;
+        return e;
+    }
+}
