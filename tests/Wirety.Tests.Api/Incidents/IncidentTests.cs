@@ -2,8 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Wirety.Events.Incidents;
 using Wirety.Events.Peers;
+using Wirety.Projections.Incidents;
+using Wirety.Server.Incidents;
 using Wirety.Tests.Api.Agents;
 using Wirety.Tests.Api.Harness;
 
@@ -117,6 +120,40 @@ public sealed class IncidentTests(WiretyApp app) : AgentTest(app)
     }
 
     [Fact]
+    public async Task after_resolving_with_unblock_the_resolved_sightings_are_not_evidence_again_and_the_owner_s_endpoint_is_kept()
+    {
+        var (net, a, b) = await MeshAsync();
+        await HeartbeatAsync(a, 51001, from: "198.51.100.7"); // the thief: a's endpoint moves there
+        await HeartbeatAsync(a, 51001, from: "192.0.2.1");    // the owner again: detected and blocked
+        var id = (await OpenIncidentAsync(a.PeerId)).GetProperty("id").GetGuid();
+        var resolved = await BodyAsync(await Admin.PostAsJsonAsync($"/api/v1/incidents/{id}/resolve", new { note = "thief's copy wiped", unblock = true }));
+        var resolvedAt = resolved.GetProperty("resolvedAt").GetDateTimeOffset();
+
+        // The sighting that opened the incident also moved the endpoint back: unblocking must not hand out the thief's.
+        var listed = Assert.Single((await AgentConfigAsync(b)).GetProperty("peers").EnumerateArray());
+        Assert.Equal("192.0.2.1:51001", listed.GetProperty("endpoint").GetString());
+
+        // The owner heartbeats on and is judged afresh (as after a restart or the filter's refresh) with
+        // 192.0.2.1, 198.51.100.7, 192.0.2.1 still inside the window: those were resolved, they are not evidence.
+        App.Services.GetRequiredService<SightingFilter>().Clear();
+        await HeartbeatAsync(a, 51001, from: "192.0.2.1");
+        await EventuallyAsync(async () =>
+        {
+            await using var query = App.Store.QuerySession();
+            return (await query.LoadAsync<PeerSightings>(a.PeerId))?.Entries.Count(e => e.At > resolvedAt) == 1;
+        }, "the owner's heartbeat after the resolution went through detection");
+        Assert.Empty((await BodyAsync(await Admin.GetAsync($"/api/v1/incidents?state=open&peerId={a.PeerId}"))).EnumerateArray());
+        Assert.False((await BodyAsync(await Admin.GetAsync($"/api/v1/networks/{net}/peers/{a.PeerId}"))).GetProperty("blocked").GetBoolean());
+
+        // A copy that is still out there shows up again with new sightings only.
+        await HeartbeatAsync(a, 51001, from: "198.51.100.7");
+        await HeartbeatAsync(a, 51001, from: "192.0.2.1");
+        var again = await OpenIncidentAsync(a.PeerId);
+        Assert.NotEqual(id, again.GetProperty("id").GetGuid());
+        Assert.All(again.GetProperty("evidence").EnumerateArray(), e => Assert.True(e.GetProperty("at").GetDateTimeOffset() > resolvedAt));
+    }
+
+    [Fact]
     public async Task an_open_incident_of_the_same_type_is_not_opened_twice()
     {
         var (net, a, _) = await MeshAsync();
@@ -136,14 +173,17 @@ public sealed class IncidentTests(WiretyApp app) : AgentTest(app)
     {
         var (net, a, _) = await MeshAsync();
         await Admin.PutAsJsonAsync($"/api/v1/networks/{net}/security", new { enabled = false });
-        await HeartbeatAsync(a, 51001, from: "198.51.100.7");
-        await HeartbeatAsync(a, 51001, from: "192.0.2.1");
-        // The sightings were processed (the endpoint moved back), yet no incident opened.
-        await EventuallyAsync(async () =>
+        // One at a time: sightings are handled concurrently, and an older one handled late moves no endpoint.
+        async Task EndpointChangesAsync(int count) => await EventuallyAsync(async () =>
         {
             await using var session = App.Store.QuerySession();
-            return (await session.Events.FetchStreamAsync(net)).Select(e => e.Data).OfType<EndpointChanged>().Count() >= 4;
-        }, "both endpoint changes are recorded");
+            return (await session.Events.FetchStreamAsync(net)).Select(e => e.Data).OfType<EndpointChanged>().Count() >= count;
+        }, $"{count} endpoint changes are recorded");
+        await HeartbeatAsync(a, 51001, from: "198.51.100.7");
+        await EndpointChangesAsync(3);
+        await HeartbeatAsync(a, 51001, from: "192.0.2.1");
+        // The sightings were processed (the endpoint moved back), yet no incident opened.
+        await EndpointChangesAsync(4);
         Assert.Empty((await BodyAsync(await Admin.GetAsync($"/api/v1/incidents?peerId={a.PeerId}"))).EnumerateArray());
     }
 

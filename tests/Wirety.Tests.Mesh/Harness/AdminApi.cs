@@ -9,6 +9,24 @@ public sealed record NetworkDto(Guid Id, string Name, string Cidr, int? Mtu, lon
 
 public sealed record PeerDto(Guid Id, string Name, string Kind, string Address, string? PublicKey, bool Enrolled, bool Blocked, string? EnrollmentToken);
 
+public sealed record ActorDto(Guid TokenId, string Name);
+
+public sealed record EvidenceDto(Guid HeartbeatId, DateTimeOffset At, Guid SessionId, string SourceAddress, string? Endpoint)
+{
+    public override string ToString() => $"heartbeat {HeartbeatId} at {At:HH:mm:ss.fff} from {SourceAddress} (session {SessionId}, endpoint {Endpoint ?? "none"})";
+}
+
+public sealed record IncidentDto(
+    Guid Id, Guid NetworkId, Guid PeerId, string Type, string State, string Summary, IReadOnlyList<EvidenceDto> Evidence,
+    DateTimeOffset DetectedAt, DateTimeOffset? ResolvedAt, ActorDto? ResolvedBy, string? ResolutionNote, bool Unblocked);
+
+/// <summary>One entry of <c>GET /api/v1/networks/{id}/events</c> (the audit trail).</summary>
+public sealed record NetworkEventDto(long Sequence, long Version, string Type, DateTimeOffset Timestamp, ActorDto? Actor, JsonElement Data)
+{
+    public Guid? PeerId => Data.TryGetProperty("peerId", out var p) ? p.GetGuid() : null;
+    public string? Text(string property) => Data.TryGetProperty(property, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+}
+
 /// <summary>The admin API over loopback, with the bootstrap admin token. Every call asserts its status with the problem body in the message.</summary>
 public sealed class AdminApi(Uri baseAddress, string token) : IDisposable
 {
@@ -37,6 +55,18 @@ public sealed class AdminApi(Uri baseAddress, string token) : IDisposable
 
     public Task<PeerDto> UnblockAsync(Guid networkId, Guid peerId, string reason) =>
         SendAsync<PeerDto>(HttpMethod.Post, $"/api/v1/networks/{networkId}/peers/{peerId}/unblock", new { reason }, HttpStatusCode.OK);
+
+    public Task<List<NetworkEventDto>> NetworkEventsAsync(Guid networkId) =>
+        SendAsync<List<NetworkEventDto>>(HttpMethod.Get, $"/api/v1/networks/{networkId}/events", null, HttpStatusCode.OK);
+
+    public Task<List<IncidentDto>> IncidentsAsync(string? state, Guid peerId) =>
+        SendAsync<List<IncidentDto>>(HttpMethod.Get, $"/api/v1/incidents?{(state is null ? "" : $"state={state}&")}peerId={peerId}", null, HttpStatusCode.OK);
+
+    public Task<IncidentDto> IncidentAsync(Guid incidentId) =>
+        SendAsync<IncidentDto>(HttpMethod.Get, $"/api/v1/incidents/{incidentId}", null, HttpStatusCode.OK);
+
+    public Task<IncidentDto> ResolveIncidentAsync(Guid incidentId, string note, bool unblock) =>
+        SendAsync<IncidentDto>(HttpMethod.Post, $"/api/v1/incidents/{incidentId}/resolve", new { note, unblock }, HttpStatusCode.OK);
 
     /// <summary>The peer's projected wg-quick config and its version (the network stream version at which it last changed).</summary>
     public async Task<(string Text, long Version)> GetConfigAsync(Guid networkId, Guid peerId)

@@ -11,6 +11,8 @@ public sealed class AgentProcess(MeshHost host, string stateDir, RunDirectory ru
     private ChildProcess? _process;
 
     public MeshHost Host => host;
+    /// <summary>Its state directory: identity.json (private key, session token), config.json, state.json, run.lock.</summary>
+    public string StateDir => stateDir;
     public LogBuffer Log { get; } = new($"agent {host.Role}");
     public bool IsRunning => _process is { HasExited: false };
     public int? ExitCode => _process?.ExitCode;
@@ -41,6 +43,28 @@ public sealed class AgentProcess(MeshHost host, string stateDir, RunDirectory ru
             ["netns", "exec", host.Namespace, ChildProcess.DotnetHost, Dll, "run", "--state-dir", stateDir, "--interface", host.WgInterface,
              "--userspace", "--heartbeat-interval", $"{heartbeat.TotalSeconds:0}s", "--poll-interval", $"{poll.TotalSeconds:0}s", "--verbose"],
             new Dictionary<string, string>(), Log, run);
+    }
+
+    /// <summary>SIGKILL the agent (the machine's owner pulls the plug); its interface stays until the namespace goes.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is not null) await _process.KillAsync();
+        Log.Add($"[test] agent killed (exit {ExitCode})");
+    }
+
+    /// <summary>When the agent last had a heartbeat acknowledged, from its own state.json (null: none yet).</summary>
+    public DateTimeOffset? LastHeartbeatAt()
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(stateDir, "state.json")));
+            return doc.RootElement.TryGetProperty("lastHeartbeatAt", out var at) && at.ValueKind == System.Text.Json.JsonValueKind.String
+                ? at.GetDateTimeOffset() : null;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException) // replaced by rename: never half-written, but maybe not there yet
+        {
+            return null;
+        }
     }
 
     public async ValueTask DisposeAsync()

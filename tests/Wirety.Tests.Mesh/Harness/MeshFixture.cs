@@ -5,9 +5,9 @@ namespace Wirety.Tests.Mesh.Harness;
 
 /// <summary>
 /// The whole end-to-end environment, shared by the test class: PostgreSQL (the harness's throwaway
-/// cluster), the real server binary on the bridge address and on loopback, and the underlay of three
-/// namespaces (jump 198.18.0.2, dyn-a .3, dyn-b .4). Agents are enrolled by the test itself and
-/// registered here for cleanup.
+/// cluster), the real server binary on the bridge address and on loopback, and the underlay of four
+/// namespaces (jump 198.18.0.2, dyn-a .3, dyn-b .4, and "stolen" .5, where a copy of dyn-a's state
+/// directory runs). Agents are enrolled by the test itself and registered here for cleanup.
 /// Cleanup happens in <see cref="DisposeAsync"/> and, for a run that crashed before it could clean up,
 /// at the start of the next run (<see cref="RunDirectory.ReapStaleAsync"/>). Runs on one machine are
 /// serialised by a lock file, since 198.18.0.1 can sit on one bridge only.
@@ -41,7 +41,8 @@ public sealed class MeshFixture : IAsyncLifetime
             _machineLock = await AcquireMachineLockAsync();
             Reaped.AddRange(await RunDirectory.ReapStaleAsync());
             _run = RunDirectory.Create();
-            _underlay = await Underlay.CreateAsync(_run, [("jump", 'j', "198.18.0.2"), ("dyn-a", 'a', "198.18.0.3"), ("dyn-b", 'b', "198.18.0.4")]);
+            _underlay = await Underlay.CreateAsync(_run,
+                [("jump", 'j', "198.18.0.2"), ("dyn-a", 'a', "198.18.0.3"), ("dyn-b", 'b', "198.18.0.4"), ("stolen", 's', "198.18.0.5")]);
             SetupNotes.Add($"underlay: bridge {_underlay.Bridge} {Underlay.BridgeAddress}/24; " +
                            string.Join("; ", _underlay.Hosts.Select(h => $"{h.Namespace} {h.UnderlayAddress} wg={h.WgInterface}")));
 
@@ -59,11 +60,23 @@ public sealed class MeshFixture : IAsyncLifetime
         }
     }
 
-    public AgentProcess NewAgent(MeshHost host)
+    public AgentProcess NewAgent(MeshHost host, string? stateDir = null)
     {
-        var agent = new AgentProcess(host, Path.Combine(_run!.SubDirectory("agents"), host.Role), _run);
+        var agent = new AgentProcess(host, stateDir ?? Path.Combine(_run!.SubDirectory("agents"), host.Role), _run!);
         _agents.Add(agent);
         return agent;
+    }
+
+    /// <summary>
+    /// <c>cp -a</c> of an agent's state directory to a new directory named after <paramref name="role"/>,
+    /// modes kept: what a thief takes off a machine. <c>run.lock</c> comes along as a plain file; the
+    /// lock itself (flock) belongs to the original directory's file, so a run on the copy is not refused.
+    /// </summary>
+    public async Task<string> CopyStateDirectoryAsync(AgentProcess from, string role)
+    {
+        var copy = Path.Combine(_run!.SubDirectory("agents"), role);
+        await Sh.MustAsync("cp", "-a", from.StateDir, copy);
+        return copy;
     }
 
     /// <summary>The logs of every child process, for the test output.</summary>

@@ -86,6 +86,45 @@ public sealed class Underlay : IAsyncDisposable
     public MeshHost this[string role] => Hosts.Single(h => h.Role == role);
 
     /// <summary>
+    /// Takes one host off the underlay while the others keep running, as if the machine were wiped:
+    /// deletes its WireGuard interface (wireguard-go exits), ends whatever still runs in its namespace,
+    /// deletes the namespace (its veth goes with it), the veth's root end and wireguard-go's socket.
+    /// Returns what is left of it afterwards (nothing, when all went well).
+    /// </summary>
+    public async Task<List<string>> RemoveHostAsync(MeshHost host)
+    {
+        await Sh.InNamespaceAsync(host.Namespace, "ip", "link", "del", "dev", host.WgInterface);
+        await EndNamespaceAsync(host.Namespace);
+        var socket = $"/var/run/wireguard/{host.WgInterface}.sock";
+        if (File.Exists(socket)) File.Delete(socket);
+        await Sh.TryAsync("ip", "link", "del", "dev", host.HostVeth);
+        Hosts.Remove(host);
+        _createdNamespaces.Remove(host.Namespace);
+        _createdLinks.Remove(host.HostVeth);
+
+        var left = new List<string>();
+        if ((await Sh.TryAsync("ip", "netns", "list")).Stdout.Split('\n').Any(l => l.Split(' ')[0] == host.Namespace)) left.Add($"namespace {host.Namespace}");
+        foreach (var link in new[] { host.HostVeth, host.WgInterface })
+            if ((await Sh.TryAsync("ip", "link", "show", "dev", link)).ExitCode == 0) left.Add($"link {link}");
+        if (File.Exists(socket)) left.Add($"socket {socket}");
+        return left;
+    }
+
+    /// <summary>Waits ~1 s for what runs in the namespace to exit (wireguard-go, once its TUN device is gone), then kills the rest, and deletes it.</summary>
+    private static async Task EndNamespaceAsync(string ns)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var pids = (await Sh.TryAsync("ip", "netns", "pids", ns)).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (pids.Length == 0) break;
+            if (attempt >= 10) // ~1 s of grace for daemons that are exiting anyway
+                await Sh.TryAsync(["kill", "-KILL", .. pids.Select(p => p.Trim())]);
+            await Task.Delay(100);
+        }
+        await Sh.TryAsync("ip", "netns", "del", ns);
+    }
+
+    /// <summary>
     /// Ends everything inside the namespaces (wireguard-go daemons and anything else this run started
     /// there), deletes the WireGuard interfaces' sockets, the namespaces, the veths and the bridge.
     /// </summary>
@@ -94,18 +133,7 @@ public sealed class Underlay : IAsyncDisposable
         foreach (var host in Hosts)
             // Deleting the TUN device ends wireguard-go cleanly (it removes its socket then).
             await Sh.InNamespaceAsync(host.Namespace, "ip", "link", "del", "dev", host.WgInterface);
-        foreach (var ns in _createdNamespaces)
-        {
-            for (var attempt = 0; attempt < 20; attempt++)
-            {
-                var pids = (await Sh.TryAsync("ip", "netns", "pids", ns)).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                if (pids.Length == 0) break;
-                if (attempt >= 10) // ~1 s of grace for daemons that are exiting anyway
-                    await Sh.TryAsync(["kill", "-KILL", .. pids.Select(p => p.Trim())]);
-                await Task.Delay(100);
-            }
-            await Sh.TryAsync("ip", "netns", "del", ns);
-        }
+        foreach (var ns in _createdNamespaces) await EndNamespaceAsync(ns);
         foreach (var host in Hosts)
         {
             var socket = $"/var/run/wireguard/{host.WgInterface}.sock";
