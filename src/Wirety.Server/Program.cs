@@ -43,7 +43,7 @@ builder.Services.AddSingleton<AgentSockets>();
 builder.Services.AddSingleton<ObservedEndpoints>();
 builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
-builder.Services.AddSingleton<CommitListener>();
+builder.Services.AddChangeFeed();
 
 builder.Services.AddMarten(sp =>
     {
@@ -61,7 +61,11 @@ builder.Services.AddHostedService<AdminBootstrap>();
 builder.Host.UseWolverine(opts =>
 {
     opts.ApplicationAssembly = typeof(Program).Assembly;
-    opts.Durability.Mode = DurabilityMode.Solo;
+    // Balanced, not Solo: a Solo node takes node number 1 and, at start, clears the node table and
+    // releases the ownership of every persisted envelope — with several instances on one database each
+    // would claim (and could replay) the others' messages. Balanced gives each instance its own node
+    // number and runs the durability agents on one elected node (advisory locks).
+    opts.Durability.Mode = DurabilityMode.Balanced;
     opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
 });
 builder.Services.AddWolverineHttp();
