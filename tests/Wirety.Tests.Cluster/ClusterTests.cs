@@ -65,16 +65,18 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         await AdminA.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{y.PeerId}/block", new { reason = "cluster test" })
             .ExpectAsync(HttpStatusCode.OK, "block y through A");
         var answered = clock.Elapsed;
-        var version = (await A.AgentConfigAsync(x)).Body.GetProperty("version").GetString();
-        // Pushes for the commits before the socket opened may still be under way; the block's must come.
-        while (true)
+        async Task<(string? Version, TimeSpan At)> NextPushAsync()
         {
             var (type, message) = await socket.ReceiveAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(WebSocketMessageType.Text, type);
             Assert.Equal("config-changed", message.GetProperty("type").GetString());
-            if (message.GetProperty("version").GetString() == version) break;
+            return (message.GetProperty("version").GetString(), clock.Elapsed);
         }
-        var pushed = clock.Elapsed;
+        var push = await NextPushAsync();
+        var version = (await A.AgentConfigAsync(x)).Body.GetProperty("version").GetString();
+        // Pushes for the commits before the socket opened may still be under way; the block's must come.
+        while (push.Version != version) push = await NextPushAsync();
+        var pushed = push.At;
 
         // Right after the push, B serves the new config: the old ETag no longer matches.
         var after = await B.AgentConfigAsync(x, before.ETag);
