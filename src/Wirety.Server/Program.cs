@@ -48,7 +48,7 @@ builder.Services.AddSingleton<AgentSockets>();
 builder.Services.AddSingleton<SightingFilter>();
 builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
-builder.Services.AddSingleton<CommitListener>();
+builder.Services.AddChangeFeed();
 builder.Services.AddLiveChannel(builder.Configuration);
 
 builder.Services.AddMarten(sp =>
@@ -67,7 +67,11 @@ builder.Services.AddHostedService<AdminBootstrap>();
 builder.Host.UseWolverine(opts =>
 {
     opts.ApplicationAssembly = typeof(Program).Assembly;
-    opts.Durability.Mode = DurabilityMode.Solo;
+    // Balanced, not Solo: a Solo node takes node number 1 and, at start, clears the node table and
+    // releases the ownership of every persisted envelope — with several instances on one database each
+    // would claim (and could replay) the others' messages. Balanced gives each instance its own node
+    // number and runs the durability agents on one elected node (advisory locks).
+    opts.Durability.Mode = DurabilityMode.Balanced;
     opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
     // Sightings are order-sensitive (A, B, A) and share one document per peer: one at a time per instance.
     opts.LocalQueueFor<PeerSighted>().Sequential();

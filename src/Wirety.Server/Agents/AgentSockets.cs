@@ -28,6 +28,9 @@ public sealed class AgentSockets(PeerPresence presence, ILogger<AgentSockets> lo
 
     public bool IsConnected(Guid peerId) => _byPeer.TryGetValue(peerId, out var c) && !c.IsEmpty;
 
+    /// <summary>The agents connected here right now.</summary>
+    public IReadOnlyList<AgentIdentity> Connected() => _byPeer.Values.SelectMany(c => c.Keys).Select(c => c.Agent).ToList();
+
     /// <summary>Runs one agent connection until it closes.</summary>
     public async Task RunAsync(HttpContext http)
     {

@@ -1,70 +1,57 @@
 using Marten;
 using Marten.Services;
-using Wirety.Events.Networks;
-using Wirety.Events.Peers;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
-using Wirety.Projections.Networks;
 using Wirety.Server.Agents;
 using Wirety.Server.Auth;
-using Wirety.Server.Configs;
-using Wolverine;
 
 namespace Wirety.Server.Changes;
 
 public sealed record PeerSession(Guid PeerId, Guid SessionId);
 
 /// <summary>
-/// A commit changed a network stream up to <see cref="Version"/>. Handled off the request path by
-/// <see cref="NetworkChangedHandler"/>: pushes config-changed to the affected agents and closes the
-/// sockets of revoked sessions.
+/// A commit changed a network stream up to <see cref="Version"/>. Every instance applies it through
+/// <see cref="ChangeFeed"/> and then handles it off the request path in <see cref="NetworkChangedHandler"/>:
+/// push config-changed to the affected agents connected here, close the sockets of revoked sessions.
+/// <see cref="Full"/>: the lists were too big to send, so treat every peer of the network as affected.
 /// </summary>
 public sealed record NetworkChanged(
-    Guid NetworkId, long Version, IReadOnlyList<Guid> RemovedPeers, IReadOnlyList<PeerSession> Enrollments, bool NetworkDeleted);
+    Guid NetworkId, long Version, IReadOnlyList<Guid> RemovedPeers, IReadOnlyList<PeerSession> Enrollments, bool NetworkDeleted,
+    bool Full = false)
+{
+    public NetworkChanged Reduced() => this with { RemovedPeers = [], Enrollments = [], Full = true };
+}
+
+/// <summary>This instance's change feed was interrupted; notices may have been missed (see <see cref="ChangeFeedListener"/>).</summary>
+public sealed record ChangeFeedResumed;
 
 /// <summary>
-/// Runs after every committed Marten session. What must hold before the HTTP response (cached configs
-/// and revoked credentials gone) happens here synchronously; the rest goes out as a Wolverine message.
-/// Its collaborators are resolved on use: they depend on the document store this listener is part of.
+/// Hooks every Marten session of this instance. Before the commit it queues one <c>pg_notify</c> per
+/// change into the same transaction, so exactly the committed changes reach the other instances, at
+/// commit. After the commit it hands the same changes to <see cref="ChangeFeed"/> here and now, so
+/// this instance's caches are clean before the HTTP response leaves. Collaborators are resolved on
+/// use: they depend on the document store this listener is part of.
 /// </summary>
 public sealed class CommitListener(IServiceProvider services) : DocumentSessionListenerBase
 {
-    public override async Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
+    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
     {
-        var configs = services.GetRequiredService<ConfigCache>();
-        var sessions = services.GetRequiredService<CredentialCache<AgentSession>>();
-        foreach (var stream in commit.GetEvents().Where(e => NetworkEvolution.Handles(e.Data)).GroupBy(e => e.StreamId))
-        {
-            var data = stream.Select(e => e.Data).ToList();
-            var changed = new NetworkChanged(stream.Key, stream.Max(e => e.Version),
-                data.OfType<PeerRemoved>().Select(r => r.PeerId).ToList(),
-                data.OfType<PeerEnrolled>().Select(e => new PeerSession(e.PeerId, e.SessionId)).ToList(),
-                data.OfType<NetworkDeleted>().Any());
-
-            configs.InvalidateNetwork(changed.NetworkId);
-            if (changed.RemovedPeers.Count > 0 || changed.Enrollments.Count > 0 || changed.NetworkDeleted)
-                sessions.EvictWhere(s => changed.NetworkDeleted && s.NetworkId == changed.NetworkId
-                    || changed.RemovedPeers.Contains(s.PeerId) || changed.Enrollments.Any(e => e.PeerId == s.PeerId));
-            await PublishAsync(changed);
-        }
+        // Runs after Marten has numbered the new events and run the inline projections. The numbers are
+        // final because network streams are only started (StartStream) or appended to after
+        // FetchForExclusiveWriting, which knows the current version; a plain Append would not.
+        // Payloads carry ids only and every receiver re-reads the database, so a stray or forged
+        // notice can cause extra reads but never grants anything.
+        var feed = services.GetRequiredService<ChangeFeed>();
+        foreach (var notice in ChangeNotice.Of(feed.InstanceId, session.PendingChanges.Streams().SelectMany(s => s.Events)))
+            session.QueueSqlCommand("select pg_notify(?, ?)", ChangeFeed.Channel, notice.ToPayload());
+        return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// The commit has happened, so this must not fail the request. A lost notice costs an agent at most
-    /// one poll interval (agents also poll with ETags).
-    /// </summary>
-    private async Task PublishAsync(NetworkChanged changed)
+    public override async Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
     {
-        try
-        {
-            await using var scope = services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<IMessageBus>().PublishAsync(changed);
-        }
-        catch (Exception e)
-        {
-            services.GetRequiredService<ILogger<CommitListener>>().LogError(e,
-                "Could not publish the change notice for network {NetworkId} version {Version}", changed.NetworkId, changed.Version);
-        }
+        var feed = services.GetRequiredService<ChangeFeed>();
+        foreach (var notice in ChangeNotice.Of(feed.InstanceId, commit.GetEvents()))
+            await feed.DeliverAsync(notice);
     }
 }
 
@@ -72,10 +59,13 @@ public static class NetworkChangedHandler
 {
     public static async Task Handle(NetworkChanged message, IQuerySession session, AgentSockets sockets, CancellationToken ct)
     {
-        await sockets.DisconnectWhereAsync(agent => agent.NetworkId == message.NetworkId
-            && (message.NetworkDeleted || message.RemovedPeers.Contains(agent.PeerId)
-                || message.Enrollments.Any(e => e.PeerId == agent.PeerId && e.SessionId != agent.SessionId)),
-            "session revoked");
+        if (message.Full)
+            await CloseRevokedAsync(sockets.Connected().Where(a => a.NetworkId == message.NetworkId).ToList(), session, sockets, ct);
+        else
+            await sockets.DisconnectWhereAsync(agent => agent.NetworkId == message.NetworkId
+                && (message.NetworkDeleted || message.RemovedPeers.Contains(agent.PeerId)
+                    || message.Enrollments.Any(e => e.PeerId == agent.PeerId && e.SessionId != agent.SessionId)),
+                "session revoked");
 
         // The configs this change altered are exactly those stamped with its version.
         var changed = await session.Query<PeerConfigDocument>()
@@ -83,5 +73,29 @@ public static class NetworkChangedHandler
             .Select(d => d.Id).ToListAsync(ct);
         foreach (var peerId in changed)
             await sockets.NotifyConfigChangedAsync(peerId, message.Version);
+    }
+
+    /// <summary>
+    /// After a gap in the change feed nothing is known about what changed: close what was revoked and
+    /// tell every other agent here its current version (an unchanged config then costs it a 304).
+    /// </summary>
+    public static async Task Handle(ChangeFeedResumed message, IQuerySession session, AgentSockets sockets, CancellationToken ct)
+    {
+        var agents = sockets.Connected();
+        if (agents.Count == 0) return;
+        await CloseRevokedAsync(agents, session, sockets, ct);
+        var configs = await session.LoadManyAsync<PeerConfigDocument>(ct, agents.Select(a => a.PeerId).Distinct());
+        foreach (var config in configs)
+            await sockets.NotifyConfigChangedAsync(config.Id, config.Version);
+    }
+
+    private static async Task CloseRevokedAsync(IReadOnlyList<AgentIdentity> agents, IQuerySession session, AgentSockets sockets, CancellationToken ct)
+    {
+        if (agents.Count == 0) return;
+        var ids = agents.Select(a => a.SessionId).Distinct().ToList();
+        var live = (await session.Query<AgentSession>().Where(s => ids.Contains(s.Id) && s.RevokedAt == null).Select(s => s.Id).ToListAsync(ct))
+            .ToHashSet();
+        var revoked = agents.Where(a => !live.Contains(a.SessionId)).Select(a => a.SessionId).ToHashSet();
+        if (revoked.Count > 0) await sockets.DisconnectWhereAsync(a => revoked.Contains(a.SessionId), "session revoked");
     }
 }

@@ -55,7 +55,7 @@ public static class ListApiTokens
 public static class RevokeApiToken
 {
     [WolverineDelete("/api/v1/tokens/{tokenId}")]
-    public static async Task<IResult> Delete(Guid tokenId, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CredentialCache<ApiToken> cache)
+    public static async Task<IResult> Delete(Guid tokenId, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock)
     {
         var stream = await session.Events.FetchForExclusiveWriting<ApiToken>(tokenId);
         if (stream.Aggregate is not { } token) return Rejection.NotFound($"There is no API token {tokenId}.").ToResult();
@@ -69,8 +69,8 @@ public static class RevokeApiToken
             return Rejection.Conflict("This is the last usable API token; issue another one before revoking it.").ToResult();
 
         stream.AppendOne(new ApiTokenRevoked(tokenId, user.ToActor(), now));
+        // The commit evicts the token from the credential cache of every instance (Changes/ChangeFeed).
         await session.SaveChangesAsync();
-        cache.Evict(token.TokenHash);
         return Results.NoContent();
     }
 }

@@ -102,6 +102,17 @@ public sealed class WiretyApp : IAsyncLifetime
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
+    public async Task<IReadOnlyList<string>> LatestEventTypesAsync(int count)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"select type || ' on ' || stream_id from wirety.mt_events order by seq_id desc limit {Math.Max(count, 0)}", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var types = new List<string>();
+        while (await reader.ReadAsync()) types.Add(reader.GetString(0));
+        return types;
+    }
+
     /// <summary>Every stored row of every Wirety table (events and documents) as text.</summary>
     public async Task<IReadOnlyList<string>> AllStoredTextAsync()
     {
@@ -194,7 +205,9 @@ public abstract class ApiTest(WiretyApp app) : IAsyncLifetime
     {
         var before = await App.EventCountAsync();
         var body = await AssertProblemAsync(await request(), status);
-        Assert.Equal(before, await App.EventCountAsync());
+        var after = await App.EventCountAsync();
+        Assert.True(before == after, $"a refused request must append nothing, but {after - before} event(s) appeared: "
+            + string.Join(", ", await App.LatestEventTypesAsync((int)(after - before))));
         return body;
     }
 }

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using Wirety.Projections.Agents;
+using Wirety.Projections.Tokens;
+using Wirety.Server.Auth;
+using Wirety.Server.Configs;
+using Wirety.Server.Hosting;
+using Wolverine;
+
+namespace Wirety.Server.Changes;
+
+/// <summary>
+/// Where committed changes take effect on this instance, whichever instance committed them: drop the
+/// cached configs of the network, evict revoked agent sessions and API tokens, and hand the network
+/// change to <see cref="NetworkChangedHandler"/> for the sockets connected here.
+/// <para>
+/// Changes reach every instance through PostgreSQL <c>LISTEN/NOTIFY</c> (<see cref="ChangeFeedListener"/>),
+/// not Wolverine's PostgreSQL transport: a NOTIFY queued in the committing transaction is sent exactly
+/// when, and only if, the commit happens, reaches every listening instance at once with no polling,
+/// and needs no tables, per-node queues or clean-up of queues left by dead nodes — Wolverine's
+/// database queues are competing consumers (one node gets each message), so a fan-out to all nodes
+/// would need exactly that per-node machinery. What NOTIFY lacks is redelivery to an instance that
+/// was not listening; the listener covers that by forgetting its caches and re-checking its sockets
+/// after every reconnect.
+/// </para>
+/// </summary>
+public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession> sessions, CredentialCache<ApiToken> tokens,
+    IServiceProvider services, ILogger<ChangeFeed> log)
+{
+    public const string Channel = "wirety_changes";
+    private static readonly long OwnNoticeLifetimeMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+    private readonly ConcurrentDictionary<string, (Lazy<Task> Applied, long At)> _own = new();
+
+    /// <summary>This process; stamped on the notices it sends.</summary>
+    public Guid InstanceId { get; } = Guid.NewGuid();
+
+    /// <summary>
+    /// Applies a notice once on this instance. This instance's own commits arrive twice — from
+    /// <see cref="CommitListener"/> right after the commit and as the echo of its NOTIFY, in either
+    /// order — and the first applies while the second waits for that same work. Either one alone
+    /// is enough, so a lost echo or a commit hook that never ran costs nothing.
+    /// </summary>
+    public Task DeliverAsync(ChangeNotice notice)
+    {
+        if (notice.Origin != InstanceId) return ApplyAsync(notice);
+
+        var mine = (new Lazy<Task>(() => ApplyAsync(notice)), Environment.TickCount64);
+        var entry = _own.GetOrAdd(notice.Key, mine);
+        if (ReferenceEquals(entry.Applied, mine.Item1)) ForgetOldOwnNotices();
+        else _own.TryRemove(notice.Key, out _); // the second arrival: nothing more will come for this key
+        return entry.Applied.Value;
+    }
+
+    /// <summary>
+    /// Notices may have been missed (the feed was down) or are not being heard (it is down now): drop
+    /// every cached config and credential, and while <paramref name="listening"/> is false stop caching.
+    /// </summary>
+    public async Task ResyncAsync(bool listening, bool recheckSockets)
+    {
+        configs.Bypass(!listening);
+        sessions.Bypass(!listening);
+        tokens.Bypass(!listening);
+        if (recheckSockets) await PublishAsync(new ChangeFeedResumed());
+    }
+
+    private async Task ApplyAsync(ChangeNotice notice)
+    {
+        if (notice.RevokedToken is { } tokenId) tokens.EvictWhere(t => t.Id == tokenId);
+        if (notice.Network is not { } changed) return;
+
+        configs.InvalidateNetwork(changed.NetworkId);
+        if (changed.Full || changed.NetworkDeleted)
+            sessions.EvictWhere(s => s.NetworkId == changed.NetworkId);
+        else if (changed.RemovedPeers.Count > 0 || changed.Enrollments.Count > 0)
+            sessions.EvictWhere(s => changed.RemovedPeers.Contains(s.PeerId) || changed.Enrollments.Any(e => e.PeerId == s.PeerId));
+        await PublishAsync(changed);
+    }
+
+    /// <summary>
+    /// The change is committed, so this must not fail anything. A lost notice costs an agent at most
+    /// one poll interval (agents also poll with ETags).
+    /// </summary>
+    private async Task PublishAsync(object message)
+    {
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().PublishAsync(message);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Could not publish {Message} on this instance", message);
+        }
+    }
+
+    /// <summary>Keys whose echo never came (the feed was down) must not pile up.</summary>
+    private void ForgetOldOwnNotices()
+    {
+        if (_own.Count < 256) return;
+        var cutoff = Environment.TickCount64 - OwnNoticeLifetimeMs;
+        foreach (var (key, entry) in _own)
+            if (entry.At < cutoff) _own.TryRemove(key, out _);
+    }
+}
+
+/// <summary>
+/// <c>LISTEN wirety_changes</c> on a dedicated connection (not pooled: it stays in LISTEN state) and
+/// feeds every notice into <see cref="ChangeFeed"/>. When the connection fails the caches are dropped
+/// and bypassed, <c>/readyz</c> answers 503 and the listener reconnects with backoff; once listening
+/// again, the caches resume empty and the agent sockets here are re-checked, because notices sent in
+/// the gap are lost. Start-up waits for the first LISTEN, so an instance never serves requests
+/// without hearing the others.
+/// </summary>
+public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings, ILogger<ChangeFeedListener> log) : BackgroundService
+{
+    private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(15), FirstListenTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(250), MaxBackoff = TimeSpan.FromSeconds(15);
+    private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _listening;
+
+    public bool IsListening => _listening;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken);
+        try
+        {
+            await _firstListen.Task.WaitAsync(FirstListenTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            log.LogWarning("Not yet listening for other instances' changes after {Timeout}; starting unready and retrying", FirstListenTimeout);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        var everListened = false;
+        var connectionString = new NpgsqlConnectionStringBuilder(settings.ConnectionString)
+        {
+            Pooling = false, Multiplexing = false, TcpKeepAlive = true,
+            ApplicationName = "wirety-change-feed",
+        }.ConnectionString;
+
+        // Pay the first-use costs of parsing now rather than on the first notice from another instance.
+        _ = ChangeNotice.Parse(new ChangeNotice(Guid.Empty, new NetworkChanged(Guid.Empty, 0, [], [], false)).ToPayload());
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                connection.Notification += OnNotification;
+                await connection.OpenAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection))
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+
+                // Whatever was cached before this LISTEN may be stale by a notice nobody heard.
+                _listening = true;
+                await feed.ResyncAsync(listening: true, recheckSockets: everListened);
+                if (everListened) log.LogInformation("Listening for changes again after {Failures} failed attempt(s)", failures);
+                everListened = true;
+                failures = 0;
+                _firstListen.TrySetResult();
+
+                while (true)
+                {
+                    // Notifications arrive on this call. An idle connection is probed so a dead one is noticed.
+                    if (await connection.WaitAsync(IdleCheck, stoppingToken)) continue;
+                    await using var ping = new NpgsqlCommand("select 1", connection) { CommandTimeout = 10 };
+                    await ping.ExecuteScalarAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                var wasListening = _listening;
+                _listening = false;
+                await feed.ResyncAsync(listening: false, recheckSockets: false);
+                failures++;
+                var delay = Backoff(failures);
+                if (wasListening || failures == 1)
+                    log.LogWarning(e, "Lost the change feed from PostgreSQL; caches are off until it is back. Retrying in {Delay} ms", (int)delay.TotalMilliseconds);
+                else
+                    log.LogDebug(e, "Change feed attempt {Attempt} failed; retrying in {Delay} ms", failures, (int)delay.TotalMilliseconds);
+                try { await Task.Delay(delay, stoppingToken); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        if (ChangeNotice.Parse(e.Payload) is not { } notice)
+        {
+            log.LogWarning("Ignored a malformed notice on {Channel}", e.Channel);
+            return;
+        }
+        // The cache work runs synchronously in here; the socket work continues on the message bus.
+        var delivered = feed.DeliverAsync(notice);
+        if (!delivered.IsCompleted)
+            _ = delivered.ContinueWith(t => log.LogError(t.Exception, "Could not apply {Notice}", notice.Key), TaskContinuationOptions.OnlyOnFaulted);
+        else if (delivered.IsFaulted)
+            log.LogError(delivered.Exception, "Could not apply {Notice}", notice.Key);
+    }
+
+    /// <summary>Exponential from 250 ms to 15 s, with jitter so restarted instances do not reconnect in step.</summary>
+    private static TimeSpan Backoff(int failures)
+    {
+        var ms = Math.Min(MaxBackoff.TotalMilliseconds, MinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 10)));
+        return TimeSpan.FromMilliseconds(ms * (0.8 + Random.Shared.NextDouble() * 0.4));
+    }
+}
+
+public static class ChangeFeedRegistration
+{
+    /// <summary>The commit hook, the per-instance application of changes and the LISTEN service.</summary>
+    public static IServiceCollection AddChangeFeed(this IServiceCollection services)
+    {
+        services.AddSingleton<CommitListener>();
+        services.AddSingleton<ChangeFeed>();
+        services.AddSingleton<ChangeFeedListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeFeedListener>());
+        return services;
+    }
+}

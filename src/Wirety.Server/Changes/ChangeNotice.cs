@@ -1,0 +1,75 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JasperFx.Events;
+using Wirety.Events.Networks;
+using Wirety.Events.Peers;
+using Wirety.Events.Tokens;
+using Wirety.Projections.Networks;
+
+namespace Wirety.Server.Changes;
+
+/// <summary>
+/// One committed change as every server instance hears it: either a network stream that changed
+/// (<see cref="Network"/>) or an API token that was revoked (<see cref="RevokedToken"/>). Sent as the
+/// JSON payload of <c>NOTIFY wirety_changes</c> inside the committing transaction, e.g.
+/// <c>{"origin":"…","network":{"networkId":"…","version":7,"removedPeers":[],"enrollments":[],"networkDeleted":false,"full":false}}</c>
+/// or <c>{"origin":"…","revokedToken":"…"}</c>. Ids only: never a secret or a hash.
+/// <see cref="Origin"/> is the committing instance (<see cref="ChangeFeed.InstanceId"/>).
+/// </summary>
+public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, Guid? RevokedToken = null)
+{
+    /// <summary>PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (default build).</summary>
+    public const int MaxPayloadBytes = 7999;
+
+    /// <summary>Identifies the change across instances: a network stream version is committed once, a token revoked once.</summary>
+    public string Key => Network is { } n ? $"network:{n.NetworkId}:{n.Version}" : $"token:{RevokedToken}";
+
+    /// <summary>The notices for the events of one commit: one per touched network stream, one per revoked token.</summary>
+    public static IReadOnlyList<ChangeNotice> Of(Guid origin, IEnumerable<IEvent> events)
+    {
+        var list = events.ToList();
+        var notices = new List<ChangeNotice>();
+        foreach (var stream in list.Where(e => NetworkEvolution.Handles(e.Data)).GroupBy(e => e.StreamId))
+        {
+            var data = stream.Select(e => e.Data).ToList();
+            notices.Add(new ChangeNotice(origin, new NetworkChanged(stream.Key, stream.Max(e => e.Version),
+                data.OfType<PeerRemoved>().Select(r => r.PeerId).ToList(),
+                data.OfType<PeerEnrolled>().Select(e => new PeerSession(e.PeerId, e.SessionId)).ToList(),
+                data.OfType<NetworkDeleted>().Any())));
+        }
+        notices.AddRange(list.Select(e => e.Data).OfType<ApiTokenRevoked>().Select(r => r.TokenId).Distinct()
+            .Select(id => new ChangeNotice(origin, RevokedToken: id)));
+        return notices;
+    }
+
+    /// <summary>
+    /// The NOTIFY payload. A network change whose lists do not fit is sent reduced to "full": the
+    /// receiver then forgets everything it holds for the network and re-checks all its sockets.
+    /// </summary>
+    public string ToPayload()
+    {
+        var payload = JsonSerializer.Serialize(this, ChangeNoticeJson.Default.ChangeNotice);
+        if (Encoding.UTF8.GetByteCount(payload) <= MaxPayloadBytes || Network is null) return payload;
+        return JsonSerializer.Serialize(this with { Network = Network.Reduced() }, ChangeNoticeJson.Default.ChangeNotice);
+    }
+
+    /// <returns>The notice, or null when the payload is not one (logged by the caller).</returns>
+    public static ChangeNotice? Parse(string payload)
+    {
+        try
+        {
+            var notice = JsonSerializer.Deserialize(payload, ChangeNoticeJson.Default.ChangeNotice);
+            return notice is not null && (notice.Network is not null || notice.RevokedToken is not null) ? notice : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Generated serializer: no reflection warm-up on the first notice an instance hears.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ChangeNotice))]
+internal sealed partial class ChangeNoticeJson : JsonSerializerContext;
