@@ -109,12 +109,7 @@ public sealed class AgentProtocolTests(WiretyApp app) : AgentTest(app)
     [Fact]
     public async Task a_websocket_agent_is_told_when_its_config_changes()
     {
-        var (net, _) = await NetworkWithJumpAsync();
-        var a = await EnrollAsync(await TokenForAsync(net, "a"));
-        var b = await EnrollAsync(await TokenForAsync(net, "b"));
-        await HeartbeatAsync(a, 51001, ["198.18.0.11:51001"]);
-        await HeartbeatAsync(b, 51002, ["198.18.0.12:51002"]);
-        await EventuallyAsync(async () => (await AgentConfigAsync(a)).GetProperty("peers").GetArrayLength() == 1, "mesh formed");
+        var (net, a, b) = await MeshedPairAsync();
 
         using var socket = await App.ConnectAgentSocketAsync(a.SessionToken);
         await Admin.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{b.PeerId}/block", new { reason = "test" });

@@ -17,6 +17,18 @@ public abstract class AgentTest(WiretyApp app) : ApiTest(app)
         return (net, jump.GetProperty("id").GetGuid());
     }
 
+    /// <summary>Two enrolled dynamic peers a and b whose endpoints are known, so they list each other directly.</summary>
+    protected async Task<(Guid Net, Enrolled A, Enrolled B)> MeshedPairAsync()
+    {
+        var (net, _) = await NetworkWithJumpAsync();
+        var a = await EnrollAsync(await TokenForAsync(net, "a"));
+        var b = await EnrollAsync(await TokenForAsync(net, "b"));
+        await HeartbeatAsync(a, 51001, ["198.18.0.11:51001"]);
+        await HeartbeatAsync(b, 51002, ["198.18.0.12:51002"]);
+        await EventuallyAsync(async () => (await AgentConfigAsync(a)).GetProperty("peers").GetArrayLength() == 1, "mesh formed");
+        return (net, a, b);
+    }
+
     protected async Task<string> TokenForAsync(Guid net, string name, string kind = "dynamic") =>
         (await CreatePeerAsync(net, new { name, kind })).GetProperty("enrollmentToken").GetString()!;
 

@@ -56,12 +56,7 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
     [Fact]
     public async Task the_committing_instance_pushes_each_change_once_although_it_also_hears_its_own_notice()
     {
-        var (net, _) = await NetworkWithJumpAsync();
-        var a = await EnrollAsync(await TokenForAsync(net, "a"));
-        var b = await EnrollAsync(await TokenForAsync(net, "b"));
-        await HeartbeatAsync(a, 51001, ["198.18.0.11:51001"]);
-        await HeartbeatAsync(b, 51002, ["198.18.0.12:51002"]);
-        await EventuallyAsync(async () => (await AgentConfigAsync(a)).GetProperty("peers").GetArrayLength() == 1, "mesh formed");
+        var (net, a, b) = await MeshedPairAsync();
         using var socket = await App.ConnectAgentSocketAsync(a.SessionToken);
 
         // Pushes of the commits before the socket opened may still arrive: skip up to the block's.
@@ -140,12 +135,7 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
     [Fact]
     public async Task after_the_change_feed_reconnects_nothing_cached_before_the_gap_is_trusted()
     {
-        var (net, _) = await NetworkWithJumpAsync();
-        var x = await EnrollAsync(await TokenForAsync(net, "x"));
-        var y = await EnrollAsync(await TokenForAsync(net, "y"));
-        await HeartbeatAsync(x, 51001, ["198.18.0.11:51001"]);
-        await HeartbeatAsync(y, 51002, ["198.18.0.12:51002"]);
-        await EventuallyAsync(async () => (await AgentConfigAsync(x)).GetProperty("peers").GetArrayLength() == 1, "mesh formed");
+        var (net, x, y) = await MeshedPairAsync();
         using var socket = await App.ConnectAgentSocketAsync(x.SessionToken);
         Assert.Equal(HttpStatusCode.OK, (await y.Client.GetAsync("/api/v1/agent/config")).StatusCode);
 
