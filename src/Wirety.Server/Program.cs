@@ -19,6 +19,7 @@ using JasperFx.Events;
 using Wirety.Server.Hosting;
 using Wirety.Server.LiveChannel;
 using Wirety.Server.Problems;
+using Wirety.Server.WebUi;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
@@ -103,6 +104,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = AgentSockets.KeepAlive });
+app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseAuthentication();
 app.UseAuthorization();

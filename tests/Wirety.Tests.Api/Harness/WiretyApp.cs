@@ -31,6 +31,8 @@ public sealed class WiretyApp : IAsyncLifetime
     public TestClock Clock { get; } = new();
     public string ConnectionString { get; private set; } = "";
     public string DataDir { get; } = Directory.CreateTempSubdirectory("wirety-test-data-").FullName;
+    /// <summary>A stand-in for frontend/dist (see WebUiTests).</summary>
+    public string WebRoot { get; } = WebUi.WebUiTests.CreateWebRoot();
 
     public HttpClient Admin { get; private set; } = null!;
     public IServiceProvider Services => _factory!.Services;
@@ -46,6 +48,7 @@ public sealed class WiretyApp : IAsyncLifetime
             b.UseSetting("WIRETY_DB", ConnectionString);
             b.UseSetting("WIRETY_DATA_DIR", DataDir);
             b.UseSetting("WIRETY_ADMIN_TOKEN", AdminToken);
+            b.UseSetting("WIRETY_WEB_ROOT", WebRoot);
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));
@@ -137,6 +140,7 @@ public sealed class WiretyApp : IAsyncLifetime
     {
         if (_factory is not null) await _factory.DisposeAsync();
         try { Directory.Delete(DataDir, true); } catch (IOException) { }
+        try { Directory.Delete(WebRoot, true); } catch (IOException) { }
     }
 }
 
