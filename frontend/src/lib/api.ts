@@ -1,0 +1,134 @@
+// The Wirety API as the UI uses it: typed shapes, a fetch wrapper that adds the bearer token and turns
+// RFC 7807 problem details into ApiError (with the per-field `errors` map for forms).
+
+export type PeerKind = 'jump' | 'dynamic' | 'static';
+export type Role = 'admin' | 'analyst' | 'viewer';
+
+export interface Capacity { total: number; used: number; free: number }
+export interface NetworkView {
+  id: string; name: string; cidr: string; domain: string | null; dns: string[]; mtu: number | null; version: number;
+  createdAt: string; updatedAt: string;
+  peers: { total: number; jump: number; dynamic: number; static: number; blocked: number };
+  ipam: Capacity;
+}
+export interface PeerView {
+  id: string; networkId: string; name: string; kind: PeerKind; address: string; publicKey: string | null; enrolled: boolean;
+  endpoint: string | null; listenPort: number | null; isolated: boolean; fullEncapsulation: boolean; additionalAllowedIps: string[];
+  blocked: boolean; blockReason: string | null; createdAt: string; updatedAt: string;
+  enrollmentToken?: string; enrollmentTokenExpiresAt?: string; config?: string;
+}
+export interface Presence { peerId: string; online: boolean; lastSeen: string | null }
+export interface IpamView extends Capacity { cidr: string; allocations: { address: string; peerId: string; peerName?: string }[] }
+export interface Actor { tokenId?: string; name?: string; kind?: string; id?: string }
+export interface Evidence { heartbeatId: string; at: string; sessionId: string; sourceAddress: string; endpoint: string | null }
+export type IncidentType = 'sessionConflict' | 'sharedConfig' | 'suspiciousActivity';
+export interface Incident {
+  id: string; networkId: string; peerId: string; type: IncidentType; state: 'open' | 'resolved'; summary: string;
+  evidence: Evidence[]; detectedAt: string; resolvedAt: string | null; resolvedBy: Actor | null; resolutionNote: string | null;
+  unblocked: boolean;
+}
+export interface Me { tokenId: string | null; name: string; role: Role; assumed?: boolean }
+export interface StoredEvent { sequence: number; streamId?: string; version?: number; type: string; timestamp: string; actor: Actor | null; data: unknown }
+export interface EventPage { items: StoredEvent[]; next: number | null }
+export interface TimelineItem {
+  sequence: number; timestamp: string; type: string; actor: Actor | null; summary: string;
+  subject: { kind: 'network' | 'peer' | 'incident' | 'token'; id: string; name: string } | null;
+}
+export interface TimelinePage { items: TimelineItem[]; next: number | null }
+export interface NetworkState {
+  at: { sequence: number; timestamp: string }; network: NetworkView; peers: PeerView[]; ipam: IpamView | Capacity;
+  blocked: string[]; openIncidents: Incident[];
+}
+
+export interface Problem { type?: string; title?: string; status?: number; detail?: string; errors?: Record<string, string[]> }
+
+export class ApiError extends Error {
+  constructor(public readonly status: number, public readonly problem: Problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = 'ApiError';
+  }
+  /** Messages for one field of a validation problem (keys compared case-insensitively). */
+  field(name: string): string[] {
+    const errors = this.problem.errors ?? {};
+    const key = Object.keys(errors).find(k => k.toLowerCase() === name.toLowerCase());
+    return key ? errors[key] : [];
+  }
+}
+
+export const isStatus = (e: unknown, status: number) => e instanceof ApiError && e.status === status;
+
+const TOKEN_KEY = 'wirety.token';
+export const tokenStore = {
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** Called when the server answers 401 (token revoked or expired): the app signs out. */
+let onUnauthorized: () => void = () => {};
+export const setUnauthorizedHandler = (f: () => void) => { onUnauthorized = f; };
+
+export interface RequestOptions { method?: string; body?: unknown; accept?: string; signal?: AbortSignal; token?: string }
+
+export async function request(path: string, opts: RequestOptions = {}): Promise<Response> {
+  const token = opts.token ?? tokenStore.get();
+  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, {
+    method: opts.method ?? 'GET', headers, signal: opts.signal,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  if (!response.ok) {
+    let problem: Problem = { status: response.status, title: response.statusText };
+    try {
+      const text = await response.text();
+      if (text) problem = { ...problem, ...JSON.parse(text) };
+    } catch { /* not JSON: keep the status line */ }
+    if (response.status === 401 && !opts.token) onUnauthorized();
+    throw new ApiError(response.status, problem);
+  }
+  return response;
+}
+
+export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const response = await request(path, opts);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export const apiText = async (path: string, opts: RequestOptions = {}) => (await request(path, opts)).text();
+
+/** `GET /api/v1/me`; a server without roles (404) means every token is an admin token. */
+export async function fetchMe(token?: string): Promise<Me> {
+  try {
+    return await api<Me>('/api/v1/me', { token });
+  } catch (e) {
+    if (isStatus(e, 404)) return { tokenId: null, name: 'admin', role: 'admin', assumed: true };
+    throw e;
+  }
+}
+
+export const qs = (params: Record<string, string | number | boolean | null | undefined | string[]>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue;
+    if (Array.isArray(v)) { if (v.length) s.set(k, v.join(',')); } else s.set(k, String(v));
+  }
+  const text = s.toString();
+  return text ? `?${text}` : '';
+};
+
+export const keys = {
+  me: ['me'] as const,
+  networks: ['networks'] as const,
+  network: (id: string) => ['network', id] as const,
+  peers: (id: string) => ['peers', id] as const,
+  presence: (id: string) => ['presence', id] as const,
+  ipam: (id: string) => ['ipam', id] as const,
+  incidents: (filter?: object) => (filter ? ['incidents', filter] : ['incidents']) as readonly unknown[],
+  incident: (id: string) => ['incident', id] as const,
+  timeline: (id: string) => ['timeline', id] as const,
+  security: (id: string) => ['security', id] as const,
+};

@@ -1,0 +1,46 @@
+// Which tunnels exist, from the peer list — the same rules the server's configs follow (README "Config rules"):
+// every non-blocked peer has a tunnel to each jump peer; two non-isolated dynamic peers tunnel directly once
+// both endpoints are known; a blocked peer has no tunnels at all.
+import type { PeerView } from './api';
+
+export type TopoNode = { id: string; name: string; kind: PeerView['kind']; address: string; blocked: boolean; online: boolean; x: number; y: number };
+export interface TopoEdge { id: string; source: string; target: string; kind: 'jump' | 'mesh' }
+
+/** A peer takes part in tunnels once it has a key (static peers have one from creation). */
+const hasKey = (p: PeerView) => p.enrolled;
+
+export function tunnels(peers: PeerView[]): TopoEdge[] {
+  const live = peers.filter(p => !p.blocked && hasKey(p));
+  const jumps = live.filter(p => p.kind === 'jump');
+  const edges: TopoEdge[] = [];
+  for (const p of live) {
+    if (p.kind === 'jump') continue;
+    for (const j of jumps) edges.push({ id: `j:${j.id}:${p.id}`, source: j.id, target: p.id, kind: 'jump' });
+  }
+  // Jump peers also reach each other.
+  for (let i = 0; i < jumps.length; i++)
+    for (let k = i + 1; k < jumps.length; k++)
+      edges.push({ id: `j:${jumps[i].id}:${jumps[k].id}`, source: jumps[i].id, target: jumps[k].id, kind: 'jump' });
+  const mesh = live.filter(p => p.kind === 'dynamic' && !p.isolated && p.endpoint);
+  for (let i = 0; i < mesh.length; i++)
+    for (let k = i + 1; k < mesh.length; k++)
+      edges.push({ id: `m:${mesh[i].id}:${mesh[k].id}`, source: mesh[i].id, target: mesh[k].id, kind: 'mesh' });
+  return edges;
+}
+
+/** Jump peers as hubs in the middle, everyone else on a ring around them; stable for the same peers. */
+export function layout(peers: PeerView[], online: (id: string) => boolean, radius = 260): TopoNode[] {
+  const jumps = peers.filter(p => p.kind === 'jump');
+  const others = peers.filter(p => p.kind !== 'jump');
+  const hubSpacing = 160;
+  const node = (p: PeerView, x: number, y: number): TopoNode =>
+    ({ id: p.id, name: p.name, kind: p.kind, address: p.address, blocked: p.blocked, online: online(p.id), x, y });
+  const ringRadius = Math.max(radius, (others.length * 90) / (2 * Math.PI));
+  return [
+    ...jumps.map((p, i) => node(p, (i - (jumps.length - 1) / 2) * hubSpacing, 0)),
+    ...others.map((p, i) => {
+      const angle = (2 * Math.PI * i) / Math.max(others.length, 1) - Math.PI / 2;
+      return node(p, Math.round(ringRadius * Math.cos(angle)), Math.round(ringRadius * Math.sin(angle)));
+    }),
+  ];
+}
