@@ -105,6 +105,10 @@ export function Modal({ title, open, onClose, children, wide }: {
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  // Closing programmatically also fires `close`; only a close the user did (Escape, ✕) reports back.
+  const openRef = useRef(open);
+  openRef.current = open;
+  const userClosed = () => { if (openRef.current) onClose(); };
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -116,7 +120,7 @@ export function Modal({ title, open, onClose, children, wide }: {
     }
   }, [open]);
   return (
-    <dialog ref={ref} className={`modal${wide ? ' modal-wide' : ''}`} aria-labelledby={titleId} onClose={onClose} onCancel={onClose}>
+    <dialog ref={ref} className={`modal${wide ? ' modal-wide' : ''}`} aria-labelledby={titleId} onClose={userClosed}>
       {open && (
         <>
           <header className="modal-head">

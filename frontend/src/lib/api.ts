@@ -15,6 +15,8 @@ export interface PeerView {
   id: string; networkId: string; name: string; kind: PeerKind; address: string; publicKey: string | null; enrolled: boolean;
   endpoint: string | null; listenPort: number | null; isolated: boolean; fullEncapsulation: boolean; additionalAllowedIps: string[];
   blocked: boolean; blockReason: string | null; createdAt: string; updatedAt: string;
+  /** Where the agent was last seen from (newer servers); `endpoint` is the configured one (jump peers). */
+  observedEndpoint?: string | null;
   enrollmentToken?: string; enrollmentTokenExpiresAt?: string; config?: string;
 }
 export interface Presence { peerId: string; online: boolean; lastSeen: string | null }

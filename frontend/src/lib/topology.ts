@@ -6,6 +6,9 @@ import type { PeerView } from './api';
 export type TopoNode = { id: string; name: string; kind: PeerView['kind']; address: string; blocked: boolean; online: boolean; x: number; y: number };
 export interface TopoEdge { id: string; source: string; target: string; kind: 'jump' | 'mesh' }
 
+/** The configured endpoint (jump peers) or the one its agent was seen at. */
+export const reachableEndpoint = (p: PeerView) => p.endpoint ?? p.observedEndpoint ?? null;
+
 /** A peer takes part in tunnels once it has a key (static peers have one from creation). */
 const hasKey = (p: PeerView) => p.enrolled;
 
@@ -21,7 +24,7 @@ export function tunnels(peers: PeerView[]): TopoEdge[] {
   for (let i = 0; i < jumps.length; i++)
     for (let k = i + 1; k < jumps.length; k++)
       edges.push({ id: `j:${jumps[i].id}:${jumps[k].id}`, source: jumps[i].id, target: jumps[k].id, kind: 'jump' });
-  const mesh = live.filter(p => p.kind === 'dynamic' && !p.isolated && p.endpoint);
+  const mesh = live.filter(p => p.kind === 'dynamic' && !p.isolated && reachableEndpoint(p));
   for (let i = 0; i < mesh.length; i++)
     for (let k = i + 1; k < mesh.length; k++)
       edges.push({ id: `m:${mesh[i].id}:${mesh[k].id}`, source: mesh[i].id, target: mesh[k].id, kind: 'mesh' });

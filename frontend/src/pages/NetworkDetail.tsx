@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { QRCodeSVG } from 'qrcode.react';
@@ -6,6 +6,7 @@ import { api, isStatus, keys, type NetworkView, type PeerKind, type PeerView, ty
 import { useSession } from '../lib/session';
 import { Badge, CapacityBar, CopyButton, ErrorNote, Field, FormProblem, Loading, Modal } from '../components/ui';
 import { ago, when } from '../lib/format';
+import { reachableEndpoint } from '../lib/topology';
 
 export function NetworkTabs({ network, current }: { network: NetworkView | undefined; current: 'peers' | 'topology' | 'history' }) {
   if (!network) return null;
@@ -94,7 +95,7 @@ export function NetworkDetail() {
                       {p.kind !== 'static' && p.enrolled && <small className="muted block" title={when(pr?.lastSeen)}>last seen {ago(pr?.lastSeen)}</small>}
                       {p.blocked && p.blockReason && <small className="muted block">{p.blockReason}</small>}
                     </td>
-                    <td>{p.endpoint ? <code>{p.endpoint}</code> : <span className="muted">unknown</span>}</td>
+                    <td>{reachableEndpoint(p) ? <code>{reachableEndpoint(p)}</code> : <span className="muted">unknown</span>}</td>
                     <td className="flags">
                       {p.isolated && <Badge tone="muted">isolated</Badge>}
                       {p.fullEncapsulation && <Badge tone="muted">full tunnel</Badge>}
@@ -197,8 +198,9 @@ function PeerForm({ networkId, onCreated }: { networkId: string; onCreated: (p: 
 /** The creation response's secret, shown once: it is stored nowhere, so closing this loses it. */
 function OneTimeSecret({ peer, onDone }: { peer: PeerView; onDone: () => void }) {
   const server = window.location.origin;
+  const download = useMemo(() => (peer.config ? URL.createObjectURL(new Blob([peer.config], { type: 'text/plain' })) : ''), [peer.config]);
+  useEffect(() => () => { if (download) URL.revokeObjectURL(download); }, [download]);
   if (peer.config) {
-    const download = URL.createObjectURL(new Blob([peer.config], { type: 'text/plain' }));
     return (
       <div className="secret">
         <p className="alert alert-warn">This config holds the peer’s private key. It is shown <strong>only now</strong>: download it or scan it with the WireGuard app.</p>

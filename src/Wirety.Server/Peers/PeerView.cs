@@ -15,8 +15,11 @@ public sealed record PeerView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public DateTimeOffset? EnrollmentTokenExpiresAt { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Config { get; init; }
 
+    /// <summary>Where the peer's agent was last seen from (reported or observed in its heartbeats); null until then.</summary>
+    public string? ObservedEndpoint { get; init; }
+
     public static PeerView Of(Guid networkId, PeerState p) => new(
         p.Id, networkId, p.Name, p.Kind, p.Address, p.PublicKey, p.Kind == PeerKind.Static || p.PublicKey is not null,
         p.Endpoint, p.ListenPort, p.Isolated, p.FullEncapsulation, p.AdditionalAllowedIps, p.Blocked, p.BlockReason,
-        p.CreatedAt, p.UpdatedAt);
+        p.CreatedAt, p.UpdatedAt) { ObservedEndpoint = p.ObservedEndpoint };
 }
