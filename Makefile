@@ -16,7 +16,7 @@ test: prereqs build
 	CONFIG=$(CONFIG) ops/test.sh
 
 prereqs:
-	ops/install-prereqs.sh --postgresql --wireguard --network
+	ops/install-prereqs.sh --postgresql --wireguard --network --browser
 
 run:
 	ops/run-local.sh

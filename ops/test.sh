@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project in Wirety.sln and ends with one plain summary line,
+# Runs every test project in Wirety.sln, then the web UI tests (ops/test-ui.sh), and ends with one plain summary line,
 # "N passed, N failed", summed over the projects' TRX result files (the console
 # output above it keeps the per-project "Passed!/Failed! - Failed: .., Passed: .." lines).
 # Exit status is dotnet test's: a build error or a crashed test host fails the run even
@@ -30,7 +30,16 @@ for trx in "$results"/**/*.trx; do
     skipped=$((skipped + ${total:-0} - ${x:-0}))
 done
 
+# The web UI (Vitest + browser end-to-end tests); its counts join the total and a failure fails the run.
+ui_rc=0
+ops/test-ui.sh "$results" || ui_rc=$?
+if [[ -f "$results/ui-counts" ]]; then
+    passed=$((passed + $(sed -n 's/^passed //p' "$results/ui-counts")))
+    failed=$((failed + $(sed -n 's/^failed //p' "$results/ui-counts")))
+fi
+[[ $ui_rc -eq 0 ]] || rc=$ui_rc
+
 echo
-echo "test projects with results: $files; skipped: $skipped; dotnet test exit status: $rc"
+echo "test projects with results: $files; skipped: $skipped; dotnet test exit status: $rc (web UI: $ui_rc)"
 echo "$passed passed, $failed failed"
 exit "$rc"

@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(repo, 'artifacts', 'ui');
 const cluster = join(repo, 'ops', 'pg', 'cluster.sh');
-const serverDll = join(repo, 'src', 'Wirety.Server', 'bin', 'Release', 'net10.0', 'wirety-server.dll');
+const serverDll = join(repo, 'src', 'Wirety.Server', 'bin', process.env.CONFIG || 'Release', 'net10.0', 'wirety-server.dll');
 const webRoot = join(repo, 'frontend', 'dist');
 export const adminToken = 'wirety_e2e-admin-' + crypto.randomBytes(24).toString('hex');
 
