@@ -13,7 +13,7 @@ function PeerBox({ data }: NodeProps<PeerNode>) {
       <Handle type="target" position={Position.Top} className="topo-handle" isConnectable={false} />
       <strong>{data.name}</strong>
       <small>{data.address}</small>
-      <small className="topo-state">{data.kind} · {state}</small>
+      <small className="topo-state">{data.kind === 'static' ? 'static config' : `${data.kind} · ${state}`}</small>
       <Handle type="source" position={Position.Bottom} className="topo-handle" isConnectable={false} />
     </div>
   );

@@ -78,12 +78,12 @@ export function FormProblem({ error, fields }: { error: unknown; fields: string[
   return <ErrorNote error={error} />;
 }
 
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+export function CopyButton({ text, label = 'Copy', small }: { text: string; label?: string; small?: boolean }) {
   const [done, setDone] = useState<'copied' | 'failed' | null>(null);
   return (
     <button
       type="button"
-      className="btn btn-small"
+      className={`btn${small ? ' btn-small' : ''}`}
       onClick={async () => {
         try {
           await navigator.clipboard.writeText(text);

@@ -1,12 +1,14 @@
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { QRCodeSVG } from 'qrcode.react';
 import { api, isStatus, keys, type NetworkView, type PeerKind, type PeerView, type Presence } from '../lib/api';
 import { useSession } from '../lib/session';
 import { Badge, CapacityBar, CopyButton, ErrorNote, Field, FormProblem, Loading, Modal } from '../components/ui';
 import { ago, when } from '../lib/format';
 import { reachableEndpoint } from '../lib/topology';
+
+// Only needed when a static peer is created: loaded on demand.
+const QRCodeSVG = lazy(() => import('qrcode.react').then(m => ({ default: m.QRCodeSVG })));
 
 export function NetworkTabs({ network, current }: { network: NetworkView | undefined; current: 'peers' | 'topology' | 'history' }) {
   if (!network) return null;
@@ -206,7 +208,7 @@ function OneTimeSecret({ peer, onDone }: { peer: PeerView; onDone: () => void })
         <p className="alert alert-warn">This config holds the peer’s private key. It is shown <strong>only now</strong>: download it or scan it with the WireGuard app.</p>
         <div className="secret-grid">
           <div className="qr" role="img" aria-label={`QR code of ${peer.name}'s WireGuard config`}>
-            <QRCodeSVG value={peer.config} size={232} marginSize={2} level="L" />
+            <Suspense fallback={<Loading what="Drawing the QR code" />}><QRCodeSVG value={peer.config} size={232} marginSize={2} level="L" /></Suspense>
           </div>
           <pre className="code" data-testid="static-config">{peer.config}</pre>
         </div>
