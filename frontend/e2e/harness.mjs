@@ -48,6 +48,9 @@ export class Harness {
   baseUrl = '';
 
   async start() {
+    // An interrupted run still removes its server, cluster and temp dir.
+    for (const signal of ['SIGINT', 'SIGTERM'])
+      process.once(signal, () => { this.stop().finally(() => process.exit(130)); });
     if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`no built UI in ${webRoot}: run \`npm run build\` first`);
     if (!existsSync(serverDll)) throw new Error(`no server build at ${serverDll}: run \`dotnet build src/Wirety.Server -c Release\` first`);
     if (!existsSync('/usr/bin/chromium')) throw new Error('no /usr/bin/chromium: run `ops/install-prereqs.sh --browser`');

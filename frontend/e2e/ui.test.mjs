@@ -121,6 +121,11 @@ describe('web UI', { concurrency: false }, () => {
     await state.getByText('online').waitFor();
     await page.locator('tr[data-peer="laptop"]').getByText('198.51.100.7:51820').waitFor();
     await page.locator('tr[data-peer="hub"] [data-testid="state"]').getByText('online').waitFor();
+    // A second agent, created and enrolled entirely through the API, arrives in the table by itself.
+    const db = await h.api('POST', `/api/v1/networks/${networkId}/peers`, { name: 'db', kind: 'dynamic' });
+    const dbAgent = await h.enroll(db.enrollmentToken, 'db');
+    await h.heartbeat(dbAgent.sessionToken, { hostname: 'db', endpoints: ['198.51.100.8:51820'] });
+    await page.locator('tr[data-peer="db"] [data-testid="state"]').getByText('online').waitFor();
     assert.deepEqual(navigations, [], 'the page must not reload');
     await shot(page, '07-network-detail-online');
   });
@@ -131,7 +136,9 @@ describe('web UI', { concurrency: false }, () => {
     await graph.locator('[data-peer="hub"]').waitFor();
     await graph.locator('[data-peer="laptop"][data-state="online"]').waitFor();
     await graph.locator('[data-peer="phone"]').waitFor();
-    assert.ok(await graph.locator('.react-flow__edge').count() >= 2, 'tunnels from the hub to laptop and phone');
+    // hub–laptop, hub–db, hub–phone, and laptop–db directly (both endpoints known).
+    await graph.locator('.react-flow__edge.topo-edge-mesh').waitFor();
+    assert.equal(await graph.locator('.react-flow__edge').count(), 4);
     await shot(page, '08-topology');
   });
 
@@ -147,6 +154,12 @@ describe('web UI', { concurrency: false }, () => {
     await page.getByTestId('stats-corp').locator('[data-stat="blocked"]').getByText('1').waitFor();
     await page.getByRole('navigation', { name: 'Main' }).getByLabel('1 open').waitFor();
     await shot(page, '09-dashboard-incident');
+    // The topology shows the blocked laptop without tunnels.
+    await page.goto(`/networks/${networkId}/topology`);
+    await page.locator('[data-peer="laptop"][data-state="blocked"]').waitFor();
+    assert.equal(await page.locator('.react-flow__edge').count(), 2, 'only hub–db and hub–phone remain');
+    await shot(page, '09b-topology-blocked');
+    await page.goto('/');
 
     await incidentLink.click();
     await page.getByRole('heading', { name: /Session conflict/ }).waitFor();
@@ -223,15 +236,15 @@ describe('web UI', { concurrency: false }, () => {
 
   // Needs the time-travel API (`timeline`, `state?at=`) from the history branch; fails clearly without it.
   test('moving the history slider back shows the earlier state of the network', async () => {
+    await page.goto(`/networks/${networkId}/history`);
+    await page.locator('#history-slider, [data-testid="unavailable"]').first().waitFor();
+    await shot(page, '14-history');
     const probe = await fetch(`${h.baseUrl}/api/v1/networks/${networkId}/timeline?limit=1`, { headers: { Authorization: `Bearer ${adminToken}` } });
     assert.notEqual(probe.status, 404,
       'GET /api/v1/networks/{id}/timeline answered 404: this server has no time-travel API (it comes with the `history` branch, issue 5)');
-    await page.goto(`/networks/${networkId}/history`);
     const slider = page.getByLabel(/Replay/);
-    await slider.waitFor();
     const state = page.getByTestId('history-state');
     await state.locator('tr[data-peer="phone"]').waitFor();
-    await shot(page, '14-history-now');
     // Back to the point right after the network was created: no peers yet.
     await slider.focus();
     await page.keyboard.press('Home');

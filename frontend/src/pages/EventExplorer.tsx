@@ -14,7 +14,7 @@ const queryOf = (f: Filters, after?: number | null, paged = true) => qs({
 });
 
 export default function EventExplorer() {
-  const { canReadEvents } = useSession();
+  const { canReadEvents, me } = useSession();
   const networks = useQuery({ queryKey: keys.networks, queryFn: () => api<NetworkView[]>('/api/v1/networks') });
   const [draft, setDraft] = useState<Filters>(initial);
   const [filters, setFilters] = useState<Filters>(initial);
@@ -29,6 +29,7 @@ export default function EventExplorer() {
   });
   const [exporting, setExporting] = useState<unknown>(null);
 
+  if (!me) return <section><h1>Events</h1><Loading /></section>;
   if (!canReadEvents || isStatus(events.error, 403)) return <section><h1>Events</h1><p role="alert">Your role may not read the event stream (analysts and admins may).</p></section>;
   if (isStatus(events.error, 404)) return <section><h1>Events</h1><Unavailable what="The event explorer" /></section>;
 
