@@ -164,5 +164,7 @@ export class Harness {
 }
 
 export async function shot(page, name) {
+  // From the top: a full-page capture draws the sticky top bar where the page is scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }

@@ -22,8 +22,6 @@ async function fetchTimeline(networkId: string): Promise<TimelineItem[]> {
   return items;
 }
 
-const offline = () => false;
-
 export default function History() {
   const { networkId = '' } = useParams();
   const network = useNetwork(networkId);
@@ -87,7 +85,7 @@ export default function History() {
               </div>
               <div>
                 <h2>Topology then</h2>
-                {s.peers.length ? <TopologyGraph peers={s.peers} online={offline} label="Topology at this point" /> : <p className="muted">Empty.</p>}
+                {s.peers.length ? <TopologyGraph peers={s.peers} label="Topology at this point" /> : <p className="muted">Empty.</p>}
               </div>
             </div>
           )}
