@@ -10,6 +10,9 @@ import net from 'node:net';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(repo, 'artifacts', 'ui');
@@ -167,4 +170,16 @@ export async function shot(page, name) {
   // From the top: a full-page capture draws the sticky top bar where the page is scrolled to.
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Accessibility check of what the page shows now (axe-core, WCAG 2 A/AA rules incl. colour contrast).
+ * Returns the serious and critical violations as readable lines; the caller asserts there are none.
+ */
+export async function accessibilityProblems(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }));
+  return result.violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
 }

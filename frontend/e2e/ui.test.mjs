@@ -2,7 +2,7 @@
 // (one network is created, populated, enrolled, attacked and replayed) and run in order.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, adminToken, shot, eventually } from './harness.mjs';
+import { Harness, adminToken, shot, eventually, accessibilityProblems } from './harness.mjs';
 
 const h = new Harness();
 let page;
@@ -202,6 +202,26 @@ describe('web UI', { concurrency: false }, () => {
     await eventually(async () => !(await h.api('GET', `/api/v1/networks/${networkId}/peers`)).some(p => p.id === temp.id), 'temp to be gone');
   });
 
+  test('edits and deletes a network (deleting asks for its name)', async () => {
+    await h.api('POST', '/api/v1/networks', { name: 'lab', cidr: '10.30.0.0/24' });
+    await page.goto('/networks');
+    await page.getByRole('button', { name: 'Edit lab' }).click();
+    let dialog = page.getByRole('dialog', { name: 'Edit lab' });
+    assert.equal(await dialog.getByLabel('IPv4 CIDR').isDisabled(), true, 'the CIDR is fixed');
+    await dialog.getByLabel('Name').fill('lab-2');
+    await dialog.getByLabel('MTU').fill('1380');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('link', { name: 'lab-2' }).waitFor();
+    await page.getByRole('button', { name: 'Delete lab-2' }).click();
+    dialog = page.getByRole('dialog', { name: 'Delete network' });
+    const confirm = dialog.getByRole('button', { name: 'Delete network' });
+    assert.equal(await confirm.isDisabled(), true);
+    await dialog.getByLabel(/Type the network/).fill('lab-2');
+    await confirm.click();
+    await page.getByRole('link', { name: 'lab-2' }).waitFor({ state: 'detached' });
+    assert.deepEqual((await h.api('GET', '/api/v1/networks')).map(n => n.name), ['corp']);
+  });
+
   test('screens in dark mode and on a narrow screen', async () => {
     const dark = await h.newPage({ dark: true });
     await dark.goto('/');
@@ -225,6 +245,36 @@ describe('web UI', { concurrency: false }, () => {
     await phone.getByTestId('stats-corp').waitFor();
     await shot(phone, '23-mobile-dashboard');
     await phone.context().close();
+  });
+
+  test('screens pass the accessibility checks (WCAG 2.1 A/AA: labels, roles, contrast) in light and dark', async () => {
+    const problems = [];
+    for (const dark of [false, true]) {
+      const p = await h.newPage({ dark });
+      await p.goto('/');
+      problems.push(...(await accessibilityProblems(p)).map(x => `sign-in${dark ? ' (dark)' : ''}: ${x}`));
+      await p.getByLabel('API token').fill(adminToken);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      const screens = [
+        ['/', () => p.getByTestId('stats-corp').waitFor()],
+        ['/networks', () => p.getByRole('link', { name: 'corp' }).waitFor()],
+        [`/networks/${networkId}`, () => p.locator('tr[data-peer="laptop"]').waitFor()],
+        [`/networks/${networkId}/topology`, () => p.locator('[data-peer="hub"]').waitFor()],
+        ['/incidents?state=all', () => p.locator('tr[data-incident]').first().waitFor()],
+      ];
+      for (const [path, ready] of screens) {
+        await p.goto(path);
+        await ready();
+        problems.push(...(await accessibilityProblems(p)).map(x => `${path}${dark ? ' (dark)' : ''}: ${x}`));
+      }
+      await p.goto(`/networks/${networkId}`);
+      await p.getByRole('button', { name: 'Add peer' }).click();
+      await p.getByRole('dialog', { name: 'Add peer' }).waitFor();
+      problems.push(...(await accessibilityProblems(p)).map(x => `add-peer dialog${dark ? ' (dark)' : ''}: ${x}`));
+      await p.context().close();
+    }
+    assert.deepEqual(problems, []);
   });
 
   test('the event explorer screen', async () => {
