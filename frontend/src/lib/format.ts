@@ -1,3 +1,5 @@
+import { useEffect, useState } from 'react';
+
 export function ago(iso: string | null | undefined, now: number = Date.now()): string {
   if (!iso) return 'never';
   const s = Math.round((now - Date.parse(iso)) / 1000);
@@ -20,3 +22,13 @@ export const actorName = (a: { name?: string } | null | undefined) => a?.name ??
 
 /** `datetime-local` value (local time) → ISO-8601 UTC, or undefined when empty. */
 export const localToIso = (v: string) => (v ? new Date(v).toISOString() : undefined);
+
+/** The current time, refreshed every `everyMs`, so relative times ("2 min ago") stay true without refetching. */
+export function useNow(everyMs = 15_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(id);
+  }, [everyMs]);
+  return now;
+}

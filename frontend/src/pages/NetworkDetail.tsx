@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isStatus, keys, type NetworkView, type PeerKind, type PeerView, type Presence } from '../lib/api';
 import { useSession } from '../lib/session';
 import { Badge, CapacityBar, CopyButton, ErrorNote, Field, FormProblem, Loading, Modal } from '../components/ui';
-import { ago, when } from '../lib/format';
+import { ago, useNow, when } from '../lib/format';
 import { reachableEndpoint } from '../lib/topology';
 
 // Only needed when a static peer is created: loaded on demand.
@@ -47,6 +47,7 @@ export function NetworkDetail() {
   const peers = usePeers(networkId);
   const presence = usePresence(networkId);
   const client = useQueryClient();
+  const now = useNow();
   const [dialog, setDialog] = useState<Dialog>(null);
   const close = () => setDialog(null);
   const unblock = useMutation({
@@ -94,7 +95,7 @@ export function NetworkDetail() {
                         : p.kind === 'static' ? <span className="muted">static config</span>
                         : !p.enrolled ? <Badge tone="warn">not enrolled</Badge>
                         : pr?.online ? <Badge tone="ok">online</Badge> : <Badge tone="muted">offline</Badge>}
-                      {p.kind !== 'static' && p.enrolled && <small className="muted block" title={when(pr?.lastSeen)}>last seen {ago(pr?.lastSeen)}</small>}
+                      {p.kind !== 'static' && p.enrolled && <small className="muted block" title={when(pr?.lastSeen)}>last seen {ago(pr?.lastSeen, now)}</small>}
                       {p.blocked && p.blockReason && <small className="muted block">{p.blockReason}</small>}
                     </td>
                     <td>{reachableEndpoint(p) ? <code>{reachableEndpoint(p)}</code> : <span className="muted">unknown</span>}</td>
