@@ -277,6 +277,22 @@ describe('web UI', { concurrency: false }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test('works from the keyboard: skip link, dialogs open with Enter and close with Escape, focus comes back', async () => {
+    await page.goto(`/networks/${networkId}`);
+    await page.locator('tr[data-peer="laptop"]').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    const add = page.getByRole('button', { name: 'Add peer' });
+    await add.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Add peer' });
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'name', 'the first field has focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Add peer');
+  });
+
   test('the event explorer screen', async () => {
     await page.goto('/events');
     await page.getByRole('heading', { name: 'Events' }).waitFor();

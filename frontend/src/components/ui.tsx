@@ -114,6 +114,8 @@ export function Modal({ title, open, onClose, children, wide }: {
     if (!d) return;
     if (open && !d.open) {
       if (typeof d.showModal === 'function') d.showModal(); else d.setAttribute('open', '');
+      // showModal focuses the first focusable element (the close button); start at the first field instead.
+      d.querySelector<HTMLElement>('.modal-body input:not([disabled]), .modal-body select, .modal-body textarea')?.focus();
     }
     if (!open && d.open) {
       if (typeof d.close === 'function') d.close(); else d.removeAttribute('open');
@@ -127,7 +129,7 @@ export function Modal({ title, open, onClose, children, wide }: {
             <h2 id={titleId}>{title}</h2>
             <button type="button" className="btn btn-ghost" aria-label="Close" onClick={onClose}>✕</button>
           </header>
-          {children}
+          <div className="modal-body">{children}</div>
         </>
       )}
     </dialog>
