@@ -91,10 +91,14 @@ builder.Services.AddExceptionHandler<ExceptionProblems>();
 builder.Services.AddAuthentication(ApiTokenAuthentication.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
     .AddScheme<AuthenticationSchemeOptions, AgentSessionAuthentication>(AgentSessionAuthentication.SchemeName, null);
+builder.Services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
+builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 builder.Services.AddAuthorization(o =>
 {
     // Admin API by default; the agent endpoints opt into the agent policy. Neither credential works for the other.
-    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build();
+    // Every API-token endpoint also checks the token's role against its row in Auth/AccessRules.
+    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser()
+        .AddRequirements(new RoleRequirement()).Build();
     o.AddPolicy(AgentSessionAuthentication.Policy,
         new AuthorizationPolicyBuilder(AgentSessionAuthentication.SchemeName).RequireAuthenticatedUser().Build());
 });
