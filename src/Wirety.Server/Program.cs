@@ -11,6 +11,7 @@ using Wirety.Server.Changes;
 using Wirety.Projections;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
+using Wirety.Server.EventQueries;
 using Wirety.Server.Health;
 using Wirety.Server.Incidents;
 using JasperFx;
@@ -63,6 +64,7 @@ builder.Services.AddMarten(sp =>
     .IntegrateWithWolverine();
 // After Marten's schema work (hosted services start in registration order).
 builder.Services.AddHostedService<AdminBootstrap>();
+builder.Services.AddEventQueries();
 
 builder.Host.UseWolverine(opts =>
 {

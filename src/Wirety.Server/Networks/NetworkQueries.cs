@@ -52,7 +52,9 @@ public static class NetworkQueries
         return Results.Ok(events.Select(View).ToList());
     }
 
+    /// <remarks>The data is shown without hash fields (EventQueries/EventItem), like every history response.</remarks>
     public static NetworkEventView View(IEvent e) => new(
         e.Sequence, e.Version, e.Data.GetType().Name, e.Timestamp,
-        e.Data.GetType().GetProperty(nameof(Actor))?.GetValue(e.Data) as Actor, e.Data);
+        e.Data.GetType().GetProperty(nameof(Actor))?.GetValue(e.Data) as Actor,
+        EventQueries.EventItem.FromEvent(e.Sequence, e.StreamId, e.Data, e.Timestamp).Data!);
 }
