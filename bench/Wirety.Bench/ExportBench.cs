@@ -44,7 +44,7 @@ public static class ExportBench
                 insert into wirety.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived)
                 select nextval('wirety.mt_events_sequence'), gen_random_uuid(), h.stream_id, h.version + g,
                        jsonb_set(jsonb_set(h.data, '{heartbeatId}', to_jsonb(gen_random_uuid())), '{at}',
-                                 to_jsonb(to_char((h.data->>'at')::timestamptz + make_interval(secs => g) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))),
+                                 to_jsonb(to_char(((h.data->>'at')::timestamptz + make_interval(secs => g)) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))),
                        h.type, h.timestamp, h.tenant_id, h.mt_dotnet_type, false
                 from wirety.mt_events h, generate_series(1, @n) g
                 where h.type = 'heartbeat_received'
