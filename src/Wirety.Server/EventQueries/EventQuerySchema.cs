@@ -7,7 +7,8 @@ namespace Wirety.Server.EventQueries;
 
 /// <summary>
 /// Database objects the event queries need beyond Marten's own, applied at start after Marten's schema
-/// (idempotent; serialised by an advisory lock when several instances start together):
+/// (idempotent; serialised by an advisory lock when several instances start together; the indexes are built
+/// concurrently, so on a large existing store the first start takes a while but appends are not blocked):
 /// <list type="bullet">
 /// <item><c>wirety.event_time(data)</c>: an event's own <c>at</c> as timestamptz (immutable, so it can be indexed).</item>
 /// <item>Indexes on mt_events for the filters, each ending in seq_id so a filtered page is an index range in keyset order:
@@ -26,16 +27,52 @@ public sealed class EventQuerySchema(IDocumentStore store, EventTypeNames names,
     {
         await using var conn = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await conn.OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var cmd = new NpgsqlCommand($"select pg_advisory_xact_lock({LockId}); {Sql(names)}", conn, tx))
-            await cmd.ExecuteNonQueryAsync(ct);
-        await tx.CommitAsync(ct);
+        // A session lock, not a transaction: CREATE INDEX CONCURRENTLY cannot run inside one, and it keeps
+        // appends (other instances' heartbeats) flowing while a large existing event table is indexed.
+        await ExecuteAsync(conn, $"select pg_advisory_lock({LockId})", ct);
+        try
+        {
+            await ExecuteAsync(conn, Views(names), ct); // first: the time index needs event_time()
+            foreach (var (name, definition) in Indexes)
+            {
+                // A concurrent build that was interrupted leaves an invalid index that IF NOT EXISTS would keep.
+                await ExecuteAsync(conn, $"""
+                    do $$ begin
+                      if exists (select from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+                                 where n.nspname = '{WiretyStore.Schema}' and c.relname = '{name}' and not i.indisvalid) then
+                        drop index {WiretyStore.Schema}.{name};
+                      end if;
+                    end $$
+                    """, ct);
+                await ExecuteAsync(conn, $"create index concurrently if not exists {name} on {WiretyStore.Schema}.mt_events {definition}", ct);
+            }
+        }
+        finally
+        {
+            await ExecuteAsync(conn, $"select pg_advisory_unlock({LockId})", CancellationToken.None);
+        }
         log.LogInformation("Event query indexes and {Schema} views are in place", ReadSchema);
     }
 
+    private static async Task ExecuteAsync(NpgsqlConnection conn, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Each ends in seq_id, so a filtered page in keyset order is one index range.</summary>
+    private static readonly (string Name, string Definition)[] Indexes =
+    [
+        ("ix_events_network_seq", "((data->>'networkId'), seq_id)"),
+        ("ix_events_peer_seq", "((data->>'peerId'), seq_id)"),
+        ("ix_events_type_seq", "(type, seq_id)"),
+        ("ix_events_time_seq", $"({WiretyStore.Schema}.event_time(data), seq_id)"),
+    ];
+
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
-    public static string Sql(EventTypeNames names)
+    /// <summary>The event-time function (needed by an index, so it runs first) and the read-only views.</summary>
+    public static string Views(EventTypeNames names)
     {
         var s = WiretyStore.Schema;
         var typeNames = string.Join(", ", EventCatalog.Types.Select(t => $"('{names.AliasOf(t)}', '{t.Name}')"));
@@ -44,10 +81,6 @@ public sealed class EventQuerySchema(IDocumentStore store, EventTypeNames names,
               language sql immutable parallel safe
               -- Events always carry an ISO-8601 time with an offset, so the cast does not depend on TimeZone.
               as $$ select (data->>'at')::timestamptz $$;
-            create index if not exists ix_events_network_seq on {s}.mt_events ((data->>'networkId'), seq_id);
-            create index if not exists ix_events_peer_seq on {s}.mt_events ((data->>'peerId'), seq_id);
-            create index if not exists ix_events_type_seq on {s}.mt_events (type, seq_id);
-            create index if not exists ix_events_time_seq on {s}.mt_events ({s}.event_time(data), seq_id);
 
             create schema if not exists {ReadSchema};
             create or replace view {ReadSchema}.event_types (alias, name) as values {typeNames};

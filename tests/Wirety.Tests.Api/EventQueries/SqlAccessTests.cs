@@ -63,4 +63,19 @@ public sealed class SqlAccessTests(WiretyApp app) : ApiTest(app)
             Assert.True(error.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction, forbidden + ": " + error.Message);
         }
     }
+
+    [Fact]
+    public async Task the_filter_indexes_exist_and_are_valid()
+    {
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            select c.relname from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'wirety' and c.relname like 'ix_events_%' and i.indisvalid order by 1
+            """, conn);
+        var names = new List<string>();
+        await using (var r = await cmd.ExecuteReaderAsync())
+            while (await r.ReadAsync()) names.Add(r.GetString(0));
+        Assert.Equal(["ix_events_network_seq", "ix_events_peer_seq", "ix_events_time_seq", "ix_events_type_seq"], names);
+    }
 }
