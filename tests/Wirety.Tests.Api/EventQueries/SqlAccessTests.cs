@@ -41,7 +41,7 @@ public sealed class SqlAccessTests(WiretyApp app) : ApiTest(app)
         var rows = new List<(string Type, Guid? Network, string Data)>();
         await using (var cmd = new NpgsqlCommand("select type, network_id, data::text from wirety_read.events order by sequence", conn))
         await using (var r = await cmd.ExecuteReaderAsync())
-            while (await r.ReadAsync()) rows.Add((r.GetString(0), r.IsDBNull(1) ? null : r.GetGuid(1), r.GetString(2)));
+            while (await r.ReadAsync()) rows.Add((r.GetString(0), r.IsDBNull(1) ? null : Guid.Parse(r.GetString(1)), r.GetString(2)));
         Assert.Equal(["ApiTokenIssued", "NetworkCreated", "PeerAdded", "EnrollmentTokenIssued"], rows.Select(r => r.Type));
         Assert.Equal(net, rows[1].Network);
         Assert.DoesNotContain(rows, r => r.Data.Contains("Hash", StringComparison.OrdinalIgnoreCase));
@@ -76,6 +76,6 @@ public sealed class SqlAccessTests(WiretyApp app) : ApiTest(app)
         var names = new List<string>();
         await using (var r = await cmd.ExecuteReaderAsync())
             while (await r.ReadAsync()) names.Add(r.GetString(0));
-        Assert.Equal(["ix_events_network_seq", "ix_events_peer_seq", "ix_events_time_seq", "ix_events_type_seq"], names);
+        Assert.Equal(["ix_events_network_seq", "ix_events_peer_seq", "ix_events_time_brin", "ix_events_type_seq"], names);
     }
 }

@@ -36,18 +36,30 @@ public sealed class TimeTravelTests(WiretyApp app) : AgentTest(app)
 
     private async Task<Step> CaptureAsync(string name, Guid net)
     {
-        var peers = await TextAsync($"/api/v1/networks/{net}/peers");
-        var peerIds = JsonDocument.Parse(peers).RootElement.EnumerateArray().Select(p => p.GetProperty("id").GetGuid()).ToList();
-        var configs = new Dictionary<Guid, string>();
-        foreach (var id in peerIds) configs[id] = await TextAsync($"/api/v1/networks/{net}/peers/{id}/config");
-        var blocked = JsonDocument.Parse(peers).RootElement.EnumerateArray().Where(p => p.GetProperty("blocked").GetBoolean())
-            .Select(p => p.GetProperty("id").GetGuid()).ToList();
-        var open = JsonDocument.Parse(await TextAsync($"/api/v1/incidents?state=open&networkId={net}")).RootElement.EnumerateArray()
-            .Select(i => i.GetProperty("id").GetGuid()).ToList();
-        var step = new Step(name, await LastSequenceAsync(), App.Clock.GetUtcNow(), await TextAsync($"/api/v1/networks/{net}"), peers,
-            await TextAsync($"/api/v1/networks/{net}/ipam"), blocked, open, configs);
-        App.Clock.Advance(TimeSpan.FromMinutes(1)); // every step at its own minute
-        return step;
+        // Work off the request path (endpoint changes, detection) may commit while the step is read:
+        // read again until nothing was appended meanwhile, so the step is one consistent point.
+        for (var attempt = 0; ; attempt++)
+        {
+            var before = await LastSequenceAsync();
+            var peers = await TextAsync($"/api/v1/networks/{net}/peers");
+            var peerIds = JsonDocument.Parse(peers).RootElement.EnumerateArray().Select(p => p.GetProperty("id").GetGuid()).ToList();
+            var configs = new Dictionary<Guid, string>();
+            foreach (var id in peerIds) configs[id] = await TextAsync($"/api/v1/networks/{net}/peers/{id}/config");
+            var blocked = JsonDocument.Parse(peers).RootElement.EnumerateArray().Where(p => p.GetProperty("blocked").GetBoolean())
+                .Select(p => p.GetProperty("id").GetGuid()).ToList();
+            var open = JsonDocument.Parse(await TextAsync($"/api/v1/incidents?state=open&networkId={net}")).RootElement.EnumerateArray()
+                .Select(i => i.GetProperty("id").GetGuid()).ToList();
+            var network = await TextAsync($"/api/v1/networks/{net}");
+            var ipam = await TextAsync($"/api/v1/networks/{net}/ipam");
+            var time = App.Clock.GetUtcNow();
+            if (await LastSequenceAsync() != before)
+            {
+                Assert.True(attempt < 20, "the store never stood still long enough to capture a step");
+                continue;
+            }
+            App.Clock.Advance(TimeSpan.FromMinutes(1)); // every step at its own minute
+            return new Step(name, before, time, network, peers, ipam, blocked, open, configs);
+        }
     }
 
     private async Task<Script> RunScriptAsync()
