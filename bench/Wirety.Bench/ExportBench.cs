@@ -89,8 +89,14 @@ public static class ExportBench
                           $"({lines / export.Elapsed.TotalSeconds:N0} events/s; first line after {firstLineAfter.TotalMilliseconds:F0} ms)");
         Console.WriteLine($"server resident memory: {idle / 1024.0:F0} MiB before, peak {peak / 1024.0:F0} MiB during the export");
 
+        var firstHeartbeat = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/events?type=HeartbeatReceived&limit=1"))
+            .GetProperty("items")[0].GetProperty("timestamp").GetDateTimeOffset();
+        var middle = Uri.EscapeDataString(firstHeartbeat.AddSeconds(events / 2).ToString("O"));
+        var minuteLater = Uri.EscapeDataString(firstHeartbeat.AddSeconds(events / 2 + 60).ToString("O"));
         foreach (var (what, query) in new[]
                  {
+                     ("time filter: from the middle on", $"?limit=1000&from={middle}"),
+                     ("time filter: one minute in the middle", $"?limit=1000&from={middle}&to={minuteLater}"),
                      ("first page (limit 1000)", "?limit=1000"),
                      ("page deep in the stream (after = N/2)", $"?limit=1000&after={events / 2}"),
                      ("peer filter, deep", $"?limit=1000&peerId={peer}&after={events / 2}"),

@@ -14,6 +14,9 @@ public sealed record EventFilter(
     Guid? NetworkId, Guid? PeerId, IReadOnlyList<Type> Types, DateTimeOffset? From, DateTimeOffset? To, long After, int Limit,
     bool IncludeArchived)
 {
+    /// <summary>Set by the query itself (the end of a time range's sequence span), never by the caller.</summary>
+    public long? SequenceCeiling { get; init; }
+
     public const int DefaultLimit = 100, MaxLimit = 1000;
 
     public static Decision<EventFilter> Parse(IQueryCollection query)

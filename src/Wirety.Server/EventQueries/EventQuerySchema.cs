@@ -11,9 +11,8 @@ namespace Wirety.Server.EventQueries;
 /// concurrently, so on a large existing store the first start takes a while but appends are not blocked):
 /// <list type="bullet">
 /// <item><c>wirety.event_time(data)</c>: an event's own <c>at</c> as timestamptz (immutable, so it can be indexed).</item>
-/// <item>Indexes on mt_events for the filters: network (<c>data->>'networkId'</c>), peer (<c>data->>'peerId'</c>)
-/// and type, each ending in seq_id so a filtered page is an index range in keyset order, and a BRIN index on
-/// the event time. Every append (heartbeats included) pays three more btree entries.</item>
+/// <item>Indexes on mt_events for the filters: network (<c>data->>'networkId'</c>), peer (<c>data->>'peerId'</c>),
+/// type and event time, each followed by seq_id. Every append (heartbeats included) pays four more btree entries.</item>
 /// <item>The <c>wirety_read</c> schema: views over the event tables for psql and BI tools (see ops/sql/README.md),
 /// with hash fields removed and CLR type names, so SQL users never depend on Marten's internals.</item>
 /// </list>
@@ -61,16 +60,15 @@ public sealed class EventQuerySchema(IDocumentStore store, EventTypeNames names,
     }
 
     /// <summary>
-    /// The equality filters end in seq_id, so a filtered page in keyset order is one index range. Time is a
-    /// range, which a btree could not combine with the sequence order anyway; event times grow with the
-    /// sequence, so a BRIN index (a few pages for millions of rows, next to nothing per append) narrows it.
+    /// Each ends in seq_id, so an equality-filtered page in keyset order is one index range, and a time range
+    /// yields its sequence numbers from the index alone (index-only), to be sorted into keyset order.
     /// </summary>
     private static readonly (string Name, string Definition)[] Indexes =
     [
         ("ix_events_network_seq", "((data->>'networkId'), seq_id)"),
         ("ix_events_peer_seq", "((data->>'peerId'), seq_id)"),
         ("ix_events_type_seq", "(type, seq_id)"),
-        ("ix_events_time_brin", $"using brin (({WiretyStore.Schema}.event_time(data)))"),
+        ("ix_events_time_seq", $"(({WiretyStore.Schema}.event_time(data)), seq_id)"),
     ];
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

@@ -76,6 +76,6 @@ public sealed class SqlAccessTests(WiretyApp app) : ApiTest(app)
         var names = new List<string>();
         await using (var r = await cmd.ExecuteReaderAsync())
             while (await r.ReadAsync()) names.Add(r.GetString(0));
-        Assert.Equal(["ix_events_network_seq", "ix_events_peer_seq", "ix_events_time_brin", "ix_events_type_seq"], names);
+        Assert.Equal(["ix_events_network_seq", "ix_events_peer_seq", "ix_events_time_seq", "ix_events_type_seq"], names);
     }
 }
