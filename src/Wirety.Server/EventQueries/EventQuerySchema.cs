@@ -27,12 +27,14 @@ public sealed class EventQuerySchema(IDocumentStore store, EventTypeNames names,
         await using var conn = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await conn.OpenAsync(ct);
         // A session lock, not a transaction: CREATE INDEX CONCURRENTLY cannot run inside one, and it keeps
-        // appends (other instances' heartbeats) flowing while a large existing event table is indexed.
-        await ExecuteAsync(conn, $"select pg_advisory_lock({LockId})", ct);
+        // appends (other instances' heartbeats) flowing while a large existing event table is indexed. Taken
+        // with try-and-wait on the client: a session blocked *inside* pg_advisory_lock holds a snapshot that
+        // the lock holder's CREATE INDEX CONCURRENTLY waits for — a deadlock when two instances start together.
+        while (!await TryLockAsync(conn, ct)) await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         try
         {
             await ExecuteAsync(conn, Views(names), ct); // first: the time index needs event_time()
-            foreach (var (name, definition) in Indexes)
+            foreach (var (name, definition) in EventQueryIndexes.All)
             {
                 // A concurrent build that was interrupted leaves an invalid index that IF NOT EXISTS would keep.
                 await ExecuteAsync(conn, $"""
@@ -53,23 +55,18 @@ public sealed class EventQuerySchema(IDocumentStore store, EventTypeNames names,
         log.LogInformation("Event query indexes and {Schema} views are in place", ReadSchema);
     }
 
+    private static async Task<bool> TryLockAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"select pg_try_advisory_lock({LockId})", conn);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection conn, string sql, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>
-    /// Each ends in seq_id, so an equality-filtered page in keyset order is one index range, and a time range
-    /// yields its sequence numbers from the index alone (index-only), to be sorted into keyset order.
-    /// </summary>
-    private static readonly (string Name, string Definition)[] Indexes =
-    [
-        ("ix_events_network_seq", "((data->>'networkId'), seq_id)"),
-        ("ix_events_peer_seq", "((data->>'peerId'), seq_id)"),
-        ("ix_events_type_seq", "(type, seq_id)"),
-        ("ix_events_time_seq", $"(({WiretyStore.Schema}.event_time(data)), seq_id)"),
-    ];
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
