@@ -2,9 +2,11 @@ using Wirety.Bench;
 
 // dotnet run -c Release --project bench/Wirety.Bench -- config     [--peers 1000] [--adds 30] [--reads 3000]
 // dotnet run -c Release --project bench/Wirety.Bench -- heartbeats [--agents 200] [--concurrency 64] [--seconds 15]
+// dotnet run -c Release --project bench/Wirety.Bench -- export     [--events 1000000]
 return args.FirstOrDefault() switch
 {
     "heartbeats" => await HeartbeatBench.RunAsync(args),
+    "export" => await ExportBench.RunAsync(args),
     "config" or null => await ConfigBench.RunAsync(args),
     var other => Usage(other),
 };

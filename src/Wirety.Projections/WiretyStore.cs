@@ -22,6 +22,8 @@ public static class WiretyStore
         opts.Events.StreamIdentity = StreamIdentity.AsGuid;
         // STACK.md: without this the daemon's leader lock silently never succeeds with DistributedLock 1.3.1.
         opts.Events.UseAdvisoryLockTransaction = true;
+        // The event-query indexes live outside Marten's model; without this its migrations would drop them.
+        foreach (var (name, _) in History.EventQueryIndexes.All) opts.Events.IgnoreIndex(name);
 
         opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);

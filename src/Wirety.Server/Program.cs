@@ -11,6 +11,7 @@ using Wirety.Server.Changes;
 using Wirety.Projections;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
+using Wirety.Server.EventQueries;
 using Wirety.Server.Health;
 using Wirety.Server.Incidents;
 using JasperFx;
@@ -64,6 +65,7 @@ builder.Services.AddMarten(sp =>
     .IntegrateWithWolverine();
 // After Marten's schema work (hosted services start in registration order).
 builder.Services.AddHostedService<AdminBootstrap>();
+builder.Services.AddEventQueries();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -92,10 +94,14 @@ builder.Services.AddExceptionHandler<ExceptionProblems>();
 builder.Services.AddAuthentication(ApiTokenAuthentication.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
     .AddScheme<AuthenticationSchemeOptions, AgentSessionAuthentication>(AgentSessionAuthentication.SchemeName, null);
+builder.Services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
+builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 builder.Services.AddAuthorization(o =>
 {
     // Admin API by default; the agent endpoints opt into the agent policy. Neither credential works for the other.
-    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build();
+    // Every API-token endpoint also checks the token's role against its row in Auth/AccessRules.
+    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser()
+        .AddRequirements(new RoleRequirement()).Build();
     o.AddPolicy(AgentSessionAuthentication.Policy,
         new AuthorizationPolicyBuilder(AgentSessionAuthentication.SchemeName).RequireAuthenticatedUser().Build());
 });

@@ -94,7 +94,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
     [Fact]
     public async Task an_api_token_revoked_through_A_is_refused_by_B_at_once()
     {
-        var issued = await AdminA.PostAsJsonAsync("/api/v1/tokens", new { name = "ci" }).ExpectAsync(HttpStatusCode.Created, "issue token");
+        var issued = await AdminA.PostAsJsonAsync("/api/v1/tokens", new { name = "ci", role = "admin" }).ExpectAsync(HttpStatusCode.Created, "issue token");
         var id = issued.GetProperty("id").GetGuid();
         using var onA = A.Client(issued.GetProperty("token").GetString());
         using var onB = B.Client(issued.GetProperty("token").GetString());

@@ -53,7 +53,7 @@ public sealed class CrashTests(ClusterFixture cluster, ITestOutputHelper output)
             }))
             .Append(WriteAsync(async (client, n) =>
             {
-                using var response = await client.PostAsJsonAsync("/api/v1/tokens", new { name = $"t{n}" });
+                using var response = await client.PostAsJsonAsync("/api/v1/tokens", new { name = $"t{n}", role = "admin" });
                 if (response.StatusCode == HttpStatusCode.Created)
                     tokens.Add(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
                 else Assert.Fail($"issuing a token: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

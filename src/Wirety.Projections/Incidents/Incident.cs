@@ -32,7 +32,13 @@ public partial class IncidentProjection : SingleStreamProjection<Incident, Guid>
         IncludeType<IncidentResolved>();
     }
 
-    public override Incident? Evolve(Incident? snapshot, Guid id, IEvent e) => (snapshot, e.Data) switch
+    public override Incident? Evolve(Incident? snapshot, Guid id, IEvent e) => IncidentEvolution.Evolve(snapshot, e.Data);
+}
+
+/// <summary>The one fold from incident-stream events to <see cref="Incident"/> (the projection and history replay share it).</summary>
+public static class IncidentEvolution
+{
+    public static Incident? Evolve(Incident? snapshot, object @event) => (snapshot, @event) switch
     {
         (_, IncidentDetected d) => new Incident
         {

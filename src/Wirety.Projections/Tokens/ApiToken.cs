@@ -14,6 +14,7 @@ public sealed record ApiToken
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? ExpiresAt { get; init; }
     public bool Bootstrap { get; init; }
+    public ApiTokenRole Role { get; init; }
     public required Actor CreatedBy { get; init; }
     public DateTimeOffset? RevokedAt { get; init; }
 
@@ -33,7 +34,7 @@ public partial class ApiTokenProjection : SingleStreamProjection<ApiToken, Guid>
         (_, ApiTokenIssued i) => new ApiToken
         {
             Id = i.TokenId, Name = i.Name, TokenHash = i.TokenHash, CreatedAt = i.At, ExpiresAt = i.ExpiresAt,
-            Bootstrap = i.Bootstrap, CreatedBy = i.Actor,
+            Bootstrap = i.Bootstrap, CreatedBy = i.Actor, Role = i.Role,
         },
         (not null, ApiTokenRevoked r) => snapshot with { RevokedAt = snapshot.RevokedAt ?? r.At },
         _ => snapshot,

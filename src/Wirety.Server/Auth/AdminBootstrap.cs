@@ -32,7 +32,7 @@ public sealed class AdminBootstrap(IDocumentStore store, WiretySettings settings
 
         var value = settings.AdminToken ?? TokenSecrets.New(TokenSecrets.ApiTokenPrefix);
         session.Events.StartStream<ApiToken>(BootstrapTokenId,
-            new ApiTokenIssued(BootstrapTokenId, "bootstrap-admin", TokenSecrets.Hash(value), null, true, Actor.System, clock.GetUtcNow()));
+            new ApiTokenIssued(BootstrapTokenId, "bootstrap-admin", TokenSecrets.Hash(value), null, true, Actor.System, clock.GetUtcNow(), ApiTokenRole.Admin));
         try
         {
             await session.SaveChangesAsync(ct);

@@ -34,7 +34,10 @@ public sealed class ApiTokenAuthentication(
         if (!token.IsUsableAt(clock.GetUtcNow())) return Fail("The API token has expired.");
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name)], SchemeName);
+            [
+                new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name),
+                new Claim(RoleRequirementHandler.RoleClaim, token.Role.ToString().ToLowerInvariant()),
+            ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 }

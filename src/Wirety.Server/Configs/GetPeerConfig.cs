@@ -21,6 +21,12 @@ public static class GetPeerConfig
     public static async Task<IResult> Get(
         Guid networkId, Guid peerId, HttpContext http, ConfigCache cache, IDocumentStore store, CancellationToken ct)
     {
+        // ?at= asks for the config as it was then: replayed from history, never cached (History/PeerConfigHistory).
+        if (http.Request.Query.ContainsKey("at"))
+        {
+            await using var historySession = store.QuerySession();
+            return await History.PeerConfigHistory.ConfigAtAsync(networkId, peerId, http.Request.Query["at"], historySession, ct);
+        }
         if (await LoadAsync(networkId, peerId, cache, store, ct) is not { } doc)
         {
             await using var session = store.QuerySession();

@@ -36,11 +36,16 @@ public static class NetworkQueries
     public static async Task<IResult> Ipam(Guid networkId, IQuerySession session, CancellationToken ct)
     {
         if (await session.LoadAsync<Network>(networkId, ct) is not { } network) return NetworkLookup.Missing(networkId).ToResult();
+        return Results.Ok(IpamOf(network));
+    }
+
+    public static IpamView IpamOf(Network network)
+    {
         var capacity = NetworkView.CapacityOf(network);
         var allocations = network.Peers
             .OrderBy(p => Ipv4Cidr.TryParseAddress(p.Address, out var a) ? a : 0)
             .Select(p => new IpamAllocation(p.Address, p.Id, p.Name)).ToList();
-        return Results.Ok(new IpamView(network.Cidr, capacity.Total, capacity.Used, capacity.Free, allocations));
+        return new IpamView(network.Cidr, capacity.Total, capacity.Used, capacity.Free, allocations);
     }
 
     /// <summary>The network's whole history, in order. Deleted networks keep theirs (it is the audit trail).</summary>
@@ -52,7 +57,9 @@ public static class NetworkQueries
         return Results.Ok(events.Select(View).ToList());
     }
 
+    /// <remarks>The data is shown without hash fields (EventQueries/EventItem), like every history response.</remarks>
     public static NetworkEventView View(IEvent e) => new(
         e.Sequence, e.Version, e.Data.GetType().Name, e.Timestamp,
-        e.Data.GetType().GetProperty(nameof(Actor))?.GetValue(e.Data) as Actor, e.Data);
+        e.Data.GetType().GetProperty(nameof(Actor))?.GetValue(e.Data) as Actor,
+        EventQueries.EventItem.FromEvent(e.Sequence, e.StreamId, e.Data, e.Timestamp).Data!);
 }

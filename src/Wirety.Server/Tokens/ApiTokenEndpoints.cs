@@ -8,25 +8,35 @@ using Wolverine.Http;
 
 namespace Wirety.Server.Tokens;
 
-public sealed record IssueApiTokenRequest(string? Name, DateTimeOffset? ExpiresAt);
+public sealed record IssueApiTokenRequest(string? Name, string? Role, DateTimeOffset? ExpiresAt);
 
 /// <summary>A token as listed: never its value or hash.</summary>
 public sealed record ApiTokenView(
     Guid Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt,
-    bool Bootstrap, string CreatedBy)
+    bool Bootstrap, string CreatedBy, ApiTokenRole Role)
 {
-    public static ApiTokenView Of(ApiToken t) => new(t.Id, t.Name, t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.Bootstrap, t.CreatedBy.Name);
+    public static ApiTokenView Of(ApiToken t) => new(t.Id, t.Name, t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.Bootstrap, t.CreatedBy.Name, t.Role);
 }
 
 /// <summary>The one response that carries the token value.</summary>
-public sealed record IssuedApiToken(Guid Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Token);
+public sealed record IssuedApiToken(Guid Id, string Name, ApiTokenRole Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Token);
 
 public static class IssueApiToken
 {
     public static ValidationErrors Validate(IssueApiTokenRequest request, DateTimeOffset now) => new ValidationErrors()
         .Check("name", string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64
             ? "name is required and must be at most 64 characters." : null)
+        .Check("role", ParseRole(request.Role) is null ? "role is required: admin, analyst or viewer." : null)
         .Check("expiresAt", request.ExpiresAt is { } e && e <= now ? "expiresAt must be in the future." : null);
+
+    /// <summary>Exactly the lower-case names of the contract; anything else is refused, never guessed.</summary>
+    public static ApiTokenRole? ParseRole(string? role) => role switch
+    {
+        "admin" => ApiTokenRole.Admin,
+        "analyst" => ApiTokenRole.Analyst,
+        "viewer" => ApiTokenRole.Viewer,
+        _ => null,
+    };
 
     [WolverinePost("/api/v1/tokens")]
     public static async Task<IResult> Post(IssueApiTokenRequest? request, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock)
@@ -38,10 +48,11 @@ public static class IssueApiToken
         var id = Guid.CreateVersion7(now);
         var value = TokenSecrets.New(TokenSecrets.ApiTokenPrefix);
         var name = request.Name!.Trim();
+        var role = ParseRole(request.Role)!.Value;
         session.Events.StartStream<ApiToken>(id,
-            new ApiTokenIssued(id, name, TokenSecrets.Hash(value), request.ExpiresAt, false, user.ToActor(), now));
+            new ApiTokenIssued(id, name, TokenSecrets.Hash(value), request.ExpiresAt, false, user.ToActor(), now, role));
         await session.SaveChangesAsync();
-        return Results.Created($"/api/v1/tokens/{id}", new IssuedApiToken(id, name, now, request.ExpiresAt, value));
+        return Results.Created($"/api/v1/tokens/{id}", new IssuedApiToken(id, name, role, now, request.ExpiresAt, value));
     }
 }
 

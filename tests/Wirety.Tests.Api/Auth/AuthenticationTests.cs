@@ -28,7 +28,7 @@ public sealed class AuthenticationTests(WiretyApp app) : ApiTest(app)
     [Fact]
     public async Task a_new_token_works_is_listed_without_its_value_and_stops_working_once_revoked()
     {
-        var created = await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "ci" });
+        var created = await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "ci", role = "admin" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var body = await BodyAsync(created);
         var value = body.GetProperty("token").GetString()!;
@@ -53,7 +53,7 @@ public sealed class AuthenticationTests(WiretyApp app) : ApiTest(app)
     public async Task an_expired_token_is_refused()
     {
         var created = await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/tokens",
-            new { name = "short", expiresAt = App.Clock.GetUtcNow().AddMinutes(10) }));
+            new { name = "short", role = "admin", expiresAt = App.Clock.GetUtcNow().AddMinutes(10) }));
         var client = App.Client(created.GetProperty("token").GetString());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/networks")).StatusCode);
         App.Clock.Advance(TimeSpan.FromMinutes(11));
@@ -65,8 +65,8 @@ public sealed class AuthenticationTests(WiretyApp app) : ApiTest(app)
     [Fact]
     public async Task token_requests_are_validated()
     {
-        await AssertRefusedAsync(() => Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "" }), 400);
-        await AssertRefusedAsync(() => Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "x", expiresAt = "2001-01-01T00:00:00Z" }), 400);
+        await AssertRefusedAsync(() => Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "", role = "admin" }), 400);
+        await AssertRefusedAsync(() => Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "x", role = "admin", expiresAt = "2001-01-01T00:00:00Z" }), 400);
         await AssertRefusedAsync(() => Admin.PostAsync("/api/v1/tokens", new StringContent("{nope", System.Text.Encoding.UTF8, "application/json")), 400);
         await AssertRefusedAsync(() => Admin.DeleteAsync($"/api/v1/tokens/{Guid.NewGuid()}"), 404);
     }

@@ -91,6 +91,7 @@ public sealed class WiretyApp : IAsyncLifetime
         Services.GetRequiredService<CredentialCache<ApiToken>>().Clear();
         Services.GetRequiredService<CredentialCache<AgentSession>>().Clear();
         Services.GetRequiredService<ConfigCache>().Clear();
+        Services.GetRequiredService<Wirety.Server.EventQueries.SafeSequence>().Reset();
         Services.GetRequiredService<Wirety.Server.LiveChannel.PeerPresence>().Clear();
         foreach (var hosted in Services.GetServices<IHostedService>().OfType<AdminBootstrap>())
             await hosted.StartAsync(CancellationToken.None);

@@ -12,7 +12,7 @@ public sealed class SecretsTests(WiretyApp app) : ApiTest(app)
         await CreatePeerAsync(net, new { name = "hub", kind = "jump", endpoint = "203.0.113.1:51820" });
         var dynamicPeer = await CreatePeerAsync(net, new { name = "laptop", kind = "dynamic" });
         var staticPeer = await CreatePeerAsync(net, new { name = "phone", kind = "static" });
-        var apiToken = await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "ci" }));
+        var apiToken = await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "ci", role = "admin" }));
         var config = staticPeer.GetProperty("config").GetString()!;
         var secrets = new[]
         {

@@ -1,0 +1,52 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Wirety.Events.Tokens;
+
+namespace Wirety.Server.Auth;
+
+/// <summary>Part of the API-token policy: the token's role must be allowed by the endpoint's row in <see cref="AccessRules"/>.</summary>
+public sealed class RoleRequirement : IAuthorizationRequirement;
+
+public sealed class RoleRequirementHandler : AuthorizationHandler<RoleRequirement>
+{
+    public const string RoleClaim = "wirety:role";
+
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleRequirement requirement)
+    {
+        if (context.Resource is HttpContext http && RoleOf(context.User) is { } role && RequiredFor(http).Allows(role))
+            context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+
+    public static ApiTokenRole? RoleOf(ClaimsPrincipal user) =>
+        Enum.TryParse<ApiTokenRole>(user.FindFirstValue(RoleClaim), ignoreCase: true, out var role) ? role : null;
+
+    public static Access RequiredFor(HttpContext http)
+    {
+        // No endpoint matched: the request ends as a 404 for every role, so the role need not be checked.
+        if (http.GetEndpoint() is not RouteEndpoint endpoint) return Access.Viewer;
+        var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods;
+        var method = methods is { Count: > 0 } ? methods[0] : AccessRules.AnyMethod;
+        return AccessRules.For(method, endpoint.RoutePattern.RawText ?? "");
+    }
+}
+
+/// <summary>Answers a refused role with a 403 problem that names what is needed; everything else as usual.</summary>
+public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (result.Forbidden && context.User.Identity?.IsAuthenticated == true)
+        {
+            var role = RoleRequirementHandler.RoleOf(context.User)?.ToString().ToLowerInvariant() ?? "unknown";
+            await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: $"This API token's role ({role}) may not {context.Request.Method} {context.Request.Path}; it needs {RoleRequirementHandler.RequiredFor(context).Describe()}.")
+                .ExecuteAsync(context);
+            return;
+        }
+        await _default.HandleAsync(next, context, policy, result);
+    }
+}

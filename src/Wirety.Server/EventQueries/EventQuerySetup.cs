@@ -1,0 +1,13 @@
+namespace Wirety.Server.EventQueries;
+
+public static class EventQuerySetup
+{
+    /// <summary>Registered after Marten, so the indexes and views are created on Marten's tables.</summary>
+    public static IServiceCollection AddEventQueries(this IServiceCollection services)
+    {
+        services.AddSingleton<EventTypeNames>();
+        services.AddSingleton<SafeSequence>();
+        services.AddHostedService<EventQuerySchema>();
+        return services;
+    }
+}

@@ -1,0 +1,44 @@
+using Marten;
+using Wirety.Projections.Incidents;
+using Wirety.Server.Networks;
+using Wirety.Server.Peers;
+using Wirety.Server.Problems;
+using Wolverine.Http;
+
+namespace Wirety.Server.History;
+
+/// <summary>Which point a historical answer is as of: the last event folded in, and its time (or the time asked for).</summary>
+public sealed record HistoryAt(long Sequence, DateTimeOffset? Timestamp);
+
+public sealed record NetworkStateView(
+    HistoryAt At, NetworkView Network, IReadOnlyList<PeerView> Peers, IpamView Ipam, IReadOnlyList<Guid> Blocked,
+    IReadOnlyList<Incident> OpenIncidents);
+
+/// <summary>
+/// <c>GET /api/v1/networks/{id}/state?at=</c>: the network, its peers, IPAM, ACL (blocked peers) and open
+/// incidents as they were at a point, replayed from the events up to it (<see cref="Projections.History.NetworkReplay"/>).
+/// </summary>
+public static class GetNetworkState
+{
+    [WolverineGet("/api/v1/networks/{networkId}/state")]
+    public static async Task<IResult> Get(Guid networkId, string? at, IQuerySession session, CancellationToken ct)
+    {
+        var point = HistoryPoint.Parse(at, "at");
+        if (point.Rejected is { } rejected) return rejected.ToResult();
+
+        var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
+        if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
+        var sequence = point.Value!.Resolve(history.All);
+        var state = history.AsOf(sequence);
+        if (state.Network is not { } network)
+            return Rejection.NotFound($"Network {networkId} did not exist at {point.Value} (it was created later, or already deleted).").ToResult();
+
+        return Results.Ok(new NetworkStateView(
+            new HistoryAt(state.Sequence, point.Value.Time ?? state.At),
+            NetworkView.Of(network),
+            network.Peers.Select(p => PeerView.Of(network.Id, p)).ToList(),
+            NetworkQueries.IpamOf(network),
+            network.Peers.Where(p => p.Blocked).Select(p => p.Id).ToList(),
+            state.Incidents.Where(i => i.State == IncidentState.Open).ToList()));
+    }
+}

@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Wirety.Server.Auth;
+using Wirety.Tests.Api.Harness;
+
+namespace Wirety.Tests.Api.Auth;
+
+public sealed class RoleTests(WiretyApp app) : ApiTest(app)
+{
+    private IReadOnlyList<(string Key, Endpoint Endpoint)> MappedEndpoints() =>
+        App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => (AccessRules.Key(e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m[0] : AccessRules.AnyMethod,
+                e.RoutePattern.RawText ?? ""), (Endpoint)e))
+            .ToList();
+
+    [Fact]
+    public void every_mapped_endpoint_has_an_explicit_role_decision_that_matches_how_it_is_mapped()
+    {
+        var mapped = MappedEndpoints();
+        Assert.All(mapped, m => Assert.True(m.Endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods is null or { Count: 1 },
+            $"{m.Key} answers several methods; give each its own row"));
+        var missing = mapped.Where(m => !AccessRules.Table.ContainsKey(m.Key)).Select(m => m.Key).ToList();
+        Assert.True(missing.Count == 0, "Endpoints without a role decision in Auth/AccessRules.cs: " + string.Join(", ", missing));
+        var stale = AccessRules.Table.Keys.Except(mapped.Select(m => m.Key)).ToList();
+        Assert.True(stale.Count == 0, "Rows in Auth/AccessRules.cs for endpoints that are not mapped: " + string.Join(", ", stale));
+
+        foreach (var (key, endpoint) in mapped)
+        {
+            var access = AccessRules.Table[key];
+            var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
+            Assert.True(anonymous == (access == Access.Anonymous), $"{key}: AllowAnonymous is {anonymous} but the table says {access}");
+            var agent = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == AgentSessionAuthentication.Policy);
+            Assert.True(agent == (access == Access.AgentSession), $"{key}: agent policy is {agent} but the table says {access}");
+        }
+    }
+
+    private async Task<HttpClient> ClientWithRoleAsync(string role)
+    {
+        var response = await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = role + "-token", role });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await BodyAsync(response);
+        Assert.Equal(role, body.GetProperty("role").GetString());
+        return App.Client(body.GetProperty("token").GetString());
+    }
+
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("analyst")]
+    [InlineData("viewer")]
+    public async Task every_api_token_endpoint_is_forbidden_exactly_when_the_role_table_says_so(string role)
+    {
+        var client = await ClientWithRoleAsync(role);
+        var expectedRole = Enum.Parse<Wirety.Events.Tokens.ApiTokenRole>(role, ignoreCase: true);
+        var net = (await CreateNetworkAsync()).GetProperty("id").GetGuid();
+        var peer = (await CreatePeerAsync(net, new { name = "phone", kind = "static" })).GetProperty("id").GetGuid();
+        var rows = AccessRules.Table.Where(r => r.Value is Access.Viewer or Access.Analyst or Access.Admin).ToList();
+        Assert.NotEmpty(rows);
+        foreach (var (key, access) in rows)
+        {
+            var method = key[..key.IndexOf(' ')];
+            var path = key[(key.IndexOf(' ') + 1)..].Replace("{networkId}", net.ToString()).Replace("{peerId}", peer.ToString())
+                .Replace("{tokenId}", Guid.NewGuid().ToString()).Replace("{incidentId}", Guid.NewGuid().ToString());
+            if (path.EndsWith("/config/diff")) path += "?from=1&to=2";
+            var request = new HttpRequestMessage(new HttpMethod(method == AccessRules.AnyMethod ? "GET" : method), path);
+            if (method is "POST" or "PUT" or "PATCH") request.Content = JsonContent.Create(new { });
+            var before = await App.EventCountAsync();
+            var response = await client.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            if (access.Allows(expectedRole))
+                Assert.True(response.StatusCode is not (HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized),
+                    $"{role} should reach {key} but got {(int)response.StatusCode}: {text}");
+            else
+            {
+                var problem = await AssertProblemAsync(response, 403);
+                Assert.Contains(role, problem.GetProperty("detail").GetString());
+                Assert.Equal(before, await App.EventCountAsync());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task read_only_roles_can_read_but_not_write_or_see_configs_and_the_viewer_gets_no_event_stream()
+    {
+        var net = (await CreateNetworkAsync()).GetProperty("id").GetGuid();
+        var peer = (await CreatePeerAsync(net, new { name = "phone", kind = "static" })).GetProperty("id").GetGuid();
+        var analyst = await ClientWithRoleAsync("analyst");
+        var viewer = await ClientWithRoleAsync("viewer");
+
+        foreach (var reader in new[] { analyst, viewer })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/networks")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/v1/networks/{net}/peers/{peer}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/incidents")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/v1/networks/{net}/state")).StatusCode);
+            await AssertRefusedAsync(() => reader.PostAsJsonAsync("/api/v1/networks", new { name = "other", cidr = "10.20.0.0/24" }), 403);
+            await AssertRefusedAsync(() => reader.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{peer}/block", new { reason = "x" }), 403);
+            await AssertRefusedAsync(() => reader.GetAsync($"/api/v1/networks/{net}/peers/{peer}/config"), 403);
+            await AssertRefusedAsync(() => reader.GetAsync("/api/v1/tokens"), 403);
+            await AssertRefusedAsync(() => reader.PostAsJsonAsync("/api/v1/tokens", new { name = "escalate", role = "admin" }), 403);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await analyst.GetAsync("/api/v1/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await analyst.GetAsync($"/api/v1/networks/{net}/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await analyst.GetAsync($"/api/v1/networks/{net}/timeline")).StatusCode);
+        await AssertProblemAsync(await viewer.GetAsync("/api/v1/events"), 403);
+        await AssertProblemAsync(await viewer.GetAsync($"/api/v1/networks/{net}/events"), 403);
+        await AssertProblemAsync(await viewer.GetAsync($"/api/v1/networks/{net}/timeline"), 403);
+        // No token at all is still a 401, not a 403.
+        await AssertProblemAsync(await App.Client(null).GetAsync("/api/v1/events"), 401);
+    }
+
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("analyst")]
+    [InlineData("viewer")]
+    public async Task me_names_the_calling_token_and_its_role(string role)
+    {
+        var client = await ClientWithRoleAsync(role);
+        var me = await BodyAsync(await client.GetAsync("/api/v1/me"));
+        Assert.Equal(role + "-token", me.GetProperty("name").GetString());
+        Assert.Equal(role, me.GetProperty("role").GetString());
+        var listed = (await BodyAsync(await Admin.GetAsync("/api/v1/tokens"))).EnumerateArray()
+            .Single(t => t.GetProperty("id").GetGuid() == me.GetProperty("tokenId").GetGuid());
+        Assert.Equal(role, listed.GetProperty("role").GetString());
+    }
+
+    [Fact]
+    public async Task the_bootstrap_token_is_admin()
+    {
+        var me = await BodyAsync(await Admin.GetAsync("/api/v1/me"));
+        Assert.Equal("admin", me.GetProperty("role").GetString());
+        Assert.Equal(AdminBootstrap.BootstrapTokenId, me.GetProperty("tokenId").GetGuid());
+    }
+
+    [Theory]
+    [InlineData("{\"name\":\"x\"}")]
+    [InlineData("{\"name\":\"x\",\"role\":\"root\"}")]
+    [InlineData("{\"name\":\"x\",\"role\":\"Admin \"}")]
+    [InlineData("{\"name\":\"x\",\"role\":null}")]
+    public async Task a_token_needs_a_known_role(string body)
+    {
+        var problem = await AssertRefusedAsync(() => Admin.PostAsync("/api/v1/tokens",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json")), 400);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("role", out _));
+    }
+
+    [Fact]
+    public void token_events_written_before_roles_existed_read_back_as_admin()
+    {
+        var serializer = App.Store.Options.Serializer();
+        var old = serializer.FromJson<Wirety.Events.Tokens.ApiTokenIssued>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(
+            "{\"tokenId\":\"0197a000-0000-7000-8000-000000000001\",\"name\":\"old\",\"tokenHash\":\"ab\",\"expiresAt\":null," +
+            "\"bootstrap\":false,\"actor\":{\"tokenId\":\"00000000-0000-0000-0000-000000000000\",\"name\":\"system\"},\"at\":\"2026-01-01T00:00:00+00:00\"}")));
+        Assert.Equal(Wirety.Events.Tokens.ApiTokenRole.Admin, old.Role);
+        Assert.Equal("old", old.Name);
+    }
+}
