@@ -86,7 +86,14 @@ public sealed class WiretyApp : IAsyncLifetime
     public async Task ResetAsync()
     {
         Clock.Reset();
-        await Store.Advanced.ResetAllData();
+        // TRUNCATE takes each table's exclusive lock in turn while the app's background readers (Wolverine's
+        // durability agent, presence, detection) may hold one table and want the next: PostgreSQL then aborts
+        // one side as a deadlock victim. Only the test reset truncates, so retrying it is the whole answer.
+        for (var attempt = 1; ; attempt++)
+        {
+            try { await Store.Advanced.ResetAllData(); break; }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5) { }
+        }
         Services.GetRequiredService<Wirety.Server.Incidents.SightingFilter>().Clear();
         Services.GetRequiredService<CredentialCache<ApiToken>>().Clear();
         Services.GetRequiredService<CredentialCache<AgentSession>>().Clear();
