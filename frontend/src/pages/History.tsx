@@ -8,7 +8,7 @@ import { TopologyGraph } from '../components/TopologyGraph';
 import { actorName, when } from '../lib/format';
 import { NetworkTabs, useNetwork } from './NetworkDetail';
 
-const PAGE = 1000;
+const PAGE = 500; // the server's maximum timeline page
 const MAX_ITEMS = 20_000;
 
 async function fetchTimeline(networkId: string): Promise<TimelineItem[]> {
