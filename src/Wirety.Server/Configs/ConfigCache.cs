@@ -1,32 +1,71 @@
 using System.Collections.Concurrent;
+using Marten;
 using Wirety.Projections.Configs;
 
 namespace Wirety.Server.Configs;
 
 /// <summary>
-/// In-memory copy of recently read per-peer configs, so an unchanged config answers 304 (and a changed
-/// one 200) without a database round trip. Invalidated per network by <see cref="Changes.ChangeFeed"/>
-/// for every commit that touched the network's stream, on whichever instance it was committed — one
-/// place, so no write path can forget it.
+/// Configs rendered on demand and kept in memory per network version, so an unchanged config answers
+/// 304 (and a changed one 200) without a database round trip. Per network one <see cref="ConfigSource"/>
+/// is loaded (once, shared by every request and by the push handler) and each peer's config is rendered
+/// from it on first read. Invalidated per network by <see cref="Changes.ChangeFeed"/> for every commit
+/// that touched the network's stream, on whichever instance it was committed — one place, so no write
+/// path can forget it.
 /// </summary>
-public sealed class ConfigCache
+public sealed class ConfigCache(IServiceProvider services)
 {
-    // One bucket per network; invalidation swaps the bucket, so a reader that loaded a config before a
-    // commit can only fill the orphaned bucket, never resurrect stale data in the live one.
-    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Guid, PeerConfigDocument>> _networks = new();
+    // One bucket per network; invalidation swaps the bucket, so a reader that loaded before a commit can
+    // only fill the orphaned bucket, never resurrect stale data in the live one.
+    private readonly ConcurrentDictionary<Guid, Bucket> _networks = new();
     private volatile bool _bypass;
 
-    public async ValueTask<PeerConfigDocument?> GetAsync(Guid networkId, Guid peerId, Func<Task<PeerConfigDocument?>> load)
+    private sealed class Bucket(Func<Task<ConfigSource?>> load)
     {
-        if (_bypass) return await load() is { } fresh && fresh.NetworkId == networkId ? fresh : null;
+        public Lazy<Task<ConfigSource?>> Source { get; } = new(load);
+        public ConcurrentDictionary<(Guid PeerId, ConfigFormat Format), RenderedConfig> Rendered { get; } = new();
+    }
 
-        var bucket = _networks.GetOrAdd(networkId, _ => new());
-        if (bucket.TryGetValue(peerId, out var hit)) return hit;
+    /// <summary>The peer's config as served; null when the network or the peer does not exist.</summary>
+    public async ValueTask<RenderedConfig?> GetAsync(Guid networkId, Guid peerId, ConfigFormat format)
+    {
+        if (_bypass) return await LoadAsync(networkId) is { } fresh ? ConfigRendering.Render(fresh, peerId, format) : null;
 
-        var doc = await load();
-        if (doc is null || doc.NetworkId != networkId) return null;
-        bucket[peerId] = doc;
-        return doc;
+        var bucket = _networks.GetOrAdd(networkId, id => new Bucket(() => LoadAsync(id)));
+        if (bucket.Rendered.TryGetValue((peerId, format), out var hit)) return hit;
+        if (await SourceOfAsync(networkId, bucket) is not { } source) return null;
+        if (ConfigRendering.Render(source, peerId, format) is not { } rendered) return null;
+        bucket.Rendered[(peerId, format)] = rendered;
+        return rendered;
+    }
+
+    /// <summary>The network's config source (current as of the last notice this instance applied); null when the network is gone.</summary>
+    public async ValueTask<ConfigSource?> SourceAsync(Guid networkId)
+    {
+        if (_bypass) return await LoadAsync(networkId);
+        return await SourceOfAsync(networkId, _networks.GetOrAdd(networkId, id => new Bucket(() => LoadAsync(id))));
+    }
+
+    private async Task<ConfigSource?> SourceOfAsync(Guid networkId, Bucket bucket)
+    {
+        try
+        {
+            var source = await bucket.Source.Value;
+            // Nothing to keep for a missing network; a failed load must not stick either.
+            if (source is null) _networks.TryRemove(new KeyValuePair<Guid, Bucket>(networkId, bucket));
+            return source;
+        }
+        catch
+        {
+            _networks.TryRemove(new KeyValuePair<Guid, Bucket>(networkId, bucket));
+            throw;
+        }
+    }
+
+    // Not tied to any request's cancellation: the load is shared by everyone waiting on the bucket.
+    private async Task<ConfigSource?> LoadAsync(Guid networkId)
+    {
+        await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
+        return await session.LoadAsync<ConfigSource>(networkId);
     }
 
     public void InvalidateNetwork(Guid networkId) => _networks.TryRemove(networkId, out _);

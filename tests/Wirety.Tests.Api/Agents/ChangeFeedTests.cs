@@ -162,7 +162,7 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
         // The re-check after the reconnect tells x its current version (after older pushes, if any are still under way).
         string current;
         await using (var query = App.Store.QuerySession()) // the database, not the server's (possibly stale) cache
-            current = (await query.LoadAsync<Wirety.Projections.Configs.PeerConfigDocument>(x.PeerId))!.Version.ToString();
+            current = (await query.LoadAsync<Wirety.Projections.Configs.ConfigSource>(net))!.VersionOf(x.PeerId).ToString();
         while (await ReceiveAsync(socket) is var (type, version) && version != current)
             Assert.Equal(WebSocketMessageType.Text, type);
         Assert.Empty((await AgentConfigAsync(x)).GetProperty("peers").EnumerateArray());
