@@ -169,7 +169,7 @@ public static class PropagationBench
             }
         }
         var p99 = BenchStats.Percentile(fetches, 0.99);
-        return $"""
+        var report = $"""
 
             {scenario}, {instances} instance(s){(instances > 1 ? " (agents split A/B, block through A)" : "")}:
               affected agents per block: {string.Join(", ", affectedCounts)}; missed (changed but no push): {missed}; failed fetches: {errors}
@@ -178,6 +178,8 @@ public static class PropagationBench
               → new config fetched (200):   {BenchStats.Summary(fetches)}
               target p99 ≤ {TargetMs:F0} ms → p99 is {p99 / TargetMs:P0} of target ({(p99 <= TargetMs ? "met" : "MISSED")})
             """;
+        Console.WriteLine(report);
+        return report;
     }
 
     private static async Task WaitUntilQuietAsync(HttpClient admin, Guid net, TimeSpan limit)

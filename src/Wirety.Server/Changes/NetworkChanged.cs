@@ -43,7 +43,8 @@ public sealed class CommitListener(IServiceProvider services) : DocumentSessionL
         // Payloads carry ids only and every receiver re-reads the database, so a stray or forged
         // notice can cause extra reads but never grants anything.
         var feed = services.GetRequiredService<ChangeFeed>();
-        foreach (var notice in ChangeNotice.Of(feed.InstanceId, session.PendingChanges.Streams().SelectMany(s => s.Events)))
+        var events = session.PendingChanges.Streams().SelectMany(s => s.Events).ToList();
+        foreach (var notice in ChangeNotice.Of(feed.InstanceId, events).Concat(ChangeNotice.LiveOf(feed.InstanceId, events)))
             session.QueueSqlCommand("select pg_notify(?, ?)", ChangeFeed.Channel, notice.ToPayload());
         return Task.CompletedTask;
     }
