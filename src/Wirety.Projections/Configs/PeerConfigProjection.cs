@@ -11,8 +11,8 @@ namespace Wirety.Projections.Configs;
 /// per peer the version at which its config last changed. A change fingerprints only the configs it
 /// can affect (<see cref="ConfigImpact"/>) and re-stamps only those whose content actually changed, so
 /// unchanged configs keep their version (and, rendered, their ETag). Nothing per peer is rendered or
-/// stored here: a mesh-wide change costs O(affected × N) hashing in memory and one document write,
-/// where storing rendered configs wrote O(N²) bytes inside the admin's transaction.
+/// stored here: a mesh-wide change costs O(N) hashing (<see cref="ConfigBuilder.Fingerprints"/>) and one
+/// document write, where storing rendered configs wrote O(N²) bytes inside the admin's transaction.
 /// </summary>
 public sealed class PeerConfigProjection : IProjection
 {
@@ -47,29 +47,12 @@ public sealed class PeerConfigProjection : IProjection
             var affected = source?.Peers is null
                 ? after.Peers.Select(p => p.Id).ToList()
                 : ConfigImpact.AffectedPeers(before, after, touched, settingsChanged).ToList();
-            foreach (var (peerId, fingerprint) in Fingerprints(after, affected))
+            foreach (var (peerId, fingerprint) in ConfigBuilder.Fingerprints(after, affected))
                 if (!stamps.TryGetValue(peerId, out var stamp) || stamp.Fingerprint != fingerprint)
                     stamps[peerId] = new PeerConfigStamp(version, fingerprint);
 
             operations.Store(new ConfigSource(stream.Key, version, after, stamps));
         }
-    }
-
-    /// <summary>
-    /// The fingerprints of the given peers' configs. Each is O(N), and a mesh-wide change needs one per
-    /// peer: spread over the cores (pure functions of an immutable value).
-    /// </summary>
-    public static IReadOnlyList<(Guid PeerId, string Fingerprint)> Fingerprints(Network network, IReadOnlyList<Guid> peerIds)
-    {
-        var results = new (Guid, string)[peerIds.Count];
-        void One(int i)
-        {
-            var model = ConfigBuilder.Build(network, peerIds[i]);
-            results[i] = (peerIds[i], ConfigFingerprint.Of(model, AgentConfigMapper.MasqueradeSources(network, peerIds[i])));
-        }
-        if (peerIds.Count < 64) for (var i = 0; i < peerIds.Count; i++) One(i);
-        else Parallel.For(0, peerIds.Count, One);
-        return results;
     }
 
     private static Guid? PeerIdOf(object data) => data switch
