@@ -71,7 +71,12 @@ public static class EnrollAgent
         var enrolled = new PeerEnrolled(network.Id, peer!.Id, request.PublicKey!, request.Hostname!, request.AgentVersion,
             sessionId, TokenSecrets.Hash(sessionToken), source, actor, now);
 
-        session.DeleteWhere<PublicKeyClaim>(c => c.PeerId == peer.Id);
+        // A key held by another peer is refused before anything is appended: a commit that fails after Marten
+        // reserved event sequence numbers leaves "tombstone" events behind for them. The unique insert below
+        // still decides a race with an enrollment in another network (which this stream lock does not hold).
+        if (await session.LoadAsync<PublicKeyClaim>(request.PublicKey!, ct) is { } held && held.PeerId != peer!.Id)
+            return KeyInUse();
+        session.DeleteWhere<PublicKeyClaim>(c => c.PeerId == peer!.Id);
         session.Insert(new PublicKeyClaim(request.PublicKey!, network.Id, peer.Id));
         stream.AppendOne(enrolled);
         try
@@ -80,7 +85,7 @@ public static class EnrollAgent
         }
         catch (JasperFx.DocumentAlreadyExistsException)
         {
-            return Rejection.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
+            return KeyInUse();
         }
 
         // The config as the config endpoint serves it (same version and bytes): enrolling may not change this
@@ -90,6 +95,9 @@ public static class EnrollAgent
         var config = JsonSerializer.Deserialize<AgentConfig>(served!.Body, AgentJson)!;
         return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config));
     }
+
+    private static IResult KeyInUse() =>
+        Rejection.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
 
     private static async Task<IResult> RejectAsync(IDocumentSession session, EnrollmentTicket? ticket, string reason,
         string source, string? hostname, DateTimeOffset now, CancellationToken ct)
