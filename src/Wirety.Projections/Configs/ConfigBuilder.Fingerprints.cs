@@ -48,7 +48,7 @@ public static partial class ConfigBuilder
     /// No routes behind any peer and no two peers on one address: then every entry claims only its own
     /// prefixes, whatever else the config holds, and an entry's content does not depend on its neighbours.
     /// </summary>
-    private static bool HasIndependentEntries(Network network)
+    internal static bool HasIndependentEntries(Network network)
     {
         var addresses = new HashSet<string>();
         foreach (var peer in network.Peers)
@@ -75,12 +75,8 @@ public static partial class ConfigBuilder
                 if (IsMeshMember(peer)) _mesh += ConfigFingerprint.Entry(MeshEntry(peer));
             }
             for (var combo = 0; combo < 4; combo++)
-            {
-                var viewer = new PeerState { Name = "", Address = "", Isolated = (combo & 1) != 0, FullEncapsulation = (combo & 2) != 0 };
-                for (var i = 0; i < _jumps.Count; i++)
-                    _memberJumps[combo] += ConfigFingerprint.Entry(
-                        Entry(_jumps[i], _jumps[i].ReachableEndpoint, PersistentKeepalive, Claim([], JumpRoutes(network, viewer, _jumps[i], primary: i == 0))));
-            }
+                foreach (var entry in MemberJumpEntries(network, _jumps, isolated: (combo & 1) != 0, fullEncapsulation: (combo & 2) != 0))
+                    _memberJumps[combo] += ConfigFingerprint.Entry(entry);
         }
 
         public UInt128 For(PeerState viewer)
@@ -99,6 +95,16 @@ public static partial class ConfigBuilder
             return Entry(peer, isJump ? peer.ReachableEndpoint : null, isJump ? PersistentKeepalive : null, Claim([], OwnRoutes(peer)));
         }
 
-        private static PeerEntry MeshEntry(PeerState peer) => Entry(peer, peer.ReachableEndpoint, PersistentKeepalive, Claim([], OwnRoutes(peer)));
     }
+
+    /// <summary>Where <see cref="HasIndependentEntries"/>: the usable jumps' entries in a member's config of this kind.</summary>
+    internal static List<PeerEntry> MemberJumpEntries(Network network, IReadOnlyList<PeerState> usableJumps, bool isolated, bool fullEncapsulation)
+    {
+        var viewer = new PeerState { Name = "", Address = "", Isolated = isolated, FullEncapsulation = fullEncapsulation };
+        return usableJumps.Select((jump, i) =>
+            Entry(jump, jump.ReachableEndpoint, PersistentKeepalive, Claim([], JumpRoutes(network, viewer, jump, primary: i == 0)))).ToList();
+    }
+
+    /// <summary>Where <see cref="HasIndependentEntries"/>: a mesh member's entry, the same in every other member's config.</summary>
+    internal static PeerEntry MeshEntry(PeerState peer) => Entry(peer, peer.ReachableEndpoint, PersistentKeepalive, Claim([], OwnRoutes(peer)));
 }

@@ -8,7 +8,7 @@ namespace Wirety.Server.Configs;
 /// Configs rendered on demand and kept in memory per network version, so an unchanged config answers
 /// 304 (and a changed one 200) without a database round trip. Per network one <see cref="ConfigSource"/>
 /// is loaded (once, shared by every request and by the push handler) and each peer's config is rendered
-/// from it on first read. Invalidated per network by <see cref="Changes.ChangeFeed"/> for every commit
+/// from it on first read (<see cref="ConfigRenderer"/>, which shares the work between a mesh's configs). Invalidated per network by <see cref="Changes.ChangeFeed"/> for every commit
 /// that touched the network's stream, on whichever instance it was committed — one place, so no write
 /// path can forget it.
 /// </summary>
@@ -19,21 +19,21 @@ public sealed class ConfigCache(IServiceProvider services)
     private readonly ConcurrentDictionary<Guid, Bucket> _networks = new();
     private volatile bool _bypass;
 
-    private sealed class Bucket(Func<Task<ConfigSource?>> load)
+    private sealed class Bucket(Func<Task<ConfigRenderer?>> load)
     {
-        public Lazy<Task<ConfigSource?>> Source { get; } = new(load);
+        public Lazy<Task<ConfigRenderer?>> Renderer { get; } = new(load);
         public ConcurrentDictionary<(Guid PeerId, ConfigFormat Format), RenderedConfig> Rendered { get; } = new();
     }
 
     /// <summary>The peer's config as served; null when the network or the peer does not exist.</summary>
     public async ValueTask<RenderedConfig?> GetAsync(Guid networkId, Guid peerId, ConfigFormat format)
     {
-        if (_bypass) return await LoadAsync(networkId) is { } fresh ? ConfigRendering.Render(fresh, peerId, format) : null;
+        if (_bypass) return await LoadAsync(networkId) is { } fresh ? fresh.Render(peerId, format) : null;
 
         var bucket = _networks.GetOrAdd(networkId, id => new Bucket(() => LoadAsync(id)));
         if (bucket.Rendered.TryGetValue((peerId, format), out var hit)) return hit;
-        if (await SourceOfAsync(networkId, bucket) is not { } source) return null;
-        if (ConfigRendering.Render(source, peerId, format) is not { } rendered) return null;
+        if (await RendererOfAsync(networkId, bucket) is not { } renderer) return null;
+        if (renderer.Render(peerId, format) is not { } rendered) return null;
         bucket.Rendered[(peerId, format)] = rendered;
         return rendered;
     }
@@ -41,15 +41,15 @@ public sealed class ConfigCache(IServiceProvider services)
     /// <summary>The network's config source (current as of the last notice this instance applied); null when the network is gone.</summary>
     public async ValueTask<ConfigSource?> SourceAsync(Guid networkId)
     {
-        if (_bypass) return await LoadAsync(networkId);
-        return await SourceOfAsync(networkId, _networks.GetOrAdd(networkId, id => new Bucket(() => LoadAsync(id))));
+        if (_bypass) return (await LoadAsync(networkId))?.Source;
+        return (await RendererOfAsync(networkId, _networks.GetOrAdd(networkId, id => new Bucket(() => LoadAsync(id)))))?.Source;
     }
 
-    private async Task<ConfigSource?> SourceOfAsync(Guid networkId, Bucket bucket)
+    private async Task<ConfigRenderer?> RendererOfAsync(Guid networkId, Bucket bucket)
     {
         try
         {
-            var source = await bucket.Source.Value;
+            var source = await bucket.Renderer.Value;
             // Nothing to keep for a missing network; a failed load must not stick either.
             if (source is null) _networks.TryRemove(new KeyValuePair<Guid, Bucket>(networkId, bucket));
             return source;
@@ -62,10 +62,10 @@ public sealed class ConfigCache(IServiceProvider services)
     }
 
     // Not tied to any request's cancellation: the load is shared by everyone waiting on the bucket.
-    private async Task<ConfigSource?> LoadAsync(Guid networkId)
+    private async Task<ConfigRenderer?> LoadAsync(Guid networkId)
     {
         await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
-        return await session.LoadAsync<ConfigSource>(networkId);
+        return await session.LoadAsync<ConfigSource>(networkId) is { } source ? new ConfigRenderer(source) : null;
     }
 
     public void InvalidateNetwork(Guid networkId) => _networks.TryRemove(networkId, out _);
