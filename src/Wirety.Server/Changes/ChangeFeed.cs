@@ -46,7 +46,11 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
         // This instance's admins heard its own commits from LiveChannelListener already.
         if (notice.Live is { } live)
         {
-            if (notice.Origin != InstanceId) PublishLive(live);
+            if (notice.Origin != InstanceId)
+            {
+                PublishLive(live);
+                log.LogDebug("Relayed {Count} live notice(s) of commit {Commit} from instance {Origin}", live.Count, notice.Commit, notice.Origin);
+            }
             return Task.CompletedTask;
         }
         if (notice.Origin != InstanceId) return ApplyAsync(notice);
