@@ -144,9 +144,11 @@ public static class PropagationBench
         var affectedCounts = new List<int>();
         var missed = 0;
         var errors = 0;
-        for (var round = 0; round < rounds; round++)
+        var load = new List<string>();
+        // Round 0 warms up: the first notice a fresh process handles pays for JIT and Wolverine's handler codegen.
+        for (var round = 0; round <= rounds; round++)
         {
-            foreach (var (action, measured) in new[] { ("block", true), ("unblock", false) })
+            foreach (var (action, measured) in new[] { ("block", round > 0), ("unblock", false) })
             {
                 await clients.QuiesceAsync();
                 var run = clients.Arm();
@@ -160,6 +162,7 @@ public static class PropagationBench
                 var unpushed = fleet.Where(ag => !results.ContainsKey(ag.Index)).ToList();
                 var stale = await clients.CountChangedAsync(unpushed);
                 if (!measured) continue;
+                load.Add(File.ReadAllText("/proc/loadavg").Split(' ')[0]);
                 blockCalls.Add(answered);
                 affectedCounts.Add(results.Count);
                 pushes.AddRange(results.Values.Select(r => r.PushMs));
@@ -172,7 +175,7 @@ public static class PropagationBench
         var report = $"""
 
             {scenario}, {instances} instance(s){(instances > 1 ? " (agents split A/B, block through A)" : "")}:
-              affected agents per block: {string.Join(", ", affectedCounts)}; missed (changed but no push): {missed}; failed fetches: {errors}
+              affected agents per block: {string.Join(", ", affectedCounts)}; missed (changed but no push): {missed}; failed fetches: {errors}; 1-min load average after each: {string.Join(", ", load)}
               block call answered:          {BenchStats.Summary(blockCalls)}
               → config-changed received:    {BenchStats.Summary(pushes)}
               → new config fetched (200):   {BenchStats.Summary(fetches)}
@@ -304,7 +307,7 @@ public static class PropagationBench
 
         public async Task<int> EntriesOfAsync(Agent agent, int instance)
         {
-            var (_, _, body) = await FetchAsync(agent, null, instance);
+            var (_, _, body) = await FetchAsync(agent, null, instance, keepBody: true);
             return JsonDocument.Parse(body!).RootElement.GetProperty("peers").GetArrayLength();
         }
 
@@ -322,13 +325,16 @@ public static class PropagationBench
             return changed;
         }
 
-        private async Task<(HttpStatusCode Status, string? ETag, byte[]? Body)> FetchAsync(Agent agent, string? ifNoneMatch, int? instance = null)
+        private async Task<(HttpStatusCode Status, string? ETag, byte[]? Body)> FetchAsync(Agent agent, string? ifNoneMatch, int? instance = null, bool keepBody = false)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/agent/config");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", agent.Session);
             if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
-            using var response = await _http[instance ?? _home[agent.Index]].SendAsync(request);
-            var body = await response.Content.ReadAsByteArrayAsync(); // read it all, as an agent would
+            using var response = await _http[instance ?? _home[agent.Index]].SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            // Read it all, as an agent would; kept only when asked (a mesh config is ~130 KB).
+            byte[]? body = null;
+            if (keepBody) body = await response.Content.ReadAsByteArrayAsync();
+            else await (await response.Content.ReadAsStreamAsync()).CopyToAsync(Stream.Null);
             return (response.StatusCode, response.Headers.ETag?.ToString(), body);
         }
 
