@@ -25,16 +25,28 @@ public sealed class ConfigCache(IServiceProvider services)
         public ConcurrentDictionary<(Guid PeerId, ConfigFormat Format), RenderedConfig> Rendered { get; } = new();
     }
 
-    /// <summary>The peer's config as served; null when the network or the peer does not exist.</summary>
-    public async ValueTask<RenderedConfig?> GetAsync(Guid networkId, Guid peerId, ConfigFormat format)
+    /// <summary>
+    /// Bodies up to this size are kept; larger ones (a mesh member's config: ~130 bytes per entry) keep only
+    /// their version and ETag, which is all a 304 needs, and are rendered again for a 200. Keeping them all
+    /// would hold N configs of N entries per instance and network version.
+    /// </summary>
+    public const int MaxKeptBody = 32 * 1024;
+
+    /// <summary>
+    /// The peer's config as served; null when the network or the peer does not exist. When
+    /// <paramref name="notModified"/> accepts the config's ETag, the body may be empty (nothing is rendered).
+    /// </summary>
+    public async ValueTask<RenderedConfig?> GetAsync(Guid networkId, Guid peerId, ConfigFormat format, Func<string, bool>? notModified = null)
     {
         if (_bypass) return await LoadAsync(networkId) is { } fresh ? fresh.Render(peerId, format) : null;
 
         var bucket = _networks.GetOrAdd(networkId, id => new Bucket(() => LoadAsync(id)));
-        if (bucket.Rendered.TryGetValue((peerId, format), out var hit)) return hit;
+        if (bucket.Rendered.TryGetValue((peerId, format), out var hit)
+            && (hit.Body.Length > 0 || notModified?.Invoke(hit.ETag) == true))
+            return hit;
         if (await RendererOfAsync(networkId, bucket) is not { } renderer) return null;
         if (renderer.Render(peerId, format) is not { } rendered) return null;
-        bucket.Rendered[(peerId, format)] = rendered;
+        bucket.Rendered[(peerId, format)] = rendered.Body.Length <= MaxKeptBody ? rendered : rendered with { Body = [] };
         return rendered;
     }
 

@@ -21,7 +21,7 @@ public static class GetPeerConfig
     public static async Task<IResult> Get(
         Guid networkId, Guid peerId, HttpContext http, ConfigCache cache, IDocumentStore store, CancellationToken ct)
     {
-        if (await cache.GetAsync(networkId, peerId, ConfigFormat.WgQuick) is not { } config)
+        if (await cache.GetAsync(networkId, peerId, ConfigFormat.WgQuick, etag => Matches(http.Request.Headers.IfNoneMatch, etag)) is not { } config)
         {
             await using var session = store.QuerySession();
             return await session.LoadAsync<Projections.Networks.Network>(networkId, ct) is null
@@ -37,7 +37,7 @@ public static class GetPeerConfig
     public static async Task<IResult> GetForAgent(HttpContext http, ClaimsPrincipal user, ConfigCache cache)
     {
         var agent = AgentIdentity.Of(user);
-        return await cache.GetAsync(agent.NetworkId, agent.PeerId, ConfigFormat.Agent) is { } config
+        return await cache.GetAsync(agent.NetworkId, agent.PeerId, ConfigFormat.Agent, etag => Matches(http.Request.Headers.IfNoneMatch, etag)) is { } config
             ? Respond(http, config, "application/json; charset=utf-8")
             : Rejection.NotFound("This peer has no config (it was deleted).").ToResult();
     }
