@@ -37,44 +37,52 @@ public static class ConfigRendering
 }
 
 /// <summary>
-/// Renders the configs of one <see cref="ConfigSource"/>, sharing work between them: in a mesh every
-/// member's agent JSON is the same list of entries minus its own, so each entry is serialized once per
-/// source and a member's config is spliced from those bytes (O(N) copying instead of building and
-/// serializing N entries per config). Output is byte-identical to <see cref="ConfigRendering.Render"/>,
-/// which every other case uses. Thread-safe; meant to live as long as its source is current.
+/// Renders the configs of one <see cref="ConfigSource"/>, sharing work between them. Where no peer has
+/// routes behind it (<see cref="ConfigBuilder.HasIndependentEntries"/>) a member's agent JSON is the jump
+/// entries for its kind (isolated, fully encapsulated) plus, in the mesh, every other member's entry:
+/// each entry is serialized once per source and a config is spliced from those bytes, O(its size)
+/// instead of building it from all N peers. Output is byte-identical to <see cref="ConfigRendering.Render"/>,
+/// which every other case (jumps, wg-quick text, networks with routes behind peers) uses. Thread-safe;
+/// meant to live as long as its source is current.
 /// </summary>
 public sealed class ConfigRenderer(ConfigSource source)
 {
     private static readonly byte[] PeersToken = "\"peers\":[]"u8.ToArray();
-    private readonly Lazy<MeshParts?> _mesh = new(() => MeshParts.Of(source.Network));
+    private readonly Lazy<SharedParts?> _parts = new(() => SharedParts.Of(source.Network));
 
     public ConfigSource Source { get; } = source;
 
     /// <returns>Null when the peer is not in the network.</returns>
     public RenderedConfig? Render(Guid peerId, ConfigFormat format)
     {
-        if (format == ConfigFormat.Agent && _mesh.Value is { } mesh && mesh.IndexOf(peerId) is var index and >= 0)
-            return Splice(mesh, index);
+        if (format == ConfigFormat.Agent && _parts.Value is { } parts)
+            return parts.Peers.TryGetValue(peerId, out var viewer)
+                ? viewer.Kind == PeerKind.Jump ? ConfigRendering.Render(Source, peerId, format) : Splice(parts, viewer)
+                : null;
         return ConfigRendering.Render(Source, peerId, format);
     }
 
-    private RenderedConfig Splice(MeshParts mesh, int index)
+    private RenderedConfig Splice(SharedParts parts, PeerState viewer)
     {
-        var viewer = mesh.Members[index];
         var version = Source.VersionOf(viewer.Id);
-        // The config with no entries, cut where the entries go.
+        // The config with no entries (what a blocked member gets), cut where the entries go.
         var empty = ConfigBuilder.Build(Source.Network with { Peers = [viewer] }, viewer.Id);
         var frame = AgentConfigMapper.SerializeToUtf8Bytes(AgentConfigMapper.From(empty, version, null));
+        if (viewer.Blocked) return new RenderedConfig(version, ConfigETag.Compute(frame), frame);
         var cut = frame.AsSpan().IndexOf(PeersToken) + PeersToken.Length - 1; // just before the closing ']'
 
-        var jumps = mesh.JumpEntries[viewer.FullEncapsulation ? 1 : 0];
-        // Entries are stored as ",{...}" each: the first one written drops its comma when no jump precedes it.
-        var head = mesh.Entries.AsSpan(0, mesh.Offsets[index]);
-        var tail = mesh.Entries.AsSpan(mesh.Offsets[index + 1]);
-        if (jumps.Length == 0)
+        var jumps = parts.JumpEntries[(viewer.Isolated ? 1 : 0) | (viewer.FullEncapsulation ? 2 : 0)];
+        ReadOnlySpan<byte> head = [], tail = [];
+        if (parts.MeshIndex.TryGetValue(viewer.Id, out var index))
         {
-            if (head.Length > 0) head = head[1..];
-            else if (tail.Length > 0) tail = tail[1..];
+            // Entries are stored as ",{...}" each: the first one written drops its comma when no jump precedes it.
+            head = parts.MeshEntries.AsSpan(0, parts.MeshOffsets[index]);
+            tail = parts.MeshEntries.AsSpan(parts.MeshOffsets[index + 1]);
+            if (jumps.Length == 0)
+            {
+                if (head.Length > 0) head = head[1..];
+                else if (tail.Length > 0) tail = tail[1..];
+            }
         }
         var body = new byte[frame.Length + jumps.Length + head.Length + tail.Length];
         var at = Copy(frame.AsSpan(0, cut), body, 0);
@@ -91,24 +99,21 @@ public sealed class ConfigRenderer(ConfigSource source)
         return at + from.Length;
     }
 
-    /// <summary>The shared bytes of a mesh: each member's entry and the jump entries, as serialized inside the peers array.</summary>
-    private sealed class MeshParts
+    /// <summary>The bytes members' configs share: the jump entries per kind of member, and each mesh member's entry.</summary>
+    private sealed class SharedParts
     {
-        public required PeerState[] Members { get; init; }
-        public required Dictionary<Guid, int> Index { get; init; }
-        /// <summary>",{entry}" per member, concatenated; member i spans [Offsets[i], Offsets[i+1]).</summary>
-        public required byte[] Entries { get; init; }
-        public required int[] Offsets { get; init; }
-        /// <summary>"{jump},{jump}" for a member without / with full encapsulation (members are never isolated).</summary>
+        public required Dictionary<Guid, PeerState> Peers { get; init; }
+        public required Dictionary<Guid, int> MeshIndex { get; init; }
+        /// <summary>",{entry}" per mesh member, concatenated; member i spans [MeshOffsets[i], MeshOffsets[i+1]).</summary>
+        public required byte[] MeshEntries { get; init; }
+        public required int[] MeshOffsets { get; init; }
+        /// <summary>"{jump},{jump}" by (isolated ? 1 : 0) | (fullEncapsulation ? 2 : 0).</summary>
         public required byte[][] JumpEntries { get; init; }
 
-        public int IndexOf(Guid peerId) => Index.TryGetValue(peerId, out var i) ? i : -1;
-
-        public static MeshParts? Of(Network network)
+        public static SharedParts? Of(Network network)
         {
             if (!ConfigBuilder.HasIndependentEntries(network)) return null;
             var members = network.Peers.Where(ConfigBuilder.IsMeshMember).ToArray();
-            if (members.Length < 2) return null;
             var jumps = network.Peers.Where(p => p.Kind == PeerKind.Jump && ConfigBuilder.IsUsable(p)).ToList();
 
             using var entries = new MemoryStream();
@@ -120,15 +125,22 @@ public sealed class ConfigRenderer(ConfigSource source)
                 entries.Write(Serialize(ConfigBuilder.MeshEntry(members[i])));
             }
             offsets[^1] = (int)entries.Position;
-            var jumpEntries = new[] { false, true }.Select(fullEncapsulation =>
+            var jumpEntries = Enumerable.Range(0, 4).Select(kind =>
             {
-                var list = ConfigBuilder.MemberJumpEntries(network, jumps, isolated: false, fullEncapsulation);
-                return list.Count == 0 ? [] : Encoding.UTF8.GetBytes(string.Join(',', list.Select(e => Encoding.UTF8.GetString(Serialize(e)))));
+                var list = ConfigBuilder.MemberJumpEntries(network, jumps, isolated: (kind & 1) != 0, fullEncapsulation: (kind & 2) != 0);
+                using var bytes = new MemoryStream();
+                foreach (var entry in list)
+                {
+                    if (bytes.Position > 0) bytes.WriteByte((byte)',');
+                    bytes.Write(Serialize(entry));
+                }
+                return bytes.ToArray();
             }).ToArray();
-            return new MeshParts
+            return new SharedParts
             {
-                Members = members, Index = members.Select((m, i) => (m.Id, i)).ToDictionary(x => x.Id, x => x.i),
-                Entries = entries.ToArray(), Offsets = offsets, JumpEntries = jumpEntries,
+                Peers = network.Peers.ToDictionary(p => p.Id),
+                MeshIndex = members.Select((m, i) => (m.Id, i)).ToDictionary(x => x.Id, x => x.i),
+                MeshEntries = entries.ToArray(), MeshOffsets = offsets, JumpEntries = jumpEntries,
             };
         }
 
