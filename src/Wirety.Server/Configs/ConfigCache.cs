@@ -26,9 +26,10 @@ public sealed class ConfigCache(IServiceProvider services)
     }
 
     /// <summary>
-    /// Bodies up to this size are kept; larger ones (a mesh member's config: ~130 bytes per entry) keep only
-    /// their version and ETag, which is all a 304 needs, and are rendered again for a 200. Keeping them all
-    /// would hold N configs of N entries per instance and network version.
+    /// Agent JSON bodies up to this size are kept; larger ones (a mesh member's config: ~130 bytes per
+    /// entry) keep only their version and ETag, which is all a 304 needs, and are spliced again for a 200
+    /// (an agent fetches a new version once). Keeping them all would hold N configs of N entries per
+    /// instance and network version. wg-quick text (admin and static downloads, few) is always kept.
     /// </summary>
     public const int MaxKeptBody = 32 * 1024;
 
@@ -46,7 +47,7 @@ public sealed class ConfigCache(IServiceProvider services)
             return hit;
         if (await RendererOfAsync(networkId, bucket) is not { } renderer) return null;
         if (renderer.Render(peerId, format) is not { } rendered) return null;
-        bucket.Rendered[(peerId, format)] = rendered.Body.Length <= MaxKeptBody ? rendered : rendered with { Body = [] };
+        bucket.Rendered[(peerId, format)] = format == ConfigFormat.WgQuick || rendered.Body.Length <= MaxKeptBody ? rendered : rendered with { Body = [] };
         return rendered;
     }
 
