@@ -16,12 +16,12 @@ namespace Wirety.Server.Changes;
 /// live-channel notices of a commit (<see cref="Live"/>, for the admins connected to other instances). Sent as the
 /// JSON payload of <c>NOTIFY wirety_changes</c> inside the committing transaction, e.g.
 /// <c>{"origin":"…","network":{"networkId":"…","version":7,"removedPeers":[],"enrollments":[],"networkDeleted":false,"full":false}}</c>
-/// or <c>{"origin":"…","revokedToken":"…"}</c> or <c>{"origin":"…","commit":"…","live":[{"type":"peer-changed",…}]}</c>.
+/// or <c>{"origin":"…","revokedToken":"…"}</c> or <c>{"origin":"…","commit":"…","part":0,"live":[{"type":"peer-changed",…}]}</c>.
 /// Ids only: never a secret or a hash.
 /// <see cref="Origin"/> is the committing instance (<see cref="ChangeFeed.InstanceId"/>).
 /// </summary>
 public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, Guid? RevokedToken = null,
-    IReadOnlyList<LiveNotice>? Live = null, Guid? Commit = null)
+    IReadOnlyList<LiveNotice>? Live = null, Guid? Commit = null, int? Part = null)
 {
     /// <summary>PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (default build).</summary>
     public const int MaxPayloadBytes = 7999;
@@ -31,7 +31,7 @@ public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, G
 
     /// <summary>Identifies the change across instances: a network stream version is committed once, a token revoked once.</summary>
     public string Key => Network is { } n ? $"network:{n.NetworkId}:{n.Version}"
-        : Live is not null ? $"live:{Commit}:{Live.Count}"
+        : Live is not null ? $"live:{Commit}:{Part}"
         : $"token:{RevokedToken}";
 
     /// <summary>The notices for the events of one commit: one per touched network stream, one per revoked token.</summary>
@@ -62,7 +62,8 @@ public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, G
         var live = LiveNotices.FromCommit(events);
         if (live.Count == 0) return [];
         var commit = Guid.NewGuid();
-        return live.Chunk(LiveChunk).Select(chunk => new ChangeNotice(origin, Live: chunk, Commit: commit)).ToList();
+        // Part keeps the payloads distinct: PostgreSQL delivers identical payloads of one transaction once.
+        return live.Chunk(LiveChunk).Select((chunk, part) => new ChangeNotice(origin, Live: chunk, Commit: commit, Part: part)).ToList();
     }
 
     /// <summary>
