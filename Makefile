@@ -28,7 +28,8 @@ clean:
 	find src tests bench -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} + 2>/dev/null || true
 	rm -rf TestResults artifacts
 
-# Benchmarks (see README): `make bench` (config propagation, 1,000 peers), `make bench BENCH=heartbeats`.
+# Benchmarks (see README): `make bench` (config propagation, 1,000 peers), `make bench BENCH=heartbeats`,
+# `make bench BENCH=propagation` (1,000 agents over WebSocket, one and two instances).
 bench:
 	ops/install-prereqs.sh --postgresql wrk
 	dotnet run -c Release --project bench/Wirety.Bench -- $(or $(BENCH),config) $(BENCH_ARGS)

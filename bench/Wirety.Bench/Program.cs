@@ -3,16 +3,18 @@ using Wirety.Bench;
 // dotnet run -c Release --project bench/Wirety.Bench -- config     [--peers 1000] [--adds 30] [--reads 3000]
 // dotnet run -c Release --project bench/Wirety.Bench -- heartbeats [--agents 200] [--concurrency 64] [--seconds 15]
 // dotnet run -c Release --project bench/Wirety.Bench -- export     [--events 1000000]
+// dotnet run -c Release --project bench/Wirety.Bench -- propagation [--agents 1000] [--rounds 2] [--instances 1|2] [--scenario hub,mesh]
 return args.FirstOrDefault() switch
 {
     "heartbeats" => await HeartbeatBench.RunAsync(args),
     "export" => await ExportBench.RunAsync(args),
+    "propagation" => await PropagationBench.RunAsync(args),
     "config" or null => await ConfigBench.RunAsync(args),
     var other => Usage(other),
 };
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config' or 'heartbeats'");
+    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config', 'heartbeats' or 'propagation'");
     return 2;
 }

@@ -32,7 +32,6 @@ public static class WiretyStore
         opts.Projections.Add(new AgentAccessProjection(), ProjectionLifecycle.Inline);
 
         opts.Schema.For<ApiToken>().UniqueIndex(t => t.TokenHash);
-        opts.Schema.For<PeerConfigDocument>().Index(d => d.NetworkId);
         opts.Schema.For<Network>();
         opts.Schema.For<ConfigSource>();
         opts.Schema.For<Incident>().Index(i => i.PeerId).Index(i => i.NetworkId);

@@ -18,6 +18,7 @@ using JasperFx;
 using Wolverine.ErrorHandling;
 using JasperFx.Events;
 using Wirety.Server.Hosting;
+using Wirety.Server.Forwarding;
 using Wirety.Server.LiveChannel;
 using Wirety.Server.Problems;
 using Wirety.Server.WebUi;
@@ -40,6 +41,7 @@ foreach (var noisy in new[] { "Microsoft.AspNetCore", "Wolverine", "JasperFx", "
     builder.Logging.AddFilter(noisy, LogLevel.Warning);
 
 builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton(TrustedProxies.From(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConfigCache>();
 builder.Services.AddSingleton(sp => new CredentialCache<ApiToken>(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<TimeProvider>(),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Text.Json;
 using Wirety.Tests.Cluster.Harness;
 using Xunit.Abstractions;
 
@@ -136,6 +137,67 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, socket.CloseStatus);
         Report($"delete answered by A after {answered.TotalMilliseconds:0} ms; B answered 401 on request #{checks}, " +
                $"{(refused - answered).TotalMilliseconds:0} ms after A's answer; B closed the socket {closed.TotalMilliseconds:0} ms after the delete was sent");
+    }
+
+    [Fact]
+    public async Task an_admin_connected_to_B_hears_the_changes_and_incidents_committed_through_A()
+    {
+        using var live = await B.ConnectLiveChannelAsync(ClusterFixture.AdminToken);
+        Assert.Equal("ready", (await live.ReceiveAsync(TimeSpan.FromSeconds(10))).Message.GetProperty("type").GetString());
+        var heard = new List<JsonElement>();
+        async Task<JsonElement> HearAsync(string type, Func<JsonElement, bool> match, string what)
+        {
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                var (kind, message) = await live.ReceiveAsync(TimeSpan.FromSeconds(15) - clock.Elapsed);
+                Assert.True(kind == WebSocketMessageType.Text, $"B closed the live channel while waiting for {what}");
+                heard.Add(message);
+                if (message.GetProperty("type").GetString() == type && match(message)) return message;
+            }
+        }
+        static bool Is(JsonElement m, string field, Guid id) => m.TryGetProperty(field, out var v) && v.GetGuid() == id;
+
+        // Admin changes through A.
+        var net = await AdminA.CreateNetworkAsync("live", "10.63.0.0/24");
+        await HearAsync("network-changed", m => Is(m, "networkId", net), "the network's creation");
+        var x = await AdminA.AddAndEnrollAsync(A, net, "x");
+        await HearAsync("peer-changed", m => Is(m, "peerId", x.PeerId) && m.GetProperty("change").GetString() == "added", "x added");
+        await HearAsync("peer-changed", m => Is(m, "peerId", x.PeerId) && m.GetProperty("change").GetString() == "enrolled", "x enrolled");
+        var enrolled = await HearAsync("network-changed", m => Is(m, "networkId", net), "network-changed after the enrollment");
+        var version = (await AdminA.GetFromJsonAsync<JsonElement>($"/api/v1/networks/{net}")).GetProperty("version").GetInt64();
+        Assert.Equal(version, enrolled.GetProperty("version").GetInt64());
+
+        // Detection on A: x's endpoint flips between two addresses (a shared config) → incident and block.
+        var clock = Stopwatch.StartNew();
+        await A.HeartbeatAsync(x, 51001, "198.18.0.21:51001");
+        await A.HeartbeatAsync(x, 51001, "198.18.0.22:51001");
+        await A.HeartbeatAsync(x, 51001, "198.18.0.21:51001");
+        var detected = await HearAsync("incident-detected", m => Is(m, "peerId", x.PeerId), "the incident detected on A");
+        Assert.Equal("sharedConfig", detected.GetProperty("incidentType").GetString());
+        var heardDetection = clock.Elapsed;
+        // Same commit as the incident (in stream order, so it may come first).
+        if (!heard.Any(m => m.GetProperty("type").GetString() == "peer-changed" && Is(m, "peerId", x.PeerId) && m.GetProperty("change").GetString() == "blocked"))
+            await HearAsync("peer-changed", m => Is(m, "peerId", x.PeerId) && m.GetProperty("change").GetString() == "blocked", "x blocked by detection");
+
+        // Resolving through A reaches B too.
+        var incident = detected.GetProperty("incidentId").GetGuid();
+        clock.Restart();
+        await AdminA.PostAsJsonAsync($"/api/v1/incidents/{incident}/resolve", new { note = "cluster test", unblock = true })
+            .ExpectAsync(HttpStatusCode.OK, "resolve through A");
+        var answered = clock.Elapsed;
+        var resolvedAt = heard.Count;
+        var unblockedVersion = (await AdminA.GetFromJsonAsync<JsonElement>($"/api/v1/networks/{net}")).GetProperty("version").GetInt64();
+        await HearAsync("network-changed", m => Is(m, "networkId", net) && m.GetProperty("version").GetInt64() == unblockedVersion, "the resolution's network-changed");
+        Assert.Contains(heard.Skip(resolvedAt), m => m.GetProperty("type").GetString() == "incident-resolved" && Is(m, "incidentId", incident));
+        Assert.Contains(heard.Skip(resolvedAt), m => m.GetProperty("type").GetString() == "peer-changed" && Is(m, "peerId", x.PeerId)
+                                                      && m.GetProperty("change").GetString() == "unblocked");
+        Report($"B's admin socket heard the incident {heardDetection.TotalMilliseconds:0} ms after the first of three heartbeats to A, " +
+               $"and the resolution {(clock.Elapsed - answered).TotalMilliseconds:0} ms after A answered it; {heard.Count} notices in all");
+        // Each commit once: B must not also hear A's commits twice.
+        var versions = heard.Where(m => m.GetProperty("type").GetString() == "network-changed" && Is(m, "networkId", net))
+            .Select(m => m.GetProperty("version").GetInt64()).ToList();
+        Assert.Equal(versions.Order().Distinct(), versions);
     }
 
     private sealed record TokenView(Guid Id, string Name, bool Bootstrap);

@@ -28,4 +28,7 @@ public static class AgentConfigMapper
             : null;
 
     public static string Serialize(AgentConfig config) => JsonSerializer.Serialize(config, Json);
+
+    /// <summary>The same JSON as <see cref="Serialize(AgentConfig)"/>, as UTF-8 bytes.</summary>
+    public static byte[] SerializeToUtf8Bytes<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json);
 }

@@ -10,7 +10,7 @@ namespace Wirety.Projections.Configs;
 /// is in a fixed order (jumps first, then others, each in creation order), so equal state renders to
 /// byte-identical text and the same ETag. Cost is O(peers) per call.
 /// </summary>
-public static class ConfigBuilder
+public static partial class ConfigBuilder
 {
     /// <summary>Keeps NAT mappings open towards relays and direct mesh partners.</summary>
     public const int PersistentKeepalive = 25;
@@ -23,8 +23,7 @@ public static class ConfigBuilder
         var viewer = network.FindPeer(peerId)
             ?? throw new ArgumentException($"Peer {peerId} is not in network {network.Id}.", nameof(peerId));
 
-        var dns = string.IsNullOrWhiteSpace(network.Domain) ? network.Dns : network.Dns.Add(network.Domain);
-        var @interface = new InterfaceSection($"{viewer.Address}/32", viewer.ListenPort, dns, network.Mtu);
+        var @interface = Interface(network, viewer);
 
         IReadOnlyList<PeerEntry> entries =
             viewer.Blocked ? []
@@ -32,6 +31,12 @@ public static class ConfigBuilder
             : MemberView(network, viewer);
 
         return new PeerConfigModel(network.Id, viewer.Id, viewer.Name, viewer.Kind, @interface, entries);
+    }
+
+    private static InterfaceSection Interface(Network network, PeerState viewer)
+    {
+        var dns = string.IsNullOrWhiteSpace(network.Domain) ? network.Dns : network.Dns.Add(network.Domain);
+        return new InterfaceSection($"{viewer.Address}/32", viewer.ListenPort, dns, network.Mtu);
     }
 
     /// <summary>

@@ -6,6 +6,13 @@ namespace Wirety.Projections.Configs;
 public static class ConfigETag
 {
     /// <summary>A strong HTTP entity tag (quoted) derived from the rendered config only.</summary>
-    public static string Compute(string text) =>
-        $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 16)}\"";
+    public static string Compute(string text) => Compute(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>The same tag from the UTF-8 bytes of the rendered config.</summary>
+    public static string Compute(ReadOnlySpan<byte> utf8)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(utf8, hash);
+        return $"\"{Convert.ToHexStringLower(hash[..16])}\"";
+    }
 }

@@ -1,17 +1,18 @@
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
-using Wirety.Events.Networks;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
-using Wirety.Events;
 
 namespace Wirety.Projections.Configs;
 
 /// <summary>
-/// Keeps one <see cref="PeerConfigDocument"/> per peer. A change re-renders only the configs it can
-/// affect (<see cref="ConfigImpact"/>) and writes only those whose text actually changed, so adding a
-/// peer to a large network costs O(N), not O(N²), and unchanged configs keep their ETag.
+/// Keeps one <see cref="ConfigSource"/> per network: the network state configs are rendered from, and
+/// per peer the version at which its config last changed. A change fingerprints only the configs it
+/// can affect (<see cref="ConfigImpact"/>) and re-stamps only those whose content actually changed, so
+/// unchanged configs keep their version (and, rendered, their ETag). Nothing per peer is rendered or
+/// stored here: a mesh-wide change costs O(N) hashing (<see cref="ConfigBuilder.Fingerprints"/>) and one
+/// document write, where storing rendered configs wrote O(N²) bytes inside the admin's transaction.
 /// </summary>
 public sealed class PeerConfigProjection : IProjection
 {
@@ -36,29 +37,21 @@ public sealed class PeerConfigProjection : IProjection
             if (after is null)
             {
                 operations.Delete<ConfigSource>(stream.Key);
-                operations.DeleteWhere<PeerConfigDocument>(d => d.NetworkId == stream.Key);
                 continue;
             }
 
-            foreach (var gone in before?.Peers.Where(p => after.FindPeer(p.Id) is null) ?? [])
-                operations.Delete<PeerConfigDocument>(gone.Id);
+            // Documents from before stamps existed: every config counts as changed now.
+            var stamps = source?.Peers is { } known
+                ? known.Where(s => after.FindPeer(s.Key) is not null).ToDictionary()
+                : [];
+            var affected = source?.Peers is null
+                ? after.Peers.Select(p => p.Id).ToList()
+                : ConfigImpact.AffectedPeers(before, after, touched, settingsChanged).ToList();
+            foreach (var (peerId, fingerprint) in ConfigBuilder.Fingerprints(after, affected))
+                if (!stamps.TryGetValue(peerId, out var stamp) || stamp.Fingerprint != fingerprint)
+                    stamps[peerId] = new PeerConfigStamp(version, fingerprint);
 
-            foreach (var peerId in ConfigImpact.AffectedPeers(before, after, touched, settingsChanged))
-            {
-                var model = ConfigBuilder.Build(after, peerId);
-                var text = WgQuickRenderer.Render(model);
-                var masquerade = AgentConfigMapper.MasqueradeSources(after, peerId);
-                if (before?.FindPeer(peerId) is not null
-                    && WgQuickRenderer.Render(ConfigBuilder.Build(before, peerId)) == text
-                    && (AgentConfigMapper.MasqueradeSources(before, peerId) ?? []).SequenceEqual(masquerade ?? []))
-                    continue;
-
-                var agentJson = AgentConfigMapper.Serialize(AgentConfigMapper.From(model, version, masquerade));
-                operations.Store(new PeerConfigDocument(peerId, after.Id, version, ConfigETag.Compute(text), text,
-                    ConfigETag.Compute(agentJson), agentJson));
-            }
-
-            operations.Store(new ConfigSource(stream.Key, version, after));
+            operations.Store(new ConfigSource(stream.Key, version, after, stamps));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Wirety.Server.Forwarding;
 
 namespace Wirety.Server.Agents;
 
@@ -20,8 +21,13 @@ public static class AgentRules
             ? null
             : "hostname is required: 1–253 printable ASCII characters without spaces.";
 
-    /// <summary>The client address as other peers would see it, IPv4-mapped addresses unwrapped.</summary>
-    public static string SourceAddress(HttpContext http) => http.Connection.RemoteIpAddress switch
+    /// <summary>
+    /// The client address as other peers would see it, IPv4-mapped addresses unwrapped; behind a trusted
+    /// proxy the address it forwarded for (see <see cref="TrustedProxies"/>).
+    /// </summary>
+    public static string SourceAddress(HttpContext http) =>
+        (http.RequestServices.GetService<TrustedProxies>() ?? TrustedProxies.None)
+            .ClientAddress(http.Connection.RemoteIpAddress, http.Request.Headers[TrustedProxies.Header]) switch
     {
         null => "unknown",
         { IsIPv4MappedToIPv6: true } a => a.MapToIPv4().ToString(),

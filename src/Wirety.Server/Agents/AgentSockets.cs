@@ -69,12 +69,22 @@ public sealed class AgentSockets(PeerPresence presence, ILogger<AgentSockets> lo
         }
     }
 
-    public async Task NotifyConfigChangedAsync(Guid peerId, long version)
+    public Task NotifyConfigChangedAsync(Guid peerId, long version) => NotifyConfigChangedAsync([peerId], version);
+
+    /// <summary>Tells the agents of these peers connected here that their config is now at <paramref name="version"/>; sends run concurrently.</summary>
+    public Task NotifyConfigChangedAsync(IEnumerable<Guid> peerIds, long version)
     {
-        if (!_byPeer.TryGetValue(peerId, out var connections)) return;
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new AgentMessage(AgentMessage.ConfigChanged, version.ToString()), Json);
-        foreach (var connection in connections.Keys)
-            await SendAsync(connection, c => c.Socket.SendAsync(payload, WebSocketMessageType.Text, true, CancellationToken.None));
+        byte[]? payload = null;
+        List<Task>? sends = null;
+        foreach (var peerId in peerIds)
+        {
+            if (!_byPeer.TryGetValue(peerId, out var connections)) continue;
+            payload ??= JsonSerializer.SerializeToUtf8Bytes(
+                new AgentMessage(AgentMessage.ConfigChanged, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), Json);
+            foreach (var connection in connections.Keys)
+                (sends ??= []).Add(SendAsync(connection, c => c.Socket.SendAsync(payload, WebSocketMessageType.Text, true, CancellationToken.None)));
+        }
+        return sends is null ? Task.CompletedTask : Task.WhenAll(sends);
     }
 
     /// <summary>Closes the connections whose session is no longer valid.</summary>

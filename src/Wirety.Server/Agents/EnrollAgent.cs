@@ -10,6 +10,7 @@ using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
+using Wirety.Server.Configs;
 using Wirety.Server.Problems;
 using Wolverine.Http;
 
@@ -42,7 +43,7 @@ public static class EnrollAgent
     [AllowAnonymous]
     [WolverinePost("/api/v1/agent/enroll")]
     public static async Task<IResult> Post(
-        EnrollRequest? request, HttpContext http, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+        EnrollRequest? request, HttpContext http, IDocumentSession session, ConfigCache configs, TimeProvider clock, CancellationToken ct)
     {
         if (request is null) return Rejection.MissingBody().ToResult();
         if (Validate(request) is { Any: true } errors) return errors.ToRejection().ToResult();
@@ -70,7 +71,12 @@ public static class EnrollAgent
         var enrolled = new PeerEnrolled(network.Id, peer!.Id, request.PublicKey!, request.Hostname!, request.AgentVersion,
             sessionId, TokenSecrets.Hash(sessionToken), source, actor, now);
 
-        session.DeleteWhere<PublicKeyClaim>(c => c.PeerId == peer.Id);
+        // A key held by another peer is refused before anything is appended: a commit that fails after Marten
+        // reserved event sequence numbers leaves "tombstone" events behind for them. The unique insert below
+        // still decides a race with an enrollment in another network (which this stream lock does not hold).
+        if (await session.LoadAsync<PublicKeyClaim>(request.PublicKey!, ct) is { } held && held.PeerId != peer!.Id)
+            return KeyInUse();
+        session.DeleteWhere<PublicKeyClaim>(c => c.PeerId == peer!.Id);
         session.Insert(new PublicKeyClaim(request.PublicKey!, network.Id, peer.Id));
         stream.AppendOne(enrolled);
         try
@@ -79,15 +85,19 @@ public static class EnrollAgent
         }
         catch (JasperFx.DocumentAlreadyExistsException)
         {
-            return Rejection.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
+            return KeyInUse();
         }
 
-        // The config as projected (same version and bytes the config endpoint serves), not a re-rendering:
-        // enrolling may not change this peer's own config, and then its version stays what it was.
-        var projected = await session.LoadAsync<PeerConfigDocument>(peer.Id, ct);
-        var config = JsonSerializer.Deserialize<AgentConfig>(projected!.AgentJson, AgentJson)!;
+        // The config as the config endpoint serves it (same version and bytes): enrolling may not change this
+        // peer's own config, and then its version stays what it was. The commit already invalidated the
+        // cached configs of this network, so this reads the committed state.
+        var served = await configs.GetAsync(network.Id, peer.Id, ConfigFormat.Agent);
+        var config = JsonSerializer.Deserialize<AgentConfig>(served!.Body, AgentJson)!;
         return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config));
     }
+
+    private static IResult KeyInUse() =>
+        Rejection.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
 
     private static async Task<IResult> RejectAsync(IDocumentSession session, EnrollmentTicket? ticket, string reason,
         string source, string? hostname, DateTimeOffset now, CancellationToken ct)

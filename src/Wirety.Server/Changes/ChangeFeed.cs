@@ -5,6 +5,7 @@ using Wirety.Projections.Tokens;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
 using Wirety.Server.Hosting;
+using Wirety.Server.LiveChannel;
 using Wolverine;
 
 namespace Wirety.Server.Changes;
@@ -25,7 +26,7 @@ namespace Wirety.Server.Changes;
 /// </para>
 /// </summary>
 public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession> sessions, CredentialCache<ApiToken> tokens,
-    IServiceProvider services, ILogger<ChangeFeed> log)
+    LiveHub liveHub, PeerPresence presence, IServiceProvider services, ILogger<ChangeFeed> log)
 {
     public const string Channel = "wirety_changes";
     private static readonly long OwnNoticeLifetimeMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
@@ -42,6 +43,16 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
     /// </summary>
     public Task DeliverAsync(ChangeNotice notice)
     {
+        // This instance's admins heard its own commits from LiveChannelListener already.
+        if (notice.Live is { } live)
+        {
+            if (notice.Origin != InstanceId)
+            {
+                PublishLive(live);
+                log.LogDebug("Relayed {Count} live notice(s) of commit {Commit} from instance {Origin}", live.Count, notice.Commit, notice.Origin);
+            }
+            return Task.CompletedTask;
+        }
         if (notice.Origin != InstanceId) return ApplyAsync(notice);
 
         var mine = (new Lazy<Task>(() => ApplyAsync(notice)), Environment.TickCount64);
@@ -63,12 +74,23 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
         if (recheckSockets) await PublishAsync(new ChangeFeedResumed());
     }
 
+    /// <summary>Another instance's commit, for the admin sockets here (what LiveChannelListener does for local commits).</summary>
+    private void PublishLive(IReadOnlyList<LiveNotice> notices)
+    {
+        foreach (var n in notices)
+        {
+            if (n is { Type: LiveNotice.PeerChanged, Change: PeerChange.Removed, PeerId: { } removed }) presence.Forget(removed);
+        }
+        liveHub.Publish(notices);
+    }
+
     private async Task ApplyAsync(ChangeNotice notice)
     {
         if (notice.RevokedToken is { } tokenId) tokens.EvictWhere(t => t.Id == tokenId);
         if (notice.Network is not { } changed) return;
 
         configs.InvalidateNetwork(changed.NetworkId);
+        if (changed.NetworkDeleted && notice.Origin != InstanceId) presence.ForgetNetwork(changed.NetworkId);
         if (changed.Full || changed.NetworkDeleted)
             sessions.EvictWhere(s => s.NetworkId == changed.NetworkId);
         else if (changed.RemovedPeers.Count > 0 || changed.Enrollments.Count > 0)

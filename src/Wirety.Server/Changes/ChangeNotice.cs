@@ -6,24 +6,33 @@ using Wirety.Events.Networks;
 using Wirety.Events.Peers;
 using Wirety.Events.Tokens;
 using Wirety.Projections.Networks;
+using Wirety.Server.LiveChannel;
 
 namespace Wirety.Server.Changes;
 
 /// <summary>
-/// One committed change as every server instance hears it: either a network stream that changed
-/// (<see cref="Network"/>) or an API token that was revoked (<see cref="RevokedToken"/>). Sent as the
+/// One committed change as every server instance hears it: a network stream that changed
+/// (<see cref="Network"/>), an API token that was revoked (<see cref="RevokedToken"/>), or the admin
+/// live-channel notices of a commit (<see cref="Live"/>, for the admins connected to other instances). Sent as the
 /// JSON payload of <c>NOTIFY wirety_changes</c> inside the committing transaction, e.g.
 /// <c>{"origin":"…","network":{"networkId":"…","version":7,"removedPeers":[],"enrollments":[],"networkDeleted":false,"full":false}}</c>
-/// or <c>{"origin":"…","revokedToken":"…"}</c>. Ids only: never a secret or a hash.
+/// or <c>{"origin":"…","revokedToken":"…"}</c> or <c>{"origin":"…","commit":"…","part":0,"live":[{"type":"peer-changed",…}]}</c>.
+/// Ids only: never a secret or a hash.
 /// <see cref="Origin"/> is the committing instance (<see cref="ChangeFeed.InstanceId"/>).
 /// </summary>
-public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, Guid? RevokedToken = null)
+public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, Guid? RevokedToken = null,
+    IReadOnlyList<LiveNotice>? Live = null, Guid? Commit = null, int? Part = null)
 {
     /// <summary>PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (default build).</summary>
     public const int MaxPayloadBytes = 7999;
 
+    /// <summary>Live notices per NOTIFY: ~150 bytes each, so a chunk stays far below <see cref="MaxPayloadBytes"/>.</summary>
+    public const int LiveChunk = 24;
+
     /// <summary>Identifies the change across instances: a network stream version is committed once, a token revoked once.</summary>
-    public string Key => Network is { } n ? $"network:{n.NetworkId}:{n.Version}" : $"token:{RevokedToken}";
+    public string Key => Network is { } n ? $"network:{n.NetworkId}:{n.Version}"
+        : Live is not null ? $"live:{Commit}:{Part}"
+        : $"token:{RevokedToken}";
 
     /// <summary>The notices for the events of one commit: one per touched network stream, one per revoked token.</summary>
     public static IReadOnlyList<ChangeNotice> Of(Guid origin, IEnumerable<IEvent> events)
@@ -44,6 +53,20 @@ public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, G
     }
 
     /// <summary>
+    /// The admin live-channel notices of one commit, in their order, in chunks that each fit a NOTIFY
+    /// (NOTIFYs of one transaction arrive in the order sent). None for commits without admin-visible
+    /// events (heartbeat batches).
+    /// </summary>
+    public static IReadOnlyList<ChangeNotice> LiveOf(Guid origin, IEnumerable<IEvent> events)
+    {
+        var live = LiveNotices.FromCommit(events);
+        if (live.Count == 0) return [];
+        var commit = Guid.NewGuid();
+        // Part keeps the payloads distinct: PostgreSQL delivers identical payloads of one transaction once.
+        return live.Chunk(LiveChunk).Select((chunk, part) => new ChangeNotice(origin, Live: chunk, Commit: commit, Part: part)).ToList();
+    }
+
+    /// <summary>
     /// The NOTIFY payload. A network change whose lists do not fit is sent reduced to "full": the
     /// receiver then forgets everything it holds for the network and re-checks all its sockets.
     /// </summary>
@@ -60,7 +83,7 @@ public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, G
         try
         {
             var notice = JsonSerializer.Deserialize(payload, ChangeNoticeJson.Default.ChangeNotice);
-            return notice is not null && (notice.Network is not null || notice.RevokedToken is not null) ? notice : null;
+            return notice is not null && (notice.Network is not null || notice.RevokedToken is not null || notice.Live is not null) ? notice : null;
         }
         catch (JsonException)
         {

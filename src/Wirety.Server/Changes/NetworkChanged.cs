@@ -4,6 +4,7 @@ using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
 using Wirety.Server.Agents;
 using Wirety.Server.Auth;
+using Wirety.Server.Configs;
 
 namespace Wirety.Server.Changes;
 
@@ -42,7 +43,8 @@ public sealed class CommitListener(IServiceProvider services) : DocumentSessionL
         // Payloads carry ids only and every receiver re-reads the database, so a stray or forged
         // notice can cause extra reads but never grants anything.
         var feed = services.GetRequiredService<ChangeFeed>();
-        foreach (var notice in ChangeNotice.Of(feed.InstanceId, session.PendingChanges.Streams().SelectMany(s => s.Events)))
+        var events = session.PendingChanges.Streams().SelectMany(s => s.Events).ToList();
+        foreach (var notice in ChangeNotice.Of(feed.InstanceId, events).Concat(ChangeNotice.LiveOf(feed.InstanceId, events)))
             session.QueueSqlCommand("select pg_notify(?, ?)", ChangeFeed.Channel, notice.ToPayload());
         return Task.CompletedTask;
     }
@@ -57,7 +59,7 @@ public sealed class CommitListener(IServiceProvider services) : DocumentSessionL
 
 public static class NetworkChangedHandler
 {
-    public static async Task Handle(NetworkChanged message, IQuerySession session, AgentSockets sockets, CancellationToken ct)
+    public static async Task Handle(NetworkChanged message, IQuerySession session, AgentSockets sockets, ConfigCache configs, CancellationToken ct)
     {
         if (message.Full)
             await CloseRevokedAsync(sockets.Connected().Where(a => a.NetworkId == message.NetworkId).ToList(), session, sockets, ct);
@@ -67,26 +69,28 @@ public static class NetworkChangedHandler
                     || message.Enrollments.Any(e => e.PeerId == agent.PeerId && e.SessionId != agent.SessionId)),
                 "session revoked");
 
-        // The configs this change altered are exactly those stamped with its version.
-        var changed = await session.Query<PeerConfigDocument>()
-            .Where(d => d.NetworkId == message.NetworkId && d.Version == message.Version)
-            .Select(d => d.Id).ToListAsync(ct);
-        foreach (var peerId in changed)
-            await sockets.NotifyConfigChangedAsync(peerId, message.Version);
+        // The configs this change altered are exactly those stamped with its version. Only agents connected
+        // here matter; the source loaded for this is the one their fetches are then rendered from.
+        if (message.NetworkDeleted || !sockets.Connected().Any(a => a.NetworkId == message.NetworkId)) return;
+        if (await configs.SourceAsync(message.NetworkId) is not { Peers: { } stamps }) return;
+        await sockets.NotifyConfigChangedAsync(stamps.Where(s => s.Value.Version == message.Version).Select(s => s.Key), message.Version);
     }
 
     /// <summary>
     /// After a gap in the change feed nothing is known about what changed: close what was revoked and
     /// tell every other agent here its current version (an unchanged config then costs it a 304).
     /// </summary>
-    public static async Task Handle(ChangeFeedResumed message, IQuerySession session, AgentSockets sockets, CancellationToken ct)
+    public static async Task Handle(ChangeFeedResumed message, IQuerySession session, AgentSockets sockets, ConfigCache configs, CancellationToken ct)
     {
         var agents = sockets.Connected();
         if (agents.Count == 0) return;
         await CloseRevokedAsync(agents, session, sockets, ct);
-        var configs = await session.LoadManyAsync<PeerConfigDocument>(ct, agents.Select(a => a.PeerId).Distinct());
-        foreach (var config in configs)
-            await sockets.NotifyConfigChangedAsync(config.Id, config.Version);
+        foreach (var network in agents.GroupBy(a => a.NetworkId))
+        {
+            if (await configs.SourceAsync(network.Key) is not { } source) continue;
+            foreach (var peerId in network.Select(a => a.PeerId).Distinct().Where(p => source.Network.FindPeer(p) is not null))
+                await sockets.NotifyConfigChangedAsync(peerId, source.VersionOf(peerId));
+        }
     }
 
     private static async Task CloseRevokedAsync(IReadOnlyList<AgentIdentity> agents, IQuerySession session, AgentSockets sockets, CancellationToken ct)

@@ -27,42 +27,35 @@ public static class GetPeerConfig
             await using var historySession = store.QuerySession();
             return await History.PeerConfigHistory.ConfigAtAsync(networkId, peerId, http.Request.Query["at"], historySession, ct);
         }
-        if (await LoadAsync(networkId, peerId, cache, store, ct) is not { } doc)
+        if (await cache.GetAsync(networkId, peerId, ConfigFormat.WgQuick, etag => Matches(http.Request.Headers.IfNoneMatch, etag)) is not { } config)
         {
             await using var session = store.QuerySession();
             return await session.LoadAsync<Projections.Networks.Network>(networkId, ct) is null
                 ? NetworkLookup.Missing(networkId).ToResult()
                 : Rejection.NotFound($"There is no peer {peerId} in this network.").ToResult();
         }
-        return Respond(http, doc.ETag, doc.Version, doc.Text, "text/plain; charset=utf-8");
+        return Respond(http, config, "text/plain; charset=utf-8");
     }
 
     /// <summary>The agent's own config; the peer comes from its session, never from the request.</summary>
     [Authorize(Policy = AgentSessionAuthentication.Policy)]
     [WolverineGet("/api/v1/agent/config")]
-    public static async Task<IResult> GetForAgent(HttpContext http, ClaimsPrincipal user, ConfigCache cache, IDocumentStore store, CancellationToken ct)
+    public static async Task<IResult> GetForAgent(HttpContext http, ClaimsPrincipal user, ConfigCache cache)
     {
         var agent = AgentIdentity.Of(user);
-        return await LoadAsync(agent.NetworkId, agent.PeerId, cache, store, ct) is { } doc
-            ? Respond(http, doc.AgentETag, doc.Version, doc.AgentJson, "application/json; charset=utf-8")
+        return await cache.GetAsync(agent.NetworkId, agent.PeerId, ConfigFormat.Agent, etag => Matches(http.Request.Headers.IfNoneMatch, etag)) is { } config
+            ? Respond(http, config, "application/json; charset=utf-8")
             : Rejection.NotFound("This peer has no config (it was deleted).").ToResult();
     }
 
-    private static ValueTask<PeerConfigDocument?> LoadAsync(Guid networkId, Guid peerId, ConfigCache cache, IDocumentStore store, CancellationToken ct) =>
-        cache.GetAsync(networkId, peerId, async () =>
-        {
-            await using var session = store.QuerySession();
-            return await session.LoadAsync<PeerConfigDocument>(peerId, ct);
-        });
-
-    private static IResult Respond(HttpContext http, string etag, long version, string body, string contentType)
+    private static IResult Respond(HttpContext http, RenderedConfig config, string contentType)
     {
-        http.Response.Headers.ETag = etag;
+        http.Response.Headers.ETag = config.ETag;
         http.Response.Headers.CacheControl = "no-cache";
-        http.Response.Headers["X-Wirety-Config-Version"] = version.ToString();
-        return Matches(http.Request.Headers.IfNoneMatch, etag)
+        http.Response.Headers["X-Wirety-Config-Version"] = config.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Matches(http.Request.Headers.IfNoneMatch, config.ETag)
             ? Results.StatusCode(StatusCodes.Status304NotModified)
-            : Results.Text(body, contentType);
+            : Results.Bytes(config.Body, contentType);
     }
 
     private static bool Matches(StringValues ifNoneMatch, string etag) =>

@@ -39,6 +39,35 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
     }
 
     [Fact]
+    public void the_live_notices_of_a_commit_travel_in_chunks_that_fit_a_notify()
+    {
+        var net = Guid.NewGuid();
+        var events = Enumerable.Range(1, 60).Select(i => On(net, new PeerAdded(net, Guid.NewGuid(), $"p{i}", PeerKind.Dynamic, "10.0.0.1",
+            null, null, null, false, false, [], Actor.System, DateTimeOffset.UnixEpoch), i)).ToList();
+        var notices = ChangeNotice.LiveOf(Guid.NewGuid(), events);
+
+        var parsed = notices.Select(n => n.ToPayload()).Select(p =>
+        {
+            Assert.True(Encoding.UTF8.GetByteCount(p) <= ChangeNotice.MaxPayloadBytes);
+            return ChangeNotice.Parse(p)!;
+        }).ToList();
+        var live = parsed.SelectMany(n => n.Live!).ToList();
+        Assert.Equal(61, live.Count); // 60 peer-changed, then one network-changed at the last version
+        Assert.Equal(events.Select(e => ((PeerAdded)e.Data).PeerId), live.Take(60).Select(n => n.PeerId!.Value));
+        Assert.Equal(("network-changed", net, 60L), (live[^1].Type, live[^1].NetworkId!.Value, live[^1].Version!.Value));
+        Assert.Empty(ChangeNotice.LiveOf(Guid.NewGuid(), [On(Guid.NewGuid(), new HeartbeatReceived(Guid.NewGuid(), net, Guid.NewGuid(),
+            Guid.NewGuid(), "192.0.2.1", "h", null, [], 1, [], DateTimeOffset.UnixEpoch), 1)]));
+    }
+
+    private static JasperFx.Events.IEvent On(Guid streamId, object data, long version)
+    {
+        var e = (JasperFx.Events.IEvent)Activator.CreateInstance(typeof(JasperFx.Events.Event<>).MakeGenericType(data.GetType()), data)!;
+        e.StreamId = streamId;
+        e.Version = version;
+        return e;
+    }
+
+    [Fact]
     public void a_notice_too_big_for_notify_is_sent_reduced_to_full()
     {
         var removed = Enumerable.Range(0, 400).Select(_ => Guid.NewGuid()).ToList();
@@ -162,7 +191,7 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
         // The re-check after the reconnect tells x its current version (after older pushes, if any are still under way).
         string current;
         await using (var query = App.Store.QuerySession()) // the database, not the server's (possibly stale) cache
-            current = (await query.LoadAsync<Wirety.Projections.Configs.PeerConfigDocument>(x.PeerId))!.Version.ToString();
+            current = (await query.LoadAsync<Wirety.Projections.Configs.ConfigSource>(net))!.VersionOf(x.PeerId).ToString();
         while (await ReceiveAsync(socket) is var (type, version) && version != current)
             Assert.Equal(WebSocketMessageType.Text, type);
         Assert.Empty((await AgentConfigAsync(x)).GetProperty("peers").EnumerateArray());

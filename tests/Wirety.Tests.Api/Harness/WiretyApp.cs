@@ -25,6 +25,8 @@ namespace Wirety.Tests.Api.Harness;
 public sealed class WiretyApp : IAsyncLifetime
 {
     public const string AdminToken = "wirety_test-admin-token-0123456789abcdefghijklmnop";
+    /// <summary>The load balancers this server believes X-Forwarded-For from (addresses no other test uses).</summary>
+    public const string TrustedProxies = "10.255.0.1, fd00:ffff::/64";
     private WebApplicationFactory<Program>? _factory;
     public ConcurrentQueue<string> Logs { get; } = new();
     public DatabaseCommandCounter DatabaseCommands { get; } = new();
@@ -49,6 +51,7 @@ public sealed class WiretyApp : IAsyncLifetime
             b.UseSetting("WIRETY_DATA_DIR", DataDir);
             b.UseSetting("WIRETY_ADMIN_TOKEN", AdminToken);
             b.UseSetting("WIRETY_WEB_ROOT", WebRoot);
+            b.UseSetting("WIRETY_TRUSTED_PROXIES", TrustedProxies);
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));

@@ -38,6 +38,39 @@ public sealed class LiveChannelTests(WiretyApp app) : AgentTest(app)
     }
 
     [Fact]
+    public async Task notices_of_a_commit_on_another_instance_reach_the_admins_here_once()
+    {
+        using var socket = await ConnectAdminAsync(header: WiretyApp.AdminToken);
+        var (net, peer, incident) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        // What another instance sends in its commit's NOTIFY (see ChangeNotice.LiveOf).
+        var notice = new Wirety.Server.Changes.ChangeNotice(Guid.NewGuid(), Live:
+        [
+            new LiveNotice(LiveNotice.IncidentDetected) { IncidentId = incident, NetworkId = net, PeerId = peer, IncidentType = "sharedConfig" },
+            LiveNotice.Peer(net, peer, PeerChange.Blocked),
+            LiveNotice.Network(net, 9),
+        ], Commit: Guid.NewGuid());
+        await using (var connection = new Npgsql.NpgsqlConnection(App.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var notify = new Npgsql.NpgsqlCommand("select pg_notify(@channel, @payload)", connection);
+            notify.Parameters.AddWithValue("channel", Wirety.Server.Changes.ChangeFeed.Channel);
+            notify.Parameters.AddWithValue("payload", notice.ToPayload());
+            await notify.ExecuteNonQueryAsync();
+        }
+
+        var detected = await NextAsync(socket, _ => true);
+        Assert.Equal((LiveNotice.IncidentDetected, incident, "sharedConfig"), (detected.Type, detected.IncidentId!.Value, detected.IncidentType));
+        Assert.Equal((LiveNotice.PeerChanged, peer, PeerChange.Blocked), ((await NextAsync(socket, _ => true)) is var b ? (b.Type, b.PeerId!.Value, b.Change) : default));
+        Assert.Equal((LiveNotice.NetworkChanged, 9L), ((await NextAsync(socket, _ => true)) is var n ? (n.Type, n.Version!.Value) : default));
+
+        // This instance's own commits are announced by its commit hook only, not a second time from their NOTIFY echo.
+        var created = (await CreateNetworkAsync()).GetProperty("id").GetGuid();
+        Assert.Equal(created, (await NextAsync(socket, x => x.Type == LiveNotice.NetworkChanged)).NetworkId);
+        var again = (await CreateNetworkAsync("second", "10.20.0.0/24")).GetProperty("id").GetGuid();
+        Assert.Equal(again, (await NextAsync(socket, _ => true)).NetworkId); // not a repeat of the first
+    }
+
+    [Fact]
     public async Task a_browser_can_send_the_token_as_access_token_and_it_never_reaches_the_logs()
     {
         using var socket = await ConnectAdminAsync(query: WiretyApp.AdminToken);

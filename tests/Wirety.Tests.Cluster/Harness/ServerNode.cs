@@ -113,6 +113,16 @@ public sealed class ServerNode : IAsyncDisposable
         return socket;
     }
 
+    /// <summary>The admin live channel (<c>/api/v1/ws</c>), authenticated by the admin token in the Authorization header.</summary>
+    public async Task<ClientWebSocket> ConnectLiveChannelAsync(string adminToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + adminToken);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await socket.ConnectAsync(new Uri($"ws://{BaseAddress.Authority}/api/v1/ws"), timeout.Token);
+        return socket;
+    }
+
     /// <summary>A position in the log; <see cref="LinesSince"/> returns what came after it.</summary>
     public int Mark()
     {
