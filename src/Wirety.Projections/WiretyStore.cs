@@ -26,8 +26,17 @@ public static class WiretyStore
         opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<IncidentProjection>(ProjectionLifecycle.Inline);
-        opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline);
-        opts.Projections.Add(new AgentAccessProjection(), ProjectionLifecycle.Inline);
+        // Custom projections declare the documents they own: a rebuild clears exactly those first.
+        opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline, asyncConfiguration: o =>
+        {
+            o.DeleteViewTypeOnTeardown<PeerConfigDocument>();
+            o.DeleteViewTypeOnTeardown<ConfigSource>();
+        });
+        opts.Projections.Add(new AgentAccessProjection(), ProjectionLifecycle.Inline, asyncConfiguration: o =>
+        {
+            o.DeleteViewTypeOnTeardown<EnrollmentTicket>();
+            o.DeleteViewTypeOnTeardown<AgentSession>();
+        });
 
         opts.Schema.For<ApiToken>().UniqueIndex(t => t.TokenHash);
         opts.Schema.For<PeerConfigDocument>().Index(d => d.NetworkId);

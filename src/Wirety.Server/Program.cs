@@ -18,10 +18,15 @@ using Wolverine.ErrorHandling;
 using JasperFx.Events;
 using Wirety.Server.Hosting;
 using Wirety.Server.LiveChannel;
+using Wirety.Server.Operations;
 using Wirety.Server.Problems;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
+
+// Operator commands (backup, restore, projections, heartbeats) run instead of the server.
+if (OperationsCommandLine.Handles(args))
+    return await OperationsCommandLine.RunAsync(args, new ConfigurationBuilder().AddEnvironmentVariables().Build(), Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
 var settings = WiretySettings.From(builder.Configuration);
@@ -50,6 +55,7 @@ builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
 builder.Services.AddChangeFeed();
 builder.Services.AddLiveChannel(builder.Configuration);
+builder.Services.AddHeartbeatRetention(builder.Configuration);
 
 builder.Services.AddMarten(sp =>
     {
@@ -112,5 +118,6 @@ app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.
     .RequireAuthorization(AgentSessionAuthentication.Policy);
 app.MapLiveChannel();
 app.Run();
+return 0;
 
 public partial class Program;
