@@ -190,8 +190,8 @@ public static class OperationsCommandLine
             if (!arg.StartsWith("--", StringComparison.Ordinal)) { positional.Add(arg); continue; }
             var name = arg[2..];
             if (name.Contains('=')) { var parts = name.Split('=', 2); options[parts[0]] = parts[1]; continue; }
-            if (name is "force") { flags.Add(name); continue; }
-            if (!e.MoveNext()) return (positional, options, flags, $"--{name} needs a value");
+            if (name is not ("out" or "in" or "older-than-days")) { flags.Add(name); continue; }
+            if (!e.MoveNext() || e.Current.StartsWith("--", StringComparison.Ordinal)) return (positional, options, flags, $"--{name} needs a value");
             options[name] = e.Current;
         }
         return (positional, options, flags, null);
