@@ -2,15 +2,17 @@ using Wirety.Bench;
 
 // dotnet run -c Release --project bench/Wirety.Bench -- config     [--peers 1000] [--adds 30] [--reads 3000]
 // dotnet run -c Release --project bench/Wirety.Bench -- heartbeats [--agents 200] [--concurrency 64] [--seconds 15]
+// dotnet run -c Release --project bench/Wirety.Bench -- history    [--events 1000000] [--networks 4] [--peers 25]
 return args.FirstOrDefault() switch
 {
     "heartbeats" => await HeartbeatBench.RunAsync(args),
+    "history" => await HistoryBench.RunAsync(args),
     "config" or null => await ConfigBench.RunAsync(args),
     var other => Usage(other),
 };
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config' or 'heartbeats'");
+    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config', 'heartbeats' or 'history'");
     return 2;
 }
