@@ -207,6 +207,7 @@ public static class HistoryBench
         await process.WaitForExitAsync();
         var elapsed = clock.Elapsed;
         Console.WriteLine($"$ wirety-server {string.Join(' ', args)}  ({elapsed.TotalSeconds:F1} s)\n{(await stdout).Trim()}");
+        Console.WriteLine((await stderr).Trim());
         if (process.ExitCode != 0) throw new InvalidOperationException($"wirety-server {args[0]} failed ({process.ExitCode}): {await stderr}");
         return elapsed;
     }

@@ -139,6 +139,12 @@ public static class OperationsCommandLine
             await stderr.WriteLineAsync($"wirety-server {args[0]}: {e.Message}");
             return Failed;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Every command works in one transaction (or not at all), so an unexpected failure still changed nothing.
+            await stderr.WriteLineAsync($"wirety-server {args[0]} failed, nothing was changed: {e.GetType().Name}: {e.Message}");
+            return Failed;
+        }
     }
 
     private static async Task<int> WithStoreAsync(IConfiguration config, TextWriter stderr, Func<IDocumentStore, string, Task<int>> run)
