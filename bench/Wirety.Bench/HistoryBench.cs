@@ -33,7 +33,8 @@ public static class HistoryBench
 
         await using var cluster = await PostgresCluster.StartNewAsync(new PostgresClusterOptions { Durable = true });
         var db = await cluster.CreateDatabaseAsync("wirety_history");
-        await using var server = await ServerProcess.StartAsync(db);
+        // The server's own hourly archiving would race the measurements; the bench archives with the command.
+        await using var server = await ServerProcess.StartAsync(db, new Dictionary<string, string> { ["WIRETY_HEARTBEAT_RETENTION_DAYS"] = "0" });
         using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(30) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.AdminToken);
 
@@ -102,7 +103,7 @@ public static class HistoryBench
             var rebuild = await CommandAsync(db, "projections", "rebuild");
             results.Add($"projections rebuild: {rebuild.TotalSeconds:F1} s → {events / rebuild.TotalSeconds:N0} events/s over all {events:N0} events "
                         + $"(target ≥ 20,000/s: {events / rebuild.TotalSeconds / 20_000:P0} of target); "
-                        + $"{consumed:N0} of them are the admin/incident events the projections act on ({consumed / rebuild.TotalSeconds:N0}/s)");
+                        + $"{consumed:N0} of them are the admin/incident events the projections act on, the rest heartbeats they read and pass over");
 
             var target = await cluster.CreateDatabaseAsync("wirety_history_restore");
             var restore = await CommandAsync(target, "restore", "--in", file);

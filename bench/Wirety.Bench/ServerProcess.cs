@@ -19,7 +19,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _dataDir = dataDir;
     }
 
-    public static async Task<ServerProcess> StartAsync(string connectionString)
+    public static async Task<ServerProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var dataDir = Directory.CreateTempSubdirectory("wirety-bench-").FullName;
@@ -34,6 +34,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["Logging__LogLevel__Default"] = "Warning", ["DOTNET_ENVIRONMENT"] = "Production",
             },
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("[server] " + e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("[server] " + e.Data); };
