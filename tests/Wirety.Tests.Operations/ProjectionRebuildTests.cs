@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Marten;
 using Wirety.Server.Operations;
 using Wirety.Tests.Operations.Harness;
@@ -35,6 +36,38 @@ public sealed class ProjectionRebuildTests(OperationsApp app) : IAsyncLifetime
         result = await app.RunAsync("projections", "rebuild");
         Assert.True(result.ExitCode == 0, result.ToString());
         StoreSnapshot.AssertEqual(live, await StoreSnapshot.TakeAsync(app.ConnectionString));
+    }
+
+    [Fact]
+    public async Task admin_changes_made_during_a_rebuild_are_neither_lost_nor_applied_twice()
+    {
+        var scenario = new Scenario(app);
+        await scenario.BuildAsync();
+        var peer = scenario.Agents[2].PeerId;
+
+        // Writes racing the rebuild wait for it (appends are locked out) and then project onto the new documents.
+        var rebuild = app.RunAsync("projections", "rebuild");
+        var writes = Task.Run(async () =>
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                var action = i % 2 == 0 ? "block" : "unblock";
+                var response = await app.Admin.PostAsJsonAsync($"/api/v1/networks/{scenario.Network}/peers/{peer}/{action}", new { reason = $"drill {i}" });
+                Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            }
+            var last = await app.Admin.PostAsJsonAsync($"/api/v1/networks/{scenario.Network}/peers/{peer}/block", new { reason = "final" });
+            Assert.True(last.IsSuccessStatusCode);
+        });
+        var result = await rebuild;
+        await writes;
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        var afterRace = await StoreSnapshot.TakeAsync(app.ConnectionString);
+        var view = await app.Admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/networks/{scenario.Network}/peers/{peer}");
+        Assert.True(view.GetProperty("blocked").GetBoolean());
+        Assert.Equal("final", view.GetProperty("blockReason").GetString());
+        Assert.Equal(0, (await app.RunAsync("projections", "rebuild")).ExitCode);
+        StoreSnapshot.AssertEqual(afterRace, await StoreSnapshot.TakeAsync(app.ConnectionString));
     }
 
     [Theory]
