@@ -207,6 +207,7 @@ public sealed class BackupRestoreTests(OperationsApp app) : IAsyncLifetime
         Assert.DoesNotContain(OperationsApp.AdminToken, body);
         Assert.DoesNotContain("wirety_", body.Replace("wirety_changes", "").Replace("\"wirety:detection\"", ""));
         Assert.DoesNotContain("PrivateKey", body, StringComparison.OrdinalIgnoreCase);
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
     }
 
     private async Task<List<string>> ConfigsAsync(Scenario scenario)

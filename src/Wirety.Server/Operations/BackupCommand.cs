@@ -36,7 +36,13 @@ public static class BackupCommand
         {
             var counts = new List<BackupTableCount>();
             long highest;
-            await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            // Owner-only: the file holds the whole history (hashes of credentials, addresses, topology).
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous,
+            };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            await using (var file = new FileStream(partial, options))
             {
                 await using var writer = new BackupWriter(file);
                 await writer.WriteHeaderAsync(ct);
