@@ -34,9 +34,20 @@ public static class ProjectionRebuild
 
     private sealed record Target(IInlineProjection<IDocumentOperations> Projection, IReadOnlyList<Type>? EventTypes)
     {
+        private readonly Dictionary<Type, bool> _wanted = new();
+
         /// <summary>Projections that declare their event types are skipped for commits holding none of them.</summary>
-        public bool Wants(List<IEvent> commit) =>
-            EventTypes is null || commit.Any(e => EventTypes.Any(t => t.IsAssignableFrom(e.EventType)));
+        public bool Wants(List<IEvent> commit)
+        {
+            if (EventTypes is null) return true;
+            foreach (var e in commit)
+            {
+                if (!_wanted.TryGetValue(e.EventType, out var wanted))
+                    _wanted[e.EventType] = wanted = EventTypes.Any(t => t.IsAssignableFrom(e.EventType));
+                if (wanted) return true;
+            }
+            return false;
+        }
     }
 
     public static async Task<Result> RunAsync(IDocumentStore store, NpgsqlTransaction tx, IReadOnlyList<ProjectionInfo> projections,
@@ -58,7 +69,8 @@ public static class ProjectionRebuild
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(tx));
 
         long events = 0, commits = 0;
-        var open = new List<List<IEvent>>();
+        var open = new Queue<(Guid Stream, DateTimeOffset At)>();
+        var runs = new Dictionary<(Guid Stream, DateTimeOffset At), List<IEvent>>();
         // Reading (the connection) and applying (also the connection) alternate, but each page is
         // deserialized on the thread pool while the previous one is being applied.
         var rows = await reader.ReadRawAsync(0, PageSize, ct);
@@ -79,21 +91,23 @@ public static class ProjectionRebuild
                 // Runs of one stream with one timestamp are that stream's part of one commit. A commit
                 // may interleave with others in sequence order (concurrent appends), so a few runs stay
                 // open; the oldest is applied once it can no longer grow.
-                var run = open.FirstOrDefault(r => r[0].StreamId == e.StreamId && r[0].Timestamp == e.Timestamp);
-                if (run is not null) { run.Add(e); continue; }
+                var key = (e.StreamId, e.Timestamp);
+                if (runs.TryGetValue(key, out var run)) { run.Add(e); continue; }
                 if (open.Count == MaxOpenRuns)
                 {
-                    await ApplyAsync(session, targets, open[0], ct);
-                    open.RemoveAt(0);
+                    var oldest = open.Dequeue();
+                    await ApplyAsync(session, targets, runs[oldest], ct);
+                    runs.Remove(oldest);
                     commits++;
                 }
-                open.Add([e]);
+                open.Enqueue(key);
+                runs[key] = [e];
             }
             if (!full) break;
         }
-        foreach (var run in open)
+        while (open.TryDequeue(out var oldest))
         {
-            await ApplyAsync(session, targets, run, ct);
+            await ApplyAsync(session, targets, runs[oldest], ct);
             commits++;
         }
 
