@@ -13,6 +13,7 @@ namespace Wirety.Projections;
 public static class WiretyStore
 {
     public const string Schema = "wirety";
+    public const string LiveEventsIndex = "wirety_mt_events_live_seq";
 
     public static void Configure(StoreOptions opts, string connectionString)
     {
@@ -22,6 +23,8 @@ public static class WiretyStore
         opts.Events.StreamIdentity = StreamIdentity.AsGuid;
         // STACK.md: without this the daemon's leader lock silently never succeeds with DistributedLock 1.3.1.
         opts.Events.UseAdvisoryLockTransaction = true;
+        // Partial index over unarchived events, created by heartbeat retention (Wirety.Server/Operations): not Marten's to drop.
+        opts.Events.IgnoreIndex(LiveEventsIndex);
 
         opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);

@@ -44,6 +44,12 @@ public sealed class HeartbeatRetentionTests(OperationsApp app) : IAsyncLifetime
         Assert.Equal(old.Count + 2, all.Count);
         Assert.Equal(old.Select(e => e.Id).Order(), all.Where(e => e.IsArchived).Select(e => e.Id).Order());
 
+        // Live reads in sequence order skip the archived rows through a partial index, which schema updates leave in place.
+        const string indexExists = "select count(*) from pg_indexes where schemaname = 'wirety' and indexname = 'wirety_mt_events_live_seq'";
+        Assert.Equal(1, await OperationsApp.ScalarAsync(app.ConnectionString, indexExists));
+        await app.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        Assert.Equal(1, await OperationsApp.ScalarAsync(app.ConnectionString, indexExists));
+
         // Only the archive flag changed: no read model moved, and the peer's stream takes new heartbeats.
         var after = await StoreSnapshot.TakeAsync(app.ConnectionString);
         Assert.Equal(before.Tables.Where(t => t.Key != "mt_events"), after.Tables.Where(t => t.Key != "mt_events"));

@@ -45,7 +45,27 @@ public sealed class HeartbeatArchiver(string connectionString)
         cmd.CommandTimeout = 0; // a first run over a large backlog may take a while
         var archived = await cmd.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
+        if (archived > 0 || await AnyArchivedAsync(conn, ct)) await EnsureLiveIndexAsync(conn, ct); // a restored store may hold archived events already
         return archived;
+    }
+
+    /// <summary>
+    /// Archived rows stay in the events table, so a live read in sequence order would step over them;
+    /// a partial index over the unarchived events lets it skip them. Built without blocking writers,
+    /// once there is anything archived; Marten is told to leave it alone (<see cref="WiretyStore.LiveEventsIndex"/>).
+    /// </summary>
+    private static async Task<bool> AnyArchivedAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"select exists (select 1 from {WiretyStore.Schema}.mt_events where is_archived)", conn);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task EnsureLiveIndexAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            $"create index concurrently if not exists {WiretyStore.LiveEventsIndex} on {WiretyStore.Schema}.mt_events (seq_id) where not is_archived", conn);
+        cmd.CommandTimeout = 0;
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Marten's stored type name for <see cref="HeartbeatReceived"/> (snake case of the class name).</summary>
