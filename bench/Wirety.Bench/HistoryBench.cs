@@ -109,9 +109,18 @@ public static class HistoryBench
             var restore = await CommandAsync(target, "restore", "--in", file);
             results.Add($"restore into an empty database, rebuild included: {restore.TotalSeconds:F1} s ({events / restore.TotalSeconds:N0} events/s)");
 
+            // A live read in sequence order (first page of unarchived events) before archiving, after it with
+            // the partial index the archiver builds, and after it without that index.
+            const string livePage = "select seq_id from wirety.mt_events where not is_archived order by seq_id limit 100";
+            var before = await MedianMsAsync(db, livePage);
             var archive = await CommandAsync(db, "heartbeats", "archive", "--older-than-days", "30");
             var archived = await ScalarAsync(db, "select count(*) from wirety.mt_events where is_archived");
-            results.Add($"heartbeats archive (older than 30 days): {archive.TotalSeconds:F1} s for {archived:N0} events");
+            results.Add($"heartbeats archive (older than 30 days): {archive.TotalSeconds:F1} s for {archived:N0} events (partial index build included)");
+            var withIndex = await MedianMsAsync(db, livePage);
+            await ScalarAsync(db, "drop index wirety.wirety_mt_events_live_seq; select 0");
+            var withoutIndex = await MedianMsAsync(db, livePage);
+            results.Add($"first 100 live events by sequence: {before:F2} ms before archiving; after it {withIndex:F2} ms with the partial index, "
+                        + $"{withoutIndex:F2} ms without (median of 21)");
         }
         finally
         {
@@ -211,6 +220,21 @@ public static class HistoryBench
         Console.WriteLine((await stderr).Trim());
         if (process.ExitCode != 0) throw new InvalidOperationException($"wirety-server {args[0]} failed ({process.ExitCode}): {await stderr}");
         return elapsed;
+    }
+
+    private static async Task<double> MedianMsAsync(string db, string sql)
+    {
+        await using var conn = new NpgsqlConnection(db);
+        await conn.OpenAsync();
+        var samples = new List<double>();
+        for (var i = 0; i < 21; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            await using (var reader = await cmd.ExecuteReaderAsync()) while (await reader.ReadAsync()) { }
+            samples.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return BenchStats.Percentile(samples, 0.5);
     }
 
     private static async Task<long> ScalarAsync(string db, string sql)
