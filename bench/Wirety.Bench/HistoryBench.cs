@@ -16,7 +16,7 @@ namespace Wirety.Bench;
 /// <summary>
 /// The event store at size: seeds E events (default 1,000,000: a few networks and peers created,
 /// enrolled and heartbeating through the real API, the bulk heartbeats appended through Marten's
-/// append API in group commits of 100), then measures, with the real server binary running:
+/// append API in group commits of 100, received over the last 60 days), then measures, with the real server binary running:
 /// NDJSON export rate and peak server RSS at 10 % and at 100 % of E (memory must not grow with E),
 /// <c>backup</c> time and size, <c>projections rebuild</c> rate, and <c>restore</c> time (rebuild
 /// included) into a fresh database. The commands run as separate processes, as an operator runs them.
@@ -81,12 +81,13 @@ public static class HistoryBench
         var exportSmall = total / 10;
 
         clock.Restart();
-        await SeedHeartbeatsAsync(store, peers, exportSmall - adminEvents);
+        await SeedHeartbeatsAsync(store, peers, exportSmall - adminEvents, total, adminEvents);
         Console.WriteLine($"seeded to {exportSmall:N0} events in {clock.Elapsed.TotalSeconds:F0} s");
         results.Add(await ExportAsync(server, admin, exportSmall));
 
         clock.Restart();
-        var seeded = await SeedHeartbeatsAsync(store, peers, total - await ScalarAsync(db, "select count(*) from wirety.mt_events"));
+        var present = await ScalarAsync(db, "select count(*) from wirety.mt_events");
+        var seeded = await SeedHeartbeatsAsync(store, peers, total - present, total, present);
         Console.WriteLine($"seeded to {total:N0} events in {clock.Elapsed.TotalSeconds:F0} s ({seeded / clock.Elapsed.TotalSeconds:N0} events/s through Marten's append API)");
         results.Add(await ExportAsync(server, admin, total));
 
@@ -135,11 +136,14 @@ public static class HistoryBench
 
     /// <summary>
     /// Heartbeats straight through Marten's append API (the path the server's group commit uses, minus HTTP),
-    /// spread over the last 60 days by their <c>at</c>, round-robin over the enrolled peers.
+    /// round-robin over the enrolled peers, received (<c>at</c>) over the 60 days up to now in append order,
+    /// as a store that has been running that long holds them.
     /// </summary>
-    private static async Task<long> SeedHeartbeatsAsync(IDocumentStore store, List<(Guid Net, Guid Peer)> peers, long count)
+    private static async Task<long> SeedHeartbeatsAsync(IDocumentStore store, List<(Guid Net, Guid Peer)> peers, long count, long total,
+        long alreadySeeded)
     {
         var now = DateTimeOffset.UtcNow;
+        var span = TimeSpan.FromDays(60);
         long written = 0;
         var random = new Random(42);
         while (written < count)
@@ -152,7 +156,7 @@ public static class HistoryBench
                 session.Events.Append(HeartbeatStreams.For(peer), group.Select(_ => (object)new HeartbeatReceived(
                     Guid.CreateVersion7(), net, peer, Guid.Empty, "198.18.200.1", "bench", 51820, ["198.18.200.1:51820"],
                     random.Next(1, 1_000_000), [new HeartbeatPeerStat("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", now, 1234, 5678)],
-                    now - TimeSpan.FromSeconds(random.Next(0, 60 * 86_400)))).ToArray());
+                    now - span + span * ((double)(alreadySeeded + written) / total))).ToArray());
             }
             await session.SaveChangesAsync();
             written += batch;
