@@ -89,11 +89,13 @@ public sealed record HeartbeatRetentionOptions(int RetentionDays, TimeSpan Inter
     }
 }
 
-/// <summary>Runs the archiver shortly after start and then every hour, on whichever instance gets the lock first.</summary>
+/// <summary>Runs the archiver 10 minutes after start and then every hour, on whichever instance gets the lock first.</summary>
 public sealed class HeartbeatRetentionService(HeartbeatRetentionOptions options, Hosting.WiretySettings settings, TimeProvider clock,
     ILogger<HeartbeatRetentionService> log) : BackgroundService
 {
     private readonly HeartbeatArchiver _archiver = new(settings.ConnectionString);
+
+    public static readonly TimeSpan FirstPassDelay = TimeSpan.FromMinutes(10);
 
     /// <summary>One pass: archive what is older than the retention age by the server's clock.</summary>
     public Task<long?> RunOnceAsync(CancellationToken ct) => _archiver.ArchiveAsync(clock.GetUtcNow() - options.Retention, ct);
@@ -103,7 +105,8 @@ public sealed class HeartbeatRetentionService(HeartbeatRetentionOptions options,
         if (options.RetentionDays == 0) return;
         try
         {
-            await Task.Delay(TimeSpan.FromMinutes(1), clock, stoppingToken);
+            // Not during start-up (schema work, agents reconnecting); the first pass may take a while on a backlog.
+            await Task.Delay(FirstPassDelay, clock, stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
