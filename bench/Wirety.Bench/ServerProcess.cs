@@ -21,7 +21,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _dataDir = dataDir;
     }
 
-    public static async Task<ServerProcess> StartAsync(string connectionString)
+    public static async Task<ServerProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var dataDir = Directory.CreateTempSubdirectory("wirety-bench-").FullName;
@@ -36,6 +36,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["Logging__LogLevel__Default"] = "Warning", ["DOTNET_ENVIRONMENT"] = "Production",
             },
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("[server] " + e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("[server] " + e.Data); };
@@ -56,6 +57,15 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(200);
         }
         throw new TimeoutException("The server did not become ready within 60 s.");
+    }
+
+    /// <summary>The server process's resident set size now (VmRSS), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return 0;
     }
 
     private static int FreePort()

@@ -13,6 +13,7 @@ namespace Wirety.Projections;
 public static class WiretyStore
 {
     public const string Schema = "wirety";
+    public const string LiveEventsIndex = "wirety_mt_events_live_seq";
 
     public static void Configure(StoreOptions opts, string connectionString)
     {
@@ -24,12 +25,22 @@ public static class WiretyStore
         opts.Events.UseAdvisoryLockTransaction = true;
         // The event-query indexes live outside Marten's model; without this its migrations would drop them.
         foreach (var (name, _) in History.EventQueryIndexes.All) opts.Events.IgnoreIndex(name);
+        // Partial index over unarchived events, created by heartbeat retention (Wirety.Server/Operations): not Marten's to drop.
+        opts.Events.IgnoreIndex(LiveEventsIndex);
 
         opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<IncidentProjection>(ProjectionLifecycle.Inline);
-        opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline);
-        opts.Projections.Add(new AgentAccessProjection(), ProjectionLifecycle.Inline);
+        // Custom projections declare the documents they own: a rebuild clears exactly those first.
+        opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline, asyncConfiguration: o =>
+        {
+            o.DeleteViewTypeOnTeardown<ConfigSource>();
+        });
+        opts.Projections.Add(new AgentAccessProjection(), ProjectionLifecycle.Inline, asyncConfiguration: o =>
+        {
+            o.DeleteViewTypeOnTeardown<EnrollmentTicket>();
+            o.DeleteViewTypeOnTeardown<AgentSession>();
+        });
 
         opts.Schema.For<ApiToken>().UniqueIndex(t => t.TokenHash);
         opts.Schema.For<Network>();

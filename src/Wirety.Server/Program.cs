@@ -20,11 +20,16 @@ using JasperFx.Events;
 using Wirety.Server.Hosting;
 using Wirety.Server.Forwarding;
 using Wirety.Server.LiveChannel;
+using Wirety.Server.Operations;
 using Wirety.Server.Problems;
 using Wirety.Server.WebUi;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
+
+// Operator commands (backup, restore, projections, heartbeats) run instead of the server.
+if (OperationsCommandLine.Handles(args))
+    return await OperationsCommandLine.RunAsync(args, new ConfigurationBuilder().AddEnvironmentVariables().Build(), Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
 var settings = WiretySettings.From(builder.Configuration);
@@ -54,6 +59,7 @@ builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
 builder.Services.AddChangeFeed();
 builder.Services.AddLiveChannel(builder.Configuration);
+builder.Services.AddHeartbeatRetention(builder.Configuration);
 
 builder.Services.AddMarten(sp =>
     {
@@ -122,5 +128,6 @@ app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.
     .RequireAuthorization(AgentSessionAuthentication.Policy);
 app.MapLiveChannel();
 app.Run();
+return 0;
 
 public partial class Program;

@@ -1,0 +1,226 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Wirety.Server.Operations;
+
+/// <summary>
+/// The backup file: gzip over UTF-8 lines.
+/// <code>
+/// {"format":"wirety-backup","formatVersion":1}                 header
+/// #table {"name":"mt_streams","columns":["id",...]}             one section per table,
+/// ...rows in PostgreSQL COPY text format, one per line...       rows in key order
+/// \.                                                            end of section
+/// #manifest {"formatVersion":1,...,"sha256":"..."}              last line
+/// </code>
+/// The manifest repeats the format version and carries the row count of every table, the versions of
+/// Wirety, Marten and PostgreSQL that wrote it, the highest event sequence and the SHA-256 of every
+/// byte (uncompressed) before the manifest line. A COPY text row never equals <c>\.</c> (a backslash in
+/// data is written <c>\\</c>) and never contains a raw newline, so rows cannot be mistaken for markers.
+/// </summary>
+public static class BackupFormat
+{
+    public const string Format = "wirety-backup";
+    public const int Version = 1;
+    public const string TablePrefix = "#table ", ManifestPrefix = "#manifest ", EndOfSection = "\\.";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+public sealed record BackupHeader(string Format, int FormatVersion);
+
+public sealed record BackupSection(string Name, IReadOnlyList<string> Columns);
+
+public sealed record BackupTableCount(string Name, long Rows);
+
+public sealed record BackupManifest(
+    int FormatVersion, DateTimeOffset CreatedAt, string WiretyVersion, string MartenVersion, string PostgresVersion,
+    string Schema, long HighestSequence, IReadOnlyList<BackupTableCount> Tables, string Sha256);
+
+/// <summary>A backup file that must not be restored; the message says why, for the operator.</summary>
+public sealed class BackupRefusedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Writes a backup file: lines are hashed as written, the manifest goes last.</summary>
+public sealed class BackupWriter : IAsyncDisposable
+{
+    private readonly Stream _file;
+    private readonly GZipStream _gzip;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private byte[] _buffer = new byte[64 * 1024];
+
+    public BackupWriter(Stream file)
+    {
+        _file = file;
+        _gzip = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true);
+    }
+
+    public ValueTask WriteHeaderAsync(CancellationToken ct) =>
+        WriteLineAsync(JsonSerializer.Serialize(new BackupHeader(BackupFormat.Format, BackupFormat.Version), BackupFormat.Json), ct);
+
+    public ValueTask BeginSectionAsync(BackupSection section, CancellationToken ct) =>
+        WriteLineAsync(BackupFormat.TablePrefix + JsonSerializer.Serialize(section, BackupFormat.Json), ct);
+
+    public ValueTask EndSectionAsync(CancellationToken ct) => WriteLineAsync(BackupFormat.EndOfSection, ct);
+
+    public ValueTask WriteLineAsync(string line, CancellationToken ct)
+    {
+        var needed = Encoding.UTF8.GetMaxByteCount(line.Length) + 1;
+        if (_buffer.Length < needed) _buffer = new byte[Math.Max(needed, _buffer.Length * 2)];
+        var length = Encoding.UTF8.GetBytes(line, _buffer);
+        _buffer[length++] = (byte)'\n';
+        _hash.AppendData(_buffer, 0, length);
+        return _gzip.WriteAsync(_buffer.AsMemory(0, length), ct);
+    }
+
+    /// <summary>Completes the file with its manifest (the checksum covers everything written so far).</summary>
+    public async Task FinishAsync(Func<string, BackupManifest> manifest, CancellationToken ct)
+    {
+        var sha = Convert.ToHexStringLower(_hash.GetHashAndReset());
+        var line = BackupFormat.ManifestPrefix + JsonSerializer.Serialize(manifest(sha), BackupFormat.Json) + "\n";
+        await _gzip.WriteAsync(Encoding.UTF8.GetBytes(line), ct);
+        await _gzip.FlushAsync(ct);
+        await _gzip.DisposeAsync();
+        await _file.FlushAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gzip.DisposeAsync();
+        _hash.Dispose();
+    }
+}
+
+/// <summary>
+/// Reads a backup file start to end and checks it as it goes: header and format version, section
+/// structure, row counts and checksum against the manifest, nothing after the manifest. Any fault is a
+/// <see cref="BackupRefusedException"/>; callers that act on rows (restore) must only commit once
+/// <see cref="ReadAsync"/> has returned.
+/// </summary>
+public static class BackupReader
+{
+    public interface IVisitor
+    {
+        Task BeginSectionAsync(BackupSection section, CancellationToken ct);
+        ValueTask RowAsync(string row, CancellationToken ct);
+        Task EndSectionAsync(BackupSection section, long rows, CancellationToken ct);
+    }
+
+    /// <summary>Checks the whole file without touching anything.</summary>
+    public static Task<BackupManifest> ValidateAsync(string path, CancellationToken ct) => ReadAsync(path, null, ct);
+
+    public static async Task<BackupManifest> ReadAsync(string path, IVisitor? visitor, CancellationToken ct)
+    {
+        if (!File.Exists(path)) throw new BackupRefusedException($"{path}: no such file.");
+        try
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            using var reader = new StreamReader(gzip, new UTF8Encoding(false, throwOnInvalidBytes: true), false, 1 << 16);
+            return await ReadCoreAsync(path, reader, visitor, ct);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BackupRefusedException($"{path} is not a complete Wirety backup: the compressed data is corrupt or truncated ({e.Message}).", e);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new BackupRefusedException($"{path} is corrupt: it holds bytes that are not UTF-8 text.", e);
+        }
+    }
+
+    private static async Task<BackupManifest> ReadCoreAsync(string path, StreamReader reader, IVisitor? visitor, CancellationToken ct)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[64 * 1024];
+        void Hash(string line)
+        {
+            var needed = Encoding.UTF8.GetMaxByteCount(line.Length) + 1;
+            if (buffer.Length < needed) buffer = new byte[Math.Max(needed, buffer.Length * 2)];
+            var length = Encoding.UTF8.GetBytes(line, buffer);
+            buffer[length++] = (byte)'\n';
+            hash.AppendData(buffer, 0, length);
+        }
+
+        var first = await reader.ReadLineAsync(ct)
+                    ?? throw new BackupRefusedException($"{path} is empty: not a Wirety backup.");
+        var header = Parse<BackupHeader>(first, path, "header");
+        if (header?.Format != BackupFormat.Format) throw new BackupRefusedException($"{path} is not a Wirety backup (no Wirety backup header).");
+        if (header.FormatVersion != BackupFormat.Version)
+            throw new BackupRefusedException(
+                $"{path} is a Wirety backup of format version {header.FormatVersion}; this server reads format version {BackupFormat.Version} only.");
+        Hash(first);
+
+        var counted = new List<BackupTableCount>();
+        BackupSection? section = null;
+        long rows = 0;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (section is not null)
+            {
+                Hash(line);
+                if (line == BackupFormat.EndOfSection)
+                {
+                    if (visitor is not null) await visitor.EndSectionAsync(section, rows, ct);
+                    counted.Add(new BackupTableCount(section.Name, rows));
+                    section = null;
+                }
+                else
+                {
+                    rows++;
+                    if (visitor is not null) await visitor.RowAsync(line, ct);
+                }
+                continue;
+            }
+
+            if (line.StartsWith(BackupFormat.TablePrefix, StringComparison.Ordinal))
+            {
+                Hash(line);
+                section = Parse<BackupSection>(line[BackupFormat.TablePrefix.Length..], path, "table header");
+                if (section is null || string.IsNullOrEmpty(section.Name) || section.Columns is not { Count: > 0 })
+                    throw new BackupRefusedException($"{path} is corrupt: a table header names no table or columns.");
+                if (counted.Any(c => c.Name == section.Name))
+                    throw new BackupRefusedException($"{path} is corrupt: table {section.Name} appears twice.");
+                rows = 0;
+                if (visitor is not null) await visitor.BeginSectionAsync(section, ct);
+                continue;
+            }
+
+            if (line.StartsWith(BackupFormat.ManifestPrefix, StringComparison.Ordinal))
+            {
+                var manifest = Parse<BackupManifest>(line[BackupFormat.ManifestPrefix.Length..], path, "manifest")
+                               ?? throw new BackupRefusedException($"{path} is corrupt: the manifest is empty.");
+                if (await reader.ReadLineAsync(ct) is not null)
+                    throw new BackupRefusedException($"{path} is corrupt: there is data after the manifest.");
+                var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+                if (!string.Equals(actual, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+                    throw new BackupRefusedException($"{path} is corrupt: its SHA-256 checksum does not match the manifest (file {actual}, manifest {manifest.Sha256}).");
+                if (manifest.FormatVersion != BackupFormat.Version)
+                    throw new BackupRefusedException($"{path}: the manifest says format version {manifest.FormatVersion}; this server reads format version {BackupFormat.Version} only.");
+                var expected = manifest.Tables ?? [];
+                if (expected.Count != counted.Count || expected.Zip(counted).Any(p => p.First != p.Second))
+                    throw new BackupRefusedException(
+                        $"{path} is corrupt: the tables it holds ({Describe(counted)}) differ from its manifest ({Describe(expected)}).");
+                return manifest;
+            }
+
+            throw new BackupRefusedException($"{path} is corrupt: unexpected line outside a table section.");
+        }
+
+        throw new BackupRefusedException(section is not null
+            ? $"{path} is truncated: it ends inside table {section.Name}, and has no manifest."
+            : $"{path} is truncated: it has no manifest.");
+    }
+
+    private static string Describe(IEnumerable<BackupTableCount> tables) => string.Join(", ", tables.Select(t => $"{t.Name}: {t.Rows} rows"));
+
+    private static T? Parse<T>(string json, string path, string what)
+    {
+        try { return JsonSerializer.Deserialize<T>(json, BackupFormat.Json); }
+        catch (JsonException e) { throw new BackupRefusedException($"{path} is corrupt or not a Wirety backup: its {what} is not valid.", e); }
+    }
+}
