@@ -25,9 +25,9 @@ public static class ExportBench
         using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(30) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.AdminToken);
 
-        var net = (await PostJson(admin, "/api/v1/networks", new { name = "bench", cidr = "10.64.0.0/16" })).GetProperty("id").GetGuid();
-        var token = (await PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = "agent", kind = "dynamic" })).GetProperty("enrollmentToken").GetString();
-        var enrolled = await PostJson(admin, "/api/v1/agent/enroll", new { token, publicKey = WireGuardKeyPair.Generate().PublicKey, hostname = "agent" });
+        var net = (await BenchHttp.PostJson(admin, "/api/v1/networks", new { name = "bench", cidr = "10.64.0.0/16" })).GetProperty("id").GetGuid();
+        var token = (await BenchHttp.PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = "agent", kind = "dynamic" })).GetProperty("enrollmentToken").GetString();
+        var enrolled = await BenchHttp.PostJson(admin, "/api/v1/agent/enroll", new { token, publicKey = WireGuardKeyPair.Generate().PublicKey, hostname = "agent" });
         var peer = enrolled.GetProperty("peerId").GetGuid();
         using (var agent = new HttpClient { BaseAddress = server.BaseAddress })
         {
@@ -56,38 +56,9 @@ public static class ExportBench
         }
         Console.WriteLine($"wrote {events:N0} heartbeat events in {fill.Elapsed.TotalSeconds:F1} s");
 
-        var idle = RssKb(server.ProcessId);
-        var peak = idle;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, RssKb(server.ProcessId));
-                try { await Task.Delay(100, sampling.Token); } catch (OperationCanceledException) { }
-            }
-        });
-
-        var export = Stopwatch.StartNew();
-        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/events");
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
-        using var response = await admin.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        response.EnsureSuccessStatusCode();
-        var firstLineAfter = TimeSpan.Zero;
-        long lines = 0, bytes = 0;
-        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                if (lines++ == 0) firstLineAfter = export.Elapsed;
-                bytes += line.Length + 1;
-            }
-        export.Stop();
-        sampling.Cancel();
-        await sampler;
-
-        Console.WriteLine($"NDJSON export: {lines:N0} events, {bytes / 1048576.0:F0} MiB in {export.Elapsed.TotalSeconds:F1} s " +
-                          $"({lines / export.Elapsed.TotalSeconds:N0} events/s; first line after {firstLineAfter.TotalMilliseconds:F0} ms)");
-        Console.WriteLine($"server resident memory: {idle / 1024.0:F0} MiB before, peak {peak / 1024.0:F0} MiB during the export");
+        var export = await ExportMeasurement.RunAsync(server, admin)
+                     ?? throw new InvalidOperationException("GET /api/v1/events answered 404");
+        Console.WriteLine($"NDJSON export: {export}");
 
         var firstHeartbeat = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/events?type=HeartbeatReceived&limit=1"))
             .GetProperty("items")[0].GetProperty("timestamp").GetDateTimeOffset();
@@ -113,20 +84,5 @@ public static class ExportBench
             Console.WriteLine($"{what}: median {times.Order().ElementAt(2):F0} ms");
         }
         return 0;
-    }
-
-    private static long RssKb(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-        return 0;
-    }
-
-    private static async Task<JsonElement> PostJson(HttpClient http, string url, object body)
-    {
-        var response = await http.PostAsJsonAsync(url, body);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{url}: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
     }
 }

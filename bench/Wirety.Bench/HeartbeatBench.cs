@@ -30,13 +30,13 @@ public static class HeartbeatBench
         using var admin = new HttpClient { BaseAddress = server.BaseAddress };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.AdminToken);
 
-        var net = (await PostJson(admin, "/api/v1/networks", new { name = "bench", cidr = "10.64.0.0/16" })).GetProperty("id").GetGuid();
+        var net = (await BenchHttp.PostJson(admin, "/api/v1/networks", new { name = "bench", cidr = "10.64.0.0/16" })).GetProperty("id").GetGuid();
         var sessions = new List<string>();
         for (var i = 0; i < agents; i++)
         {
-            var token = (await PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = $"agent-{i}", kind = "dynamic" }))
+            var token = (await BenchHttp.PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = $"agent-{i}", kind = "dynamic" }))
                 .GetProperty("enrollmentToken").GetString();
-            var enrolled = await PostJson(admin, "/api/v1/agent/enroll",
+            var enrolled = await BenchHttp.PostJson(admin, "/api/v1/agent/enroll",
                 new { token, publicKey = WireGuardKeyPair.Generate().PublicKey, hostname = $"agent-{i}" });
             sessions.Add(enrolled.GetProperty("sessionToken").GetString()!);
         }
@@ -116,11 +116,4 @@ public static class HeartbeatBench
             throw new InvalidOperationException($"heartbeat → {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
-    private static async Task<JsonElement> PostJson(HttpClient http, string url, object body)
-    {
-        using var response = await http.PostAsJsonAsync(url, body);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"POST {url} → {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 }

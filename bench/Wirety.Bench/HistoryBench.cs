@@ -43,14 +43,14 @@ public static class HistoryBench
         var peers = new List<(Guid Net, Guid Peer)>();
         for (var n = 0; n < networks; n++)
         {
-            var net = (await PostJson(admin, "/api/v1/networks", new { name = $"net{n}", cidr = $"10.{100 + n}.0.0/22" })).GetProperty("id").GetGuid();
-            await PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = "hub", kind = "jump", endpoint = $"198.18.{n}.1:51820", listenPort = 51820 });
+            var net = (await BenchHttp.PostJson(admin, "/api/v1/networks", new { name = $"net{n}", cidr = $"10.{100 + n}.0.0/22" })).GetProperty("id").GetGuid();
+            await BenchHttp.PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = "hub", kind = "jump", endpoint = $"198.18.{n}.1:51820", listenPort = 51820 });
             for (var p = 0; p < peersPerNetwork; p++)
             {
                 var kind = p % 4 == 3 ? "static" : "dynamic";
-                var created = await PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = $"peer{p}", kind });
+                var created = await BenchHttp.PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = $"peer{p}", kind });
                 if (kind == "static") continue;
-                var enrolled = await PostJson(admin, "/api/v1/agent/enroll", new
+                var enrolled = await BenchHttp.PostJson(admin, "/api/v1/agent/enroll", new
                 {
                     token = created.GetProperty("enrollmentToken").GetString(), publicKey = WireGuardKeyPair.Generate().PublicKey, hostname = $"peer{p}",
                 });
@@ -165,48 +165,11 @@ public static class HistoryBench
         return written;
     }
 
-    /// <summary>NDJSON export of every event through the server (contract: GET /api/v1/events, Accept: application/x-ndjson).</summary>
-    private static async Task<string> ExportAsync(ServerProcess server, HttpClient admin, long events)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/events?includeArchived=true");
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
-        var rssBefore = server.ResidentBytes();
-        long peak = rssBefore;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, server.ResidentBytes());
-                try { await Task.Delay(20, sampling.Token); } catch (OperationCanceledException) { }
-            }
-        });
-        var clock = Stopwatch.StartNew();
-        using var response = await admin.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            sampling.Cancel();
-            await sampler;
-            return $"NDJSON export at {events:N0} events: skipped — GET /api/v1/events answers 404 (the event-query endpoint is not in this build)";
-        }
-        response.EnsureSuccessStatusCode();
-        long lines = 0, bytes = 0;
-        await using (var body = await response.Content.ReadAsStreamAsync())
-        {
-            var buffer = new byte[1 << 16];
-            int read;
-            while ((read = await body.ReadAsync(buffer)) > 0)
-            {
-                bytes += read;
-                lines += buffer.AsSpan(0, read).Count((byte)'\n');
-            }
-        }
-        var elapsed = clock.Elapsed;
-        sampling.Cancel();
-        await sampler;
-        return $"NDJSON export at {events:N0} events: {lines:N0} lines, {bytes / 1e6:F0} MB in {elapsed.TotalSeconds:F1} s "
-               + $"({lines / elapsed.TotalSeconds:N0} events/s); server RSS {rssBefore / 1e6:F0} MB before, peak {peak / 1e6:F0} MB during";
-    }
+    /// <summary>NDJSON export of every event (archived ones too) through the server.</summary>
+    private static async Task<string> ExportAsync(ServerProcess server, HttpClient admin, long events) =>
+        await ExportMeasurement.RunAsync(server, admin, "?includeArchived=true") is { } export
+            ? $"NDJSON export at {events:N0} events: {export}"
+            : $"NDJSON export at {events:N0} events: skipped — GET /api/v1/events answers 404 (the event-query endpoint is not in this build)";
 
     /// <summary>Runs `wirety-server ARGS` as its own process and returns its wall time; fails the bench on a nonzero exit.</summary>
     private static async Task<TimeSpan> CommandAsync(string db, params string[] args)
@@ -250,10 +213,4 @@ public static class HistoryBench
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
-    private static async Task<JsonElement> PostJson(HttpClient http, string url, object body)
-    {
-        var response = await http.PostAsJsonAsync(url, body);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 }

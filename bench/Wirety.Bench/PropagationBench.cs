@@ -41,13 +41,13 @@ public static class PropagationBench
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.AdminToken);
 
             var setup = Stopwatch.StartNew();
-            var net = (await PostJson(admin, "/api/v1/networks", new { name = "prop", cidr = "10.80.0.0/20" })).GetProperty("id").GetGuid();
-            var jumpCreated = await PostJson(admin, $"/api/v1/networks/{net}/peers",
+            var net = (await BenchHttp.PostJson(admin, "/api/v1/networks", new { name = "prop", cidr = "10.80.0.0/20" })).GetProperty("id").GetGuid();
+            var jumpCreated = await BenchHttp.PostJson(admin, $"/api/v1/networks/{net}/peers",
                 new { name = "hub", kind = "jump", endpoint = "198.18.0.1:51820", listenPort = 51820 });
             var tokens = new string[agents];
             tokens[0] = jumpCreated.GetProperty("enrollmentToken").GetString()!;
             await Parallel.ForEachAsync(Enumerable.Range(1, agents - 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) =>
-                tokens[n] = (await PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = $"dyn-{n}", kind = "dynamic" }))
+                tokens[n] = (await BenchHttp.PostJson(admin, $"/api/v1/networks/{net}/peers", new { name = $"dyn-{n}", kind = "dynamic" }))
                     .GetProperty("enrollmentToken").GetString()!);
             Console.WriteLine($"created {agents} peers in {setup.Elapsed.TotalSeconds:F1} s");
 
@@ -55,7 +55,7 @@ public static class PropagationBench
             setup.Restart();
             await Parallel.ForEachAsync(Enumerable.Range(0, agents), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) =>
             {
-                var enrolled = await PostJson(admin, "/api/v1/agent/enroll",
+                var enrolled = await BenchHttp.PostJson(admin, "/api/v1/agent/enroll",
                     new { token = tokens[n], publicKey = WireGuardKeyPair.Generate().PublicKey, hostname = $"host-{n}" });
                 fleet[n] = new Agent(n, enrolled.GetProperty("peerId").GetGuid(), enrolled.GetProperty("sessionToken").GetString()!);
             });
@@ -197,13 +197,6 @@ public static class PropagationBench
         throw new TimeoutException($"the network stream was still moving after {limit}");
     }
 
-    private static async Task<JsonElement> PostJson(HttpClient http, string url, object body)
-    {
-        using var response = await http.PostAsJsonAsync(url, body);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"POST {url} → {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 
     private sealed record Outcome(double PushMs, double FetchedMs);
 

@@ -11,8 +11,6 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly string _dataDir;
     public Uri BaseAddress { get; }
-    /// <summary>The server process (for memory readings from /proc).</summary>
-    public int ProcessId => _process.Id;
 
     private ServerProcess(Process process, Uri baseAddress, string dataDir)
     {

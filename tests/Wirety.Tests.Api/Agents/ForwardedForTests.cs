@@ -1,3 +1,4 @@
+using Wirety.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using Marten;

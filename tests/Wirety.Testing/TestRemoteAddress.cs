@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 
-namespace Wirety.Tests.Operations.Harness;
+namespace Wirety.Testing;
 
 /// <summary>
 /// TestServer has no network, so every request arrives from no address. Tests that need agents "in

@@ -1,4 +1,4 @@
-namespace Wirety.Tests.Operations.Harness;
+namespace Wirety.Testing;
 
 /// <summary>The server's clock in tests: real time plus an offset the test can move forward.</summary>
 public sealed class TestClock : TimeProvider
