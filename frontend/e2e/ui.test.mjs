@@ -138,7 +138,7 @@ describe('web UI', { concurrency: false }, () => {
     await graph.locator('[data-peer="phone"]').waitFor();
     // hub–laptop, hub–db, hub–phone, and laptop–db directly (both endpoints known).
     await graph.locator('.react-flow__edge.topo-edge-mesh').waitFor();
-    assert.equal(await graph.locator('.react-flow__edge').count(), 4);
+    await eventually(async () => await graph.locator('.react-flow__edge').count() === 4, 'four tunnels');
     await shot(page, '08-topology');
   });
 
@@ -157,6 +157,9 @@ describe('web UI', { concurrency: false }, () => {
     // The topology shows the blocked laptop without tunnels.
     await page.goto(`/networks/${networkId}/topology`);
     await page.locator('[data-peer="laptop"][data-state="blocked"]').waitFor();
+    // React Flow draws edges after it has measured the nodes: wait for them, then check none was left out or added.
+    await eventually(async () => await page.locator('.react-flow__edge').count() === 2, 'the two remaining tunnels (hub–db, hub–phone)');
+    await page.waitForTimeout(300);
     assert.equal(await page.locator('.react-flow__edge').count(), 2, 'only hub–db and hub–phone remain');
     await shot(page, '09b-topology-blocked');
     await page.goto('/');
