@@ -23,6 +23,16 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
 
     private AgentLog NewLog() => new(new OutputWriter(output), TimeProvider.System, LogLevel.Debug);
 
+    /// <summary>A fresh interface name and key pair in <paramref name="ns"/>, with the real controller over wireguard-go.</summary>
+    private (string Iface, KeyPair Self, AgentLog Log, WgCommandLine Wg, InterfacePass Pass) OneInterface(Netns ns)
+    {
+        var iface = ns.NewInterfaceName();
+        var self = KeyPair.Generate();
+        var log = NewLog();
+        var wg = new WgCommandLine(ns.Runner, log, preferUserspace: true);
+        return (iface, self, log, wg, new InterfacePass(wg, new HostForwarding(ns.Runner, log), iface, self, log));
+    }
+
     private static AgentConfig TwoPeers(string version = "1") =>
         new(version, "dynamic", new AgentInterface("198.18.0.2/32", 51871, 1380, []),
         [
@@ -35,11 +45,7 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
     {
         Netns.RequirePrerequisites();
         await using var ns = await Netns.CreateAsync(output);
-        var iface = ns.NewInterfaceName();
-        var self = KeyPair.Generate();
-        var log = NewLog();
-        var wg = new WgCommandLine(ns.Runner, log, preferUserspace: true);
-        var pass = new InterfacePass(wg, new HostForwarding(ns.Runner, log), iface, self, log);
+        var (iface, self, log, wg, pass) = OneInterface(ns);
 
         // Apply a config with two peers to a namespace that has no interface yet.
         var applied = await pass.ApplyAsync(TwoPeers(), default);
@@ -106,11 +112,7 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
     {
         Netns.RequirePrerequisites();
         await using var ns = await Netns.CreateAsync(output);
-        var iface = ns.NewInterfaceName();
-        var self = KeyPair.Generate();
-        var log = NewLog();
-        var wg = new WgCommandLine(ns.Runner, log, preferUserspace: true);
-        var pass = new InterfacePass(wg, new HostForwarding(ns.Runner, log), iface, self, log);
+        var (iface, self, log, wg, pass) = OneInterface(ns);
         var fullTunnel = new AgentConfig("1", "dynamic", new AgentInterface("198.18.0.2/32", null, null, []),
             [new AgentPeer(JumpPeer.PublicKey, "192.0.2.1:51820", ["0.0.0.0/0"], 25)], null);
         var mainBefore = await ns.RunAsync("ip", "-4", "route", "show", "table", "main");
@@ -141,11 +143,7 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
     {
         Netns.RequirePrerequisites("nft");
         await using var ns = await Netns.CreateAsync(output);
-        var iface = ns.NewInterfaceName();
-        var self = KeyPair.Generate();
-        var log = NewLog();
-        var wg = new WgCommandLine(ns.Runner, log, preferUserspace: true);
-        var pass = new InterfacePass(wg, new HostForwarding(ns.Runner, log), iface, self, log);
+        var (iface, self, log, wg, pass) = OneInterface(ns);
         var hostForwarding = File.ReadAllText("/proc/sys/net/ipv4/ip_forward");
         AgentConfig Jump(string version, params string[] masquerade) =>
             new(version, "jump", new AgentInterface("198.18.0.1/32", 51820, null, []),
