@@ -5,14 +5,27 @@ SHELL := /bin/bash
 
 CONFIG ?= Release
 
-.PHONY: build test run prereqs clean bench
+.PHONY: build restore lock verify-restore test run prereqs clean bench
 
-build:
-	dotnet build Wirety.sln -c $(CONFIG)
+# Restores are locked (packages.lock.json per project; locked mode when CI=true): see ops/restore.sh.
+restore:
+	ops/restore.sh
+
+build: restore
+	dotnet build Wirety.sln -c $(CONFIG) --no-restore
+
+# After changing a package reference or Directory.Packages.props: refresh and commit the lock files.
+lock:
+	ops/restore.sh --lock
+
+# A locked restore into an empty package folder: fails when the source no longer serves a locked package.
+verify-restore:
+	ops/restore.sh --verify
 
 # Tests own throwaway PostgreSQL clusters (tests/Wirety.Testing), so they only need the
-# binaries installed. ops/test.sh prints a final "N passed, N failed" line.
-test: prereqs build
+# binaries installed. ops/test.sh prints a final "N passed, N failed" line. In CI the restore is
+# first verified against an empty package folder, so a warm cache cannot hide a missing package.
+test: prereqs $(if $(filter true,$(CI)),verify-restore) build
 	CONFIG=$(CONFIG) ops/test.sh
 
 prereqs:

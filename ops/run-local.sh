@@ -58,6 +58,45 @@ on_signal() {
         exit "$code"
     fi
 }
+# Rebuild only what changed since the last start, judged by a hash of the inputs' names and contents
+# (not their times, which a checkout or a copy moves). An unchanged tree starts without dotnet build,
+# npm or the network. Stamps live next to the outputs they vouch for, so `make clean` drops them too.
+SERVER_DLL=src/Wirety.Server/bin/Release/net10.0/wirety-server.dll
+fingerprint() { # PATH... → a hash of every file under them (build outputs and node_modules left out)
+    { find "$@" -type f -not -path '*/bin/*' -not -path '*/obj/*' -not -path '*/node_modules/*' -not -path '*/dist/*' -print0 2>/dev/null || true; } \
+        | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
+}
+stale() { # STAMP-FILE HASH OUTPUT → true when OUTPUT is missing or was built from other inputs
+    [[ ! -e "$3" || "$(cat "$1" 2>/dev/null)" != "$2" ]]
+}
+build_if_changed() {
+    local stamp=src/Wirety.Server/bin/Release/wirety-build.stamp hash
+    hash=$(fingerprint src Directory.Build.props Directory.Packages.props nuget.config)
+    if stale "$stamp" "$hash" "$SERVER_DLL"; then
+        log "building src/Wirety.Server (Release)"
+        dotnet build src/Wirety.Server -c Release -nologo -v quiet
+        echo "$hash" > "$stamp"
+    else
+        log "server build is up to date"
+    fi
+    [[ -f frontend/package.json ]] || return 0
+    local deps=frontend/node_modules/.wirety-npm.stamp ui=frontend/node_modules/.wirety-dist.stamp
+    hash=$(fingerprint frontend/package-lock.json)
+    if stale "$deps" "$hash" frontend/node_modules; then
+        log "installing frontend dependencies (npm ci)"
+        (cd frontend && npm ci --no-audit --no-fund)
+        echo "$hash" > "$deps"
+    fi
+    hash=$(cd frontend && fingerprint src public index.html package.json package-lock.json tsconfig.json vite.config.ts)
+    if stale "$ui" "$hash" frontend/dist/index.html; then
+        log "building frontend/"
+        (cd frontend && npm run build)
+        echo "$hash" > "$ui"
+    else
+        log "web UI build is up to date"
+    fi
+}
+
 trap cleanup EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
@@ -83,13 +122,8 @@ if [[ -n "${WIRETY_SERVER_CMD:-}" ]]; then
     # shellcheck disable=SC2206
     server_cmd=($WIRETY_SERVER_CMD)
 else
-    log "building src/Wirety.Server (Release)"
-    dotnet build src/Wirety.Server -c Release -nologo -v quiet
-    if [[ -f frontend/package.json ]]; then
-        log "building frontend/"
-        (cd frontend && npm ci && npm run build)
-    fi
-    server_cmd=(dotnet src/Wirety.Server/bin/Release/net10.0/wirety-server.dll)
+    build_if_changed
+    server_cmd=(dotnet "$SERVER_DLL")
 fi
 
 log "server on $WIRETY_URLS, data in $WIRETY_DATA_DIR"

@@ -296,11 +296,24 @@ describe('web UI', { concurrency: false }, () => {
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Add peer');
   });
 
-  test('the event explorer screen', async () => {
+  test('the event explorer lists the stream and filters it by type', async () => {
     await page.goto('/events');
     await page.getByRole('heading', { name: 'Events' }).waitFor();
-    await page.locator('table.events, [data-testid="unavailable"]').first().waitFor();
+    const table = page.locator('table.events');
+    await table.waitFor();
+    assert.equal(await page.getByTestId('unavailable').count(), 0, 'the events API must be available');
+    // The earlier tests created networks and peers: their events are in the stream.
+    const types = table.locator('tbody th[scope="row"]');
+    await types.filter({ hasText: /^NetworkCreated$/ }).first().waitFor();
+    await types.filter({ hasText: /^PeerAdded$/ }).first().waitFor();
     await shot(page, '13-events');
+
+    await page.getByLabel('Types').fill('PeerBlocked');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('table.events tbody th[scope="row"]')];
+      return cells.length > 0 && cells.every(c => c.textContent === 'PeerBlocked');
+    });
   });
 
   // Needs the time-travel API (`timeline`, `state?at=`) from the history branch; fails clearly without it.

@@ -27,9 +27,12 @@ public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(15);
-    /// <summary>What "applied well before a 5 s poll would" means here; measured latencies are logged.</summary>
-    private static readonly TimeSpan PushLatencyLimit = TimeSpan.FromSeconds(4);
+    /// <summary>
+    /// How long an agent may take to log a push, the fetch and the planned changes. Generous on purpose (the
+    /// measured latency, typically well under a second, is logged, not asserted); still far below
+    /// <see cref="Poll"/>, so nothing but the push can have triggered the fetch.
+    /// </summary>
+    private static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How long detection may take: the copy's first heartbeat, then dyn-a's next one (≤ one interval) closes A, B, A.</summary>
     private static readonly TimeSpan DetectionTimeout = TimeSpan.FromSeconds(30);
@@ -450,7 +453,7 @@ public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output
 
     /// <summary>
     /// Every agent logs that the server pushed config-changed for its new config version, fetched it
-    /// and planned the interface changes — within <see cref="PushLatencyLimit"/> of the admin call.
+    /// and planned the interface changes, each within <see cref="PushTimeout"/>; the latency from the admin call is logged.
     /// With a poll interval of <see cref="Poll"/>, nothing but the push can have triggered that fetch.
     /// Checks the agents that <paramref name="marks"/> names. An agent in <paramref name="mayFetchOnConnect"/>
     /// (just started) may instead have fetched the new version right after its WebSocket connected.
@@ -476,8 +479,6 @@ public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output
                 ? $"push received {((pushed.Stamp ?? pushed.ReceivedAt) - changedAt).TotalMilliseconds:0} ms"
                 : $"no push, fetched ({pushed.Text})";
             Note($"{role}: {change} → {trigger}, interface changes planned {latency.TotalMilliseconds:0} ms after {since}: {planned.Text}");
-            Assert.True(latency < PushLatencyLimit,
-                $"the {role} agent applied '{change}' {latency.TotalSeconds:0.0} s after {since}; a push should take well under {PushLatencyLimit.TotalSeconds:0} s");
         }
     }
 

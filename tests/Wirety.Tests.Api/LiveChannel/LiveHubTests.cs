@@ -77,8 +77,24 @@ public sealed class LiveHubTests : IAsyncLifetime
     }
 
     [Fact]
-    public void publishing_with_nobody_listening_does_nothing() =>
-        _hub.Publish(LiveNotice.Network(Guid.NewGuid(), 1)); // no socket, no queue growth, no exception
+    public async Task notices_published_with_nobody_listening_are_not_queued_for_a_later_listener()
+    {
+        // A hub whose fan-out loop starts only after a listener joined: anything queued before would reach it.
+        using var hub = new LiveHub(new LiveChannelOptions { SendQueueCapacity = 4 }, NullLogger<LiveHub>.Instance);
+        var network = Guid.NewGuid();
+        for (var version = 1; version <= 1_000; version++) hub.Publish(LiveNotice.Network(network, version));
+
+        var client = new FakeClientSocket();
+        var serving = hub.ServeAsync(client, "late", CancellationToken.None, CancellationToken.None);
+        Assert.Equal("""{"type":"ready"}""", await client.NextAsync());
+        await hub.StartAsync(CancellationToken.None);
+        hub.Publish(LiveNotice.Network(network, 1_001));
+        Assert.Contains("\"version\":1001", await client.NextAsync());
+
+        client.SendClose();
+        await serving.WaitAsync(TimeSpan.FromSeconds(10));
+        await hub.StopAsync(CancellationToken.None);
+    }
 
     /// <summary>
     /// The server's view of a client socket. Sends are handed to the test (or hang when <see cref="SendsHang"/>);
