@@ -127,7 +127,14 @@ app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))
     .RequireAuthorization(AgentSessionAuthentication.Policy);
 app.MapLiveChannel();
-app.Run();
+try
+{
+    await app.RunAsync();
+}
+catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+{
+    // Ctrl+C / SIGTERM while still starting (e.g. during schema migration) is a stop, not a crash.
+}
 return 0;
 
 public partial class Program;

@@ -56,7 +56,7 @@ public sealed class MakeRunTests(ITestOutputHelper output)
             using (var exited = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
                 await script.WaitForExitAsync(exited.Token);
             var stopped = clock.Elapsed;
-            Assert.True(await WaitUntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{postmaster}")), TimeSpan.FromSeconds(30)),
+            Assert.True(await WaitUntilAsync(() => Task.FromResult(!IsRunning(postmaster)), TimeSpan.FromSeconds(30)),
                 $"PostgreSQL (pid {postmaster}) still runs after Ctrl+C:\n{string.Join('\n', log)}");
             output.WriteLine($"Ctrl+C: script exited {stopped.TotalMilliseconds:0} ms after SIGINT, cluster gone after {clock.Elapsed.TotalMilliseconds:0} ms (exit status {script.ExitCode})");
 
@@ -91,23 +91,22 @@ public sealed class MakeRunTests(ITestOutputHelper output)
         return await condition();
     }
 
-    /// <summary>Pids whose process group is <paramref name="pgid"/> (field 5 of /proc/PID/stat).</summary>
-    private static List<int> ProcessGroupMembers(int pgid)
+    /// <summary>Running (not exited, not a zombie awaiting its reaper) pids whose process group is <paramref name="pgid"/>.</summary>
+    private static List<int> ProcessGroupMembers(int pgid) =>
+        Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Stat(pid) is { } fields && fields[0] != "Z" && fields[2] == $"{pgid}").ToList();
+
+    private static bool IsRunning(int pid) => Stat(pid) is { } fields && fields[0] != "Z";
+
+    /// <summary>The fields of /proc/PID/stat after the command name: state, ppid, pgrp, …; null once the pid is gone.</summary>
+    private static string[]? Stat(int pid)
     {
-        var members = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        try
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[0] != "Z" && fields[2] == $"{pgid}") members.Add(pid);
-            }
-            catch (IOException) { } // gone meanwhile
-            catch (UnauthorizedAccessException) { }
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
-        return members;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     private static async Task StopLeftoverClusterAsync(string dataDir)
