@@ -10,7 +10,7 @@ namespace Wirety.Server.Operations;
 /// <summary>
 /// The server executable's operator commands (<c>wirety-server backup ...</c>), dispatched before any
 /// web host is built, parsed and helped (<c>--help</c>) by System.CommandLine (<see cref="OperationsCommands"/>).
-/// They use the server's configuration (WIRETY_DB from the environment, or <c>--WIRETY_DB=...</c>).
+/// They read WIRETY_DB (and WIRETY_HEARTBEAT_RETENTION_DAYS) from the environment, as the server does.
 /// Exit codes: 0 done, 1 refused or failed (nothing changed), 2 bad usage.
 /// </summary>
 public static class OperationsCommandLine
