@@ -7,23 +7,9 @@ using Wirety.Agent.Server;
 using Wirety.Agent.State;
 using Wirety.Agent.WireGuard;
 
-// wirety-agent: enroll / run / status. See CommandLine.Usage for options and exit codes.
-Command command;
-try
-{
-    command = CommandLine.Parse(args);
-}
-catch (UsageException e)
-{
-    Console.Error.WriteLine($"wirety-agent: {e.Message}");
-    Console.Error.WriteLine("run 'wirety-agent --help' for usage");
-    return CommandLine.UsageExitCode;
-}
-catch (CommandLine.HelpRequested)
-{
-    Console.Out.WriteLine(CommandLine.Usage);
-    return 0;
-}
+// wirety-agent: enroll / run / status. `wirety-agent --help` lists the options; Cli/CommandLine.cs defines them.
+var (command, exitCode) = CommandLine.Interpret(args, Console.Out, Console.Error);
+if (command is null) return exitCode; // help, version or a usage error (2)
 
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -39,12 +25,6 @@ try
 {
     switch (command)
     {
-        case HelpCommand:
-            Console.Out.WriteLine(CommandLine.Usage);
-            return 0;
-        case VersionCommand:
-            Console.Out.WriteLine($"wirety-agent {AgentVersion.Current}");
-            return 0;
         case EnrollCommand enroll:
             return await Enroll.RunAsync(enroll, Console.In, Console.Out, AgentLog.Console(verbose: false), clock, stop.Token);
         case StatusCommand status:

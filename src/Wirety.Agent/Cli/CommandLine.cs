@@ -1,132 +1,88 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Wirety.Agent.Networking;
 using Wirety.Agent.Running;
+using Wirety.Agent.Server;
 using Wirety.Agent.State;
+using Verb = System.CommandLine.Command;
 
 namespace Wirety.Agent.Cli;
 
-public abstract record Command;
-public sealed record HelpCommand : Command;
-public sealed record VersionCommand : Command;
-
-/// <param name="Token">From <c>--token</c> or WIRETY_ENROLL_TOKEN; null means "read it from stdin" (<c>--token -</c>). A <see cref="Identity.Secret"/>, so printing the command never shows it.</param>
-public sealed record EnrollCommand(Uri Server, Identity.Secret? Token, bool TokenFromStdin, string StateDirectory, string? Hostname, bool Force) : Command;
-public sealed record RunCommand(RunOptions Options) : Command;
-public sealed record StatusCommand(string StateDirectory, string Interface) : Command;
-
-public sealed class UsageException(string message) : Exception(message);
-
-/// <summary>Hand-rolled parsing of <c>wirety-agent COMMAND [--option value | --option=value]...</c>.</summary>
+/// <summary>
+/// <c>wirety-agent COMMAND [options]</c> on System.CommandLine: the commands and options with their
+/// checks (<see cref="AgentCommands"/>), turned into a <see cref="Command"/> record or a <see cref="UsageException"/>.
+/// </summary>
 public static partial class CommandLine
 {
     public const int UsageExitCode = 2;
     public const string DefaultInterface = "wirety0";
     public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DefaultPoll = TimeSpan.FromSeconds(60);
-
-    public const string Usage = """
-        usage: wirety-agent <command> [options]
-
-        commands:
-          enroll   join a network with a one-time enrollment token
-                     --server URL          Wirety server, e.g. https://wirety.example.com (required)
-                     --token TOKEN         enrollment token (required; "-" reads it from stdin;
-                                           or set WIRETY_ENROLL_TOKEN). Used once, never stored.
-                     --state-dir DIR       where identity and state live (default /var/lib/wirety)
-                     --hostname NAME       name reported to the server (default: this host's name)
-                     --force               replace an existing identity in DIR
-          run      keep the WireGuard interface converged with the server's config
-                     --state-dir DIR       (default /var/lib/wirety)
-                     --interface NAME      WireGuard interface (default wirety0)
-                     --userspace           use wireguard-go even if the kernel has WireGuard
-                     --heartbeat-interval  e.g. 30s (default), 2m
-                     --poll-interval       config poll when no push arrives, e.g. 60s (default)
-                     --endpoint HOST:PORT  public endpoint to advertise (repeatable)
-                     --verbose             debug logging
-          status   show identity, last config/heartbeat, and the interface's peers
-                     --state-dir DIR, --interface NAME
-          help, --help, --version
-
-        exit codes: 0 ok · 1 failure · 2 usage error · 3 session revoked (re-enroll)
-        """;
+    public const string ExitCodes = "exit codes: 0 ok · 1 failure · 2 usage error · 3 session revoked (re-enroll)";
 
     /// <exception cref="UsageException">What is wrong with the arguments.</exception>
     public static Command Parse(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        environment ??= Environment.GetEnvironmentVariable;
-        if (args.Count == 0) throw new UsageException("no command given");
-        var verb = args[0];
-        var rest = args.Skip(1).ToList();
-        return verb switch
-        {
-            "help" or "-h" or "--help" => new HelpCommand(),
-            "version" or "--version" => new VersionCommand(),
-            "enroll" => ParseEnroll(Options.Read(rest, ["--server", "--token", "--state-dir", "--hostname"], ["--force"]), environment),
-            "run" => ParseRun(Options.Read(rest,
-                ["--state-dir", "--interface", "--heartbeat-interval", "--poll-interval", "--endpoint"], ["--userspace", "--verbose"])),
-            "status" => ParseStatus(Options.Read(rest, ["--state-dir", "--interface"], [])),
-            _ => throw new UsageException($"unknown command '{verb}'"),
-        };
-    }
+        var cli = new AgentCommands(environment ?? Environment.GetEnvironmentVariable);
+        var parsed = cli.Root.Parse(args);
+        var command = parsed.CommandResult.Command;
+        if (parsed.Action is HelpAction) return new HelpCommand(parsed);
+        if (command == cli.Help) return new HelpCommand(cli.Root.Parse(["--help"]));
+        if (command == cli.Version || (parsed.Errors.Count == 0 && parsed.GetResult(cli.VersionOption) is not null)) return new VersionCommand();
+        if (UsageErrors.Describe(parsed, args) is { } error) throw new UsageException(error);
 
-    private static EnrollCommand ParseEnroll(Options o, Func<string, string?> environment)
-    {
-        if (o.Help) throw new HelpRequested();
-        var serverText = o.Single("--server") ?? throw new UsageException("enroll needs --server URL");
-        if (!Uri.TryCreate(serverText, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https")
-            || string.IsNullOrEmpty(server.Host) || !string.IsNullOrEmpty(server.Query) || !string.IsNullOrEmpty(server.UserInfo))
-            throw new UsageException($"--server must be an http(s) URL without query or credentials, not '{serverText}'");
-        var token = o.Single("--token");
-        var fromStdin = token == "-";
-        if (token is null)
+        if (command == cli.Enroll)
         {
-            token = environment("WIRETY_ENROLL_TOKEN");
-            if (string.IsNullOrWhiteSpace(token)) throw new UsageException("enroll needs --token TOKEN (or --token - to read it from stdin)");
+            var token = parsed.GetValue(cli.Token) ?? cli.Environment("WIRETY_ENROLL_TOKEN")!;
+            var fromStdin = token == "-";
+            return new EnrollCommand(parsed.GetValue(cli.Server)!, fromStdin ? null : new Identity.Secret(token.Trim()), fromStdin,
+                parsed.GetValue(cli.StateDir)!, parsed.GetValue(cli.Hostname), parsed.GetValue(cli.Force));
         }
-        if (!fromStdin && string.IsNullOrWhiteSpace(token)) throw new UsageException("--token must not be empty");
-        var hostname = o.Single("--hostname");
-        if (hostname is not null && (hostname.Length is 0 or > 253 || hostname.Any(char.IsControl)))
-            throw new UsageException("--hostname must be 1-253 printable characters");
-        return new EnrollCommand(server, fromStdin ? null : new Identity.Secret(token.Trim()), fromStdin, StateDir(o), hostname, o.Flag("--force"));
+        if (command == cli.Run)
+            return new RunCommand(new RunOptions(
+                parsed.GetValue(cli.StateDir)!,
+                parsed.GetValue(cli.Interface)!,
+                parsed.GetValue(cli.Userspace),
+                parsed.GetValue(cli.HeartbeatInterval) ?? DefaultHeartbeat,
+                parsed.GetValue(cli.PollInterval) ?? DefaultPoll,
+                parsed.GetValue(cli.Endpoint) ?? [],
+                parsed.GetValue(cli.Verbose)));
+        if (command == cli.Status)
+            return new StatusCommand(parsed.GetValue(cli.StateDir)!, parsed.GetValue(cli.Interface)!);
+        throw new UsageException("no command given");
     }
 
-    private static RunCommand ParseRun(Options o)
+    /// <summary>
+    /// What Program does before running a command: prints help or the version (exit 0) or a usage error
+    /// (exit 2), or hands back the command to run.
+    /// </summary>
+    public static (Command? Command, int ExitCode) Interpret(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr,
+        Func<string, string?>? environment = null)
     {
-        if (o.Help) throw new HelpRequested();
-        var endpoints = o.All("--endpoint");
-        foreach (var e in endpoints)
-            if (!Endpoints.IsWellFormed(e)) throw new UsageException($"--endpoint must be HOST:PORT, not '{e}'");
-        return new RunCommand(new RunOptions(
-            StateDir(o),
-            Interface(o),
-            o.Flag("--userspace"),
-            Duration(o, "--heartbeat-interval", DefaultHeartbeat, TimeSpan.FromSeconds(5)),
-            Duration(o, "--poll-interval", DefaultPoll, TimeSpan.FromSeconds(5)),
-            endpoints,
-            o.Flag("--verbose")));
-    }
-
-    private static StatusCommand ParseStatus(Options o)
-    {
-        if (o.Help) throw new HelpRequested();
-        return new StatusCommand(StateDir(o), Interface(o));
-    }
-
-    private static string StateDir(Options o)
-    {
-        var dir = o.Single("--state-dir") ?? StateStore.DefaultDirectory;
-        if (dir.Length == 0 || dir.Contains('\0', StringComparison.Ordinal)) throw new UsageException("--state-dir must be a directory path");
-        return dir;
-    }
-
-    private static string Interface(Options o)
-    {
-        var name = o.Single("--interface") ?? DefaultInterface;
-        if (!InterfaceName().IsMatch(name) || name is "." or "..")
-            throw new UsageException($"--interface must be 1-15 characters of letters, digits, '_', '-', '.', not '{name}'");
-        return name;
+        try
+        {
+            switch (Parse(args, environment))
+            {
+                case HelpCommand help:
+                    help.Request.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+                    return (null, 0);
+                case VersionCommand:
+                    stdout.WriteLine($"wirety-agent {AgentVersion.Current}");
+                    return (null, 0);
+                case var command:
+                    return (command, 0);
+            }
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"wirety-agent: {e.Message}");
+            stderr.WriteLine($"run 'wirety-agent {(args.Count > 0 && args[0] is "enroll" or "run" or "status" ? args[0] + " " : "")}--help' for usage");
+            return (null, UsageExitCode);
+        }
     }
 
     /// <summary>"30s", "2m", "1h", "500ms" or plain seconds.</summary>
@@ -146,66 +102,137 @@ public static partial class CommandLine
         return value > TimeSpan.Zero;
     }
 
-    private static TimeSpan Duration(Options o, string name, TimeSpan fallback, TimeSpan minimum)
-    {
-        var text = o.Single(name);
-        if (text is null) return fallback;
-        if (!TryParseDuration(text, out var value)) throw new UsageException($"{name} must be a duration like 30s, 2m or 1h, not '{text}'");
-        if (value < minimum) throw new UsageException($"{name} must be at least {minimum.TotalSeconds:0}s");
-        return value;
-    }
+    internal static bool IsInterfaceName(string name) => InterfaceName().IsMatch(name) && name is not ("." or "..");
 
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,14}$")]
     private static partial Regex InterfaceName();
 
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h|)$")]
     private static partial Regex DurationPattern();
+}
 
-    /// <summary>Thrown for <c>COMMAND --help</c>.</summary>
-    public sealed class HelpRequested : Exception;
-
-    private sealed class Options
+/// <summary>The agent's commands and options, each option with its own check (its message is the usage error).</summary>
+internal sealed class AgentCommands
+{
+    public Func<string, string?> Environment { get; }
+    public RootCommand Root { get; } = new($"wirety-agent: keeps this machine's WireGuard interface in a Wirety mesh.\n\n{CommandLine.ExitCodes}")
     {
-        private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
-        public bool Help { get; private set; }
+        HelpName = "wirety-agent",
+    };
+    public VersionOption VersionOption { get; }
+    public Verb Enroll { get; } = new("enroll", "join a network with a one-time enrollment token");
+    public Verb Run { get; } = new("run", "keep the WireGuard interface converged with the server's config");
+    public Verb Status { get; } = new("status", "show identity, last config/heartbeat, and the interface's peers");
+    // `wirety-agent help` and `wirety-agent version` as well as the options.
+    public Verb Help { get; } = new("help", "show help") { Hidden = true };
+    public Verb Version { get; } = new("version", "show the version") { Hidden = true };
 
-        public static Options Read(IReadOnlyList<string> args, string[] valued, string[] flags)
+    public Option<Uri> Server { get; } = new("--server")
+    {
+        Description = "Wirety server, e.g. https://wirety.example.com (required)", HelpName = "URL", CustomParser = ParseServer,
+    };
+    public Option<string> Token { get; } = new("--token")
+    {
+        Description = "enrollment token (required; \"-\" reads it from stdin; or set WIRETY_ENROLL_TOKEN). Used once, never stored.",
+        HelpName = "TOKEN",
+    };
+    public Option<string> StateDir { get; } = new("--state-dir")
+    {
+        Description = "where identity and state live", HelpName = "DIR", DefaultValueFactory = _ => StateStore.DefaultDirectory,
+    };
+    public Option<string> Hostname { get; } = new("--hostname") { Description = "name reported to the server (default: this host's name)", HelpName = "NAME" };
+    public Option<bool> Force { get; } = Flag("--force", "replace an existing identity in DIR");
+    public Option<string> Interface { get; } = new("--interface")
+    {
+        Description = "WireGuard interface", HelpName = "NAME", DefaultValueFactory = _ => CommandLine.DefaultInterface,
+    };
+    public Option<bool> Userspace { get; } = Flag("--userspace", "use wireguard-go even if the kernel has WireGuard");
+    public Option<TimeSpan?> HeartbeatInterval { get; } = Duration("--heartbeat-interval", "how often to heartbeat, e.g. 30s (default), 2m");
+    public Option<TimeSpan?> PollInterval { get; } = Duration("--poll-interval", "config poll when no push arrives, e.g. 60s (default)");
+    public Option<string[]> Endpoint { get; } = new("--endpoint") { Description = "public endpoint to advertise (repeatable)", HelpName = "HOST:PORT" };
+    public Option<bool> Verbose { get; } = Flag("--verbose", "debug logging");
+
+    public AgentCommands(Func<string, string?> environment)
+    {
+        Environment = environment;
+        VersionOption = Root.Options.OfType<VersionOption>().Single();
+
+        Token.Validators.Add(r =>
         {
-            var o = new Options();
-            for (var i = 0; i < args.Count; i++)
-            {
-                var arg = args[i];
-                if (arg is "-h" or "--help") { o.Help = true; continue; }
-                if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unexpected argument '{arg}'");
-                var eq = arg.IndexOf('=', StringComparison.Ordinal);
-                var name = eq < 0 ? arg : arg[..eq];
-                if (flags.Contains(name))
-                {
-                    if (eq >= 0) throw new UsageException($"{name} takes no value");
-                    o._flags.Add(name);
-                    continue;
-                }
-                if (!valued.Contains(name)) throw new UsageException($"unknown option '{name}'");
-                string value;
-                if (eq >= 0) value = arg[(eq + 1)..];
-                else if (i + 1 < args.Count && (!args[i + 1].StartsWith("--", StringComparison.Ordinal))) value = args[++i];
-                else throw new UsageException($"{name} needs a value");
-                if (!o._values.TryGetValue(name, out var list)) o._values[name] = list = [];
-                list.Add(value);
-            }
-            return o;
-        }
-
-        public string? Single(string name)
+            if (r.Tokens is [var t] && string.IsNullOrWhiteSpace(t.Value)) r.AddError("--token must not be empty");
+        });
+        StateDir.Validators.Add(r =>
         {
-            if (!_values.TryGetValue(name, out var list)) return null;
-            if (list.Count > 1) throw new UsageException($"{name} given more than once");
-            return list[0];
+            if (r.Tokens is [var t] && (t.Value.Length == 0 || t.Value.Contains('\0', StringComparison.Ordinal)))
+                r.AddError("--state-dir must be a directory path");
+        });
+        Hostname.Validators.Add(r =>
+        {
+            if (r.Tokens is [var t] && (t.Value.Length is 0 or > 253 || t.Value.Any(char.IsControl)))
+                r.AddError("--hostname must be 1-253 printable characters");
+        });
+        Interface.Validators.Add(r =>
+        {
+            if (r.Tokens is [var t] && !CommandLine.IsInterfaceName(t.Value))
+                r.AddError($"--interface must be 1-15 characters of letters, digits, '_', '-', '.', not '{t.Value}'");
+        });
+        Endpoint.Validators.Add(r =>
+        {
+            if (r.Tokens.FirstOrDefault(t => !Endpoints.IsWellFormed(t.Value)) is { } bad)
+                r.AddError($"--endpoint must be HOST:PORT, not '{bad.Value}'");
+        });
+
+        Enroll.Options.Add(Server);
+        Enroll.Options.Add(Token);
+        Enroll.Options.Add(StateDir);
+        Enroll.Options.Add(Hostname);
+        Enroll.Options.Add(Force);
+        // Required by hand rather than with Option.Required: the token may come from the environment.
+        Enroll.Validators.Add(r =>
+        {
+            if (r.GetResult(Server) is null) r.AddError("enroll needs --server URL");
+            else if (r.GetResult(Token) is null && string.IsNullOrWhiteSpace(Environment("WIRETY_ENROLL_TOKEN")))
+                r.AddError("enroll needs --token TOKEN (or --token - to read it from stdin)");
+        });
+
+        foreach (var option in new Option[] { StateDir, Interface, Userspace, HeartbeatInterval, PollInterval, Endpoint, Verbose })
+            Run.Options.Add(option);
+        Status.Options.Add(StateDir);
+        Status.Options.Add(Interface);
+
+        foreach (var verb in new[] { Enroll, Run, Status, Help, Version })
+            Root.Subcommands.Add(verb);
+    }
+
+    /// <summary>An on/off option: <c>--userspace</c>, never <c>--userspace true</c>.</summary>
+    private static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
+
+    private static Option<TimeSpan?> Duration(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "DURATION",
+        CustomParser = r =>
+        {
+            if (r.Tokens is not [var t]) return null; // arity errors are reported by the parser
+            if (!CommandLine.TryParseDuration(t.Value, out var value))
+                r.AddError($"{name} must be a duration like 30s, 2m or 1h, not '{t.Value}'");
+            else if (value < MinimumInterval)
+                r.AddError($"{name} must be at least {MinimumInterval.TotalSeconds:0}s");
+            return value;
+        },
+    };
+
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(5);
+
+    private static Uri? ParseServer(ArgumentResult r)
+    {
+        if (r.Tokens is not [var t]) return null;
+        if (!Uri.TryCreate(t.Value, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https")
+            || string.IsNullOrEmpty(server.Host) || !string.IsNullOrEmpty(server.Query) || !string.IsNullOrEmpty(server.UserInfo))
+        {
+            r.AddError($"--server must be an http(s) URL without query or credentials, not '{t.Value}'");
+            return null;
         }
-
-        public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var list) ? list : [];
-
-        public bool Flag(string name) => _flags.Contains(name);
+        return server;
     }
 }

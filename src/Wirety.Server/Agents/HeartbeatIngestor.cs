@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using JasperFx.Events;
 using Marten;
+using Polly;
+using Polly.Retry;
 using Wirety.Events.Peers;
 using Wirety.Projections.Agents;
 
@@ -23,6 +25,20 @@ public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIng
 
     private sealed record Pending(HeartbeatReceived Heartbeat, TaskCompletionSource Committed);
 
+    /// <summary>
+    /// Another server instance appended to one of these streams at the same moment (one identity
+    /// heartbeating to two instances): retry a few times, soon and jittered; each attempt re-reads the versions.
+    /// </summary>
+    private readonly ResiliencePipeline _collisions = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<EventStreamUnexpectedMaxEventIdException>(),
+        MaxRetryAttempts = 3,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = TimeSpan.FromMilliseconds(20),
+        MaxDelay = TimeSpan.FromMilliseconds(200),
+    }).Build();
+
     /// <summary>Completes when the heartbeat's event is committed; throws when it could not be.</summary>
     public async Task AppendAsync(HeartbeatReceived heartbeat, CancellationToken ct)
     {
@@ -44,16 +60,7 @@ public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIng
             while (batch.Count < MaxBatch && queue.TryRead(out var next)) batch.Add(next);
             try
             {
-                try
-                {
-                    await CommitAsync(batch, stoppingToken);
-                }
-                catch (EventStreamUnexpectedMaxEventIdException)
-                {
-                    // Another server instance appended to one of these streams at the same moment
-                    // (one identity heartbeating to two instances); the versions are re-read on retry.
-                    await CommitAsync(batch, stoppingToken);
-                }
+                await _collisions.ExecuteAsync(CommitAsync, batch, stoppingToken);
                 foreach (var p in batch) p.Committed.TrySetResult();
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -64,7 +71,7 @@ public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIng
         }
     }
 
-    private async Task CommitAsync(List<Pending> batch, CancellationToken ct)
+    private async ValueTask CommitAsync(List<Pending> batch, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         foreach (var group in batch.GroupBy(p => p.Heartbeat.PeerId))

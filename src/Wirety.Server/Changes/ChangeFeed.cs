@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Auth;
@@ -128,17 +130,21 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
 /// <summary>
 /// <c>LISTEN wirety_changes</c> on a dedicated connection (not pooled: it stays in LISTEN state) and
 /// feeds every notice into <see cref="ChangeFeed"/>. When the connection fails the caches are dropped
-/// and bypassed, <c>/readyz</c> answers 503 and the listener reconnects with backoff; once listening
-/// again, the caches resume empty and the agent sockets here are re-checked, because notices sent in
-/// the gap are lost. Start-up waits for the first LISTEN, so an instance never serves requests
-/// without hearing the others.
+/// and bypassed, <c>/readyz</c> answers 503 and the listener reconnects with backoff (a Polly retry:
+/// exponential with jitter, 250 ms up to 15 s); once listening again, the caches resume empty and the
+/// agent sockets here are re-checked, because notices sent in the gap are lost. Start-up waits for the
+/// first LISTEN, so an instance never serves requests without hearing the others.
 /// </summary>
 public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings, ILogger<ChangeFeedListener> log) : BackgroundService
 {
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(15), FirstListenTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(250), MaxBackoff = TimeSpan.FromSeconds(15);
+    /// <summary>A connection that listened this long was healthy: when it drops, reconnect at once and start the backoff over.</summary>
+    private static readonly TimeSpan HealthySession = TimeSpan.FromSeconds(30);
     private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _listening;
+    private bool _everListened, _lostWhileListening;
+    private int _failures;
 
     public bool IsListening => _listening;
 
@@ -157,8 +163,6 @@ public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var failures = 0;
-        var everListened = false;
         var connectionString = new NpgsqlConnectionStringBuilder(settings.ConnectionString)
         {
             Pooling = false, Multiplexing = false, TcpKeepAlive = true,
@@ -168,50 +172,74 @@ public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings,
         // Pay the first-use costs of parsing now rather than on the first notice from another instance.
         _ = ChangeNotice.Parse(new ChangeNotice(Guid.Empty, new NetworkChanged(Guid.Empty, 0, [], [], false)).ToPayload());
 
-        while (!stoppingToken.IsCancellationRequested)
+        // Retries forever: an instance that cannot hear the others must keep trying (it serves uncached meanwhile).
+        var reconnect = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            try
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(_ => !stoppingToken.IsCancellationRequested),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true, // so restarted instances do not reconnect in step
+            Delay = MinBackoff,
+            MaxDelay = MaxBackoff,
+            OnRetry = args =>
             {
-                await using var connection = new NpgsqlConnection(connectionString);
-                connection.Notification += OnNotification;
-                await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-
-                // Whatever was cached before this LISTEN may be stale by a notice nobody heard.
-                _listening = true;
-                await feed.ResyncAsync(listening: true, recheckSockets: everListened);
-                if (everListened) log.LogInformation("Listening for changes again after {Failures} failed attempt(s)", failures);
-                everListened = true;
-                failures = 0;
-                _firstListen.TrySetResult();
-
-                while (true)
-                {
-                    // Notifications arrive on this call. An idle connection is probed so a dead one is noticed.
-                    if (await connection.WaitAsync(IdleCheck, stoppingToken)) continue;
-                    await using var ping = new NpgsqlCommand("select 1", connection) { CommandTimeout = 10 };
-                    await ping.ExecuteScalarAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                var wasListening = _listening;
-                _listening = false;
-                await feed.ResyncAsync(listening: false, recheckSockets: false);
-                failures++;
-                var delay = Backoff(failures);
-                if (wasListening || failures == 1)
-                    log.LogWarning(e, "Lost the change feed from PostgreSQL; caches are off until it is back. Retrying in {Delay} ms", (int)delay.TotalMilliseconds);
+                var delay = (int)args.RetryDelay.TotalMilliseconds;
+                if (_lostWhileListening || args.AttemptNumber == 0)
+                    log.LogWarning(args.Outcome.Exception, "Lost the change feed from PostgreSQL; caches are off until it is back. Retrying in {Delay} ms", delay);
                 else
-                    log.LogDebug(e, "Change feed attempt {Attempt} failed; retrying in {Delay} ms", failures, (int)delay.TotalMilliseconds);
-                try { await Task.Delay(delay, stoppingToken); }
-                catch (OperationCanceledException) { return; }
+                    log.LogDebug(args.Outcome.Exception, "Change feed attempt {Attempt} failed; retrying in {Delay} ms", _failures, delay);
+                return default;
+            },
+        }).Build();
+
+        try
+        {
+            // One call per outage: it returns when a healthy connection drops, so the next outage's backoff starts over.
+            while (!stoppingToken.IsCancellationRequested)
+                await reconnect.ExecuteAsync(ListenUntilLostAsync, connectionString, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Listens until the connection fails; returns after a healthy session, throws after a failed or short one (to be retried).</summary>
+    private async ValueTask ListenUntilLostAsync(string connectionString, CancellationToken ct)
+    {
+        long? listeningSince = null;
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            connection.Notification += OnNotification;
+            await connection.OpenAsync(ct);
+            await using (var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection))
+                await listen.ExecuteNonQueryAsync(ct);
+
+            // Whatever was cached before this LISTEN may be stale by a notice nobody heard.
+            _listening = true;
+            await feed.ResyncAsync(listening: true, recheckSockets: _everListened);
+            if (_everListened) log.LogInformation("Listening for changes again after {Failures} failed attempt(s)", _failures);
+            _everListened = true;
+            _failures = 0;
+            listeningSince = Environment.TickCount64;
+            _firstListen.TrySetResult();
+
+            while (true)
+            {
+                // Notifications arrive on this call. An idle connection is probed so a dead one is noticed.
+                if (await connection.WaitAsync(IdleCheck, ct)) continue;
+                await using var ping = new NpgsqlCommand("select 1", connection) { CommandTimeout = 10 };
+                await ping.ExecuteScalarAsync(ct);
             }
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            _lostWhileListening = _listening;
+            _listening = false;
+            await feed.ResyncAsync(listening: false, recheckSockets: false);
+            _failures++;
+            if (listeningSince is not { } since || Environment.TickCount64 - since < HealthySession.TotalMilliseconds) throw;
+            log.LogWarning(e, "Lost the change feed from PostgreSQL; caches are off until it is back. Reconnecting");
         }
     }
 
@@ -228,13 +256,6 @@ public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings,
             _ = delivered.ContinueWith(t => log.LogError(t.Exception, "Could not apply {Notice}", notice.Key), TaskContinuationOptions.OnlyOnFaulted);
         else if (delivered.IsFaulted)
             log.LogError(delivered.Exception, "Could not apply {Notice}", notice.Key);
-    }
-
-    /// <summary>Exponential from 250 ms to 15 s, with jitter so restarted instances do not reconnect in step.</summary>
-    private static TimeSpan Backoff(int failures)
-    {
-        var ms = Math.Min(MaxBackoff.TotalMilliseconds, MinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 10)));
-        return TimeSpan.FromMilliseconds(ms * (0.8 + Random.Shared.NextDouble() * 0.4));
     }
 }
 

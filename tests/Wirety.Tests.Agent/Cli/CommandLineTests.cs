@@ -78,6 +78,8 @@ public class CommandLineTests
     [InlineData("--userspace takes no value", "run", "--userspace=yes")]
     [InlineData("--interface given more than once", "run", "--interface", "a", "--interface", "b")]
     [InlineData("unexpected argument 'extra'", "status", "extra")]
+    [InlineData("--token needs a value", "enroll", "--server", "https://w.example", "--token", "--force")]
+    [InlineData("--hostname must be 1-253 printable characters", "enroll", "--server", "https://w.example", "--token", "t", "--hostname", "")]
     public void bad_arguments_are_usage_errors_that_say_what_is_wrong(string expected, params string[] args)
     {
         var e = Assert.Throws<UsageException>(() => CommandLine.Parse(args, NoEnv));
@@ -102,7 +104,85 @@ public class CommandLineTests
     public void help_is_not_an_error()
     {
         Assert.IsType<HelpCommand>(CommandLine.Parse(["--help"], NoEnv));
-        Assert.Throws<CommandLine.HelpRequested>(() => CommandLine.Parse(["run", "--help"], NoEnv));
-        Assert.Contains("exit codes: 0 ok · 1 failure · 2 usage error · 3 session revoked", CommandLine.Usage, StringComparison.Ordinal);
+        Assert.IsType<HelpCommand>(CommandLine.Parse(["run", "--help"], NoEnv));
+        Assert.IsType<HelpCommand>(CommandLine.Parse(["help"], NoEnv));
+
+        var help = Interpret("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("exit codes: 0 ok · 1 failure · 2 usage error · 3 session revoked", help.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("enroll", "--server", "--token", "--state-dir", "--hostname", "--force")]
+    [InlineData("run", "--state-dir", "--interface", "--userspace", "--heartbeat-interval", "--poll-interval", "--endpoint", "--verbose")]
+    [InlineData("status", "--state-dir", "--interface")]
+    public void every_command_explains_its_options_with_help(string command, params string[] options)
+    {
+        foreach (var flag in new[] { "--help", "-h" })
+        {
+            var help = Interpret(command, flag);
+
+            Assert.True(help.ExitCode == 0, help.ToString());
+            Assert.Contains($"wirety-agent {command} [options]", help.Out, StringComparison.Ordinal);
+            Assert.All(options, o => Assert.Contains(o, help.Out, StringComparison.Ordinal));
+            Assert.Equal("", help.Error);
+        }
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public void the_agents_help_lists_its_commands(string flag)
+    {
+        var help = Interpret(flag);
+
+        Assert.True(help.ExitCode == 0, help.ToString());
+        Assert.All(new[] { "enroll", "run", "status" }, c => Assert.Contains(c, help.Out, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("version")]
+    public void the_version_is_printed(string flag)
+    {
+        var version = Interpret(flag);
+
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^wirety-agent \d+\.\d+\.\d+\s*$", version.Out);
+    }
+
+    [Theory]
+    [InlineData("unknown option '--bogus'", "run", "--bogus")]
+    [InlineData("no command given")]
+    [InlineData("enroll needs --server URL", "enroll")]
+    public void a_usage_error_exits_2_with_its_message_and_a_pointer_to_help(string expected, params string[] args)
+    {
+        var result = Interpret(args);
+
+        Assert.Equal(CommandLine.UsageExitCode, result.ExitCode);
+        Assert.Null(result.Command);
+        Assert.StartsWith($"wirety-agent: {expected}", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--help' for usage", result.Error, StringComparison.Ordinal);
+        Assert.Equal("", result.Out);
+    }
+
+    [Fact]
+    public void a_valid_command_line_is_handed_back_to_run()
+    {
+        var result = Interpret("status", "--interface", "wg1");
+
+        Assert.Equal(new StatusCommand("/var/lib/wirety", "wg1"), result.Command);
+        Assert.Equal("", result.Out + result.Error);
+    }
+
+    private sealed record Interpreted(Command? Command, int ExitCode, string Out, string Error);
+
+    private static Interpreted Interpret(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var (command, code) = CommandLine.Interpret(args, stdout, stderr, NoEnv);
+        return new Interpreted(command, code, stdout.ToString(), stderr.ToString());
     }
 }
