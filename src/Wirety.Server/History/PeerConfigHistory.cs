@@ -1,6 +1,5 @@
 using Marten;
 using Wirety.Projections.Configs;
-using Wirety.Projections.TextDiff;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
 using Wolverine.Http;
