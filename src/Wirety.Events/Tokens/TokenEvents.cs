@@ -3,7 +3,7 @@ namespace Wirety.Events.Tokens;
 // API token lifecycle; one stream per token (stream id = TokenId).
 // Only the SHA-256 hash of a token value is ever recorded, never the value.
 
-/// <summary>What an API token may do. Stored by name (<c>"admin"</c>, ...) in <see cref="ApiTokenIssued"/>.</summary>
+/// <summary>What an API token may do. Stored by member name (<c>"Admin"</c>, ...) in <see cref="ApiTokenIssued"/>.</summary>
 public enum ApiTokenRole
 {
     /// <summary>Everything.</summary>

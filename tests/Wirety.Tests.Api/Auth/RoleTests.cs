@@ -154,7 +154,7 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
         var issued = new Wirety.Events.Tokens.ApiTokenIssued(Guid.NewGuid(), "auditor", "ab", null, false,
             Wirety.Events.Actor.System, DateTimeOffset.UnixEpoch, Wirety.Events.Tokens.ApiTokenRole.Analyst);
         var json = serializer.ToJson(issued);
-        Assert.Contains("\"role\":\"analyst\"", json, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"role\":\"Analyst\"", json, StringComparison.Ordinal);
         Assert.Equal(issued, serializer.FromJson<Wirety.Events.Tokens.ApiTokenIssued>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))));
     }
 }
