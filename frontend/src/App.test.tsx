@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { FakeSocket, fakeApi, json, network, notFound, peer, problem, renderApp } from './test/fakes';
+import { FakeSocket, fakeApi, json, network, peer, problem, renderApp } from './test/fakes';
 
 const TOKEN = 'wirety_test-token-0123456789abcdefghijklmnop';
 afterEach(() => { cleanup(); sessionStorage.clear(); });
 
-const baseRoutes = (role: string | null = null) => ({
-  'GET /api/v1/me': () => (role ? json({ tokenId: 't', name: 'someone', role }) : notFound()),
+const baseRoutes = (role = 'admin') => ({
+  'GET /api/v1/me': () => json({ tokenId: 't', name: 'someone', role }),
   'GET /api/v1/networks': () => json([network()]),
   'GET /api/v1/networks/n1': () => json(network()),
   'GET /api/v1/networks/n1/peers': () => json([peer(), peer({ id: 'p2', name: 'laptop', kind: 'dynamic', address: '10.10.0.2', endpoint: null, observedEndpoint: '198.51.100.7:51820' })]),
@@ -25,15 +25,15 @@ describe('sign-in', () => {
     expect(sessionStorage.getItem('wirety.token')).toBeNull();
   });
 
-  it('keeps a good token in session storage only, treats a server without roles as admin, and opens the live channel', async () => {
-    const api = fakeApi(baseRoutes());
+  it('keeps a good token in session storage only, shows its role and opens the live channel', async () => {
+    const api = fakeApi(baseRoutes('analyst'));
     renderApp('/');
     await userEvent.type(screen.getByLabelText('API token'), TOKEN);
     await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(await screen.findByRole('heading', { name: 'Dashboard' })).toBeInTheDocument();
     expect(sessionStorage.getItem('wirety.token')).toBe(TOKEN);
     expect(JSON.stringify(localStorage)).not.toContain(TOKEN);
-    expect(await screen.findByText('admin')).toBeInTheDocument();
+    expect(await screen.findByText('analyst')).toBeInTheDocument();
     expect(api.calls.every(c => c.auth === `Bearer ${TOKEN}`)).toBe(true);
     expect(FakeSocket.instances[0].url).toContain(`/api/v1/ws?access_token=${TOKEN}`);
   });
@@ -113,14 +113,18 @@ describe('live updates', () => {
   });
 });
 
-describe('history and events on a server without the history API', () => {
-  it('says so instead of failing', async () => {
-    fakeApi(baseRoutes());
+describe('history errors', () => {
+  it('tells a viewer the timeline is not for its role', async () => {
+    fakeApi({ ...baseRoutes('viewer'), 'GET /api/v1/networks/n1/timeline': () => problem(403, 'The viewer role may not do this.') });
     renderApp('/networks/n1/history', { token: TOKEN });
-    expect(await screen.findByTestId('unavailable')).toHaveTextContent('not available on this server');
-    cleanup();
-    renderApp('/events', { token: TOKEN });
-    expect(await screen.findByTestId('unavailable')).toHaveTextContent('not available on this server');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Your role may not read the timeline.');
+  });
+
+  it('shows the problem when the network is gone', async () => {
+    const gone = () => problem(404, 'There is no network n1.');
+    fakeApi({ ...baseRoutes(), 'GET /api/v1/networks/n1': gone, 'GET /api/v1/networks/n1/timeline': gone });
+    renderApp('/networks/n1/history', { token: TOKEN });
+    expect(await screen.findByText('There is no network n1.')).toBeInTheDocument();
   });
 });
 

@@ -98,7 +98,7 @@ function SignedIn({ themeButton }: { themeButton: React.ReactNode }) {
           <span className={`live live-${live}`} role="status" data-live={live} title="Live updates from the server">
             <span className="live-dot" aria-hidden="true" />{liveLabel[live]}
           </span>
-          {session.me && <span className="role" title={session.me.assumed ? 'This server has no roles: every token is an admin' : session.me.name}>{session.me.role}</span>}
+          {session.me && <span className="role" title={session.me.name}>{session.me.role}</span>}
           {themeButton}
           <button type="button" className="btn btn-ghost" onClick={session.signOut}>Sign out</button>
         </div>

@@ -35,14 +35,6 @@ export function ErrorNote({ error, title }: { error: unknown; title?: string }) 
   );
 }
 
-export function Unavailable({ what }: { what: string }) {
-  return (
-    <div className="alert alert-info" role="status" data-testid="unavailable">
-      <strong>{what} is not available on this server.</strong> It needs a newer Wirety server (the history API).
-    </div>
-  );
-}
-
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return <p className="muted" role="status" aria-live="polite">{what}…</p>;
 }

@@ -15,8 +15,8 @@ export interface PeerView {
   id: string; networkId: string; name: string; kind: PeerKind; address: string; publicKey: string | null; enrolled: boolean;
   endpoint: string | null; listenPort: number | null; isolated: boolean; fullEncapsulation: boolean; additionalAllowedIps: string[];
   blocked: boolean; blockReason: string | null; createdAt: string; updatedAt: string;
-  /** Where the agent was last seen from (newer servers); `endpoint` is the configured one (jump peers). */
-  observedEndpoint?: string | null;
+  /** Where the agent was last seen from; `endpoint` is the configured one (jump peers). */
+  observedEndpoint: string | null;
   enrollmentToken?: string; enrollmentTokenExpiresAt?: string; config?: string;
 }
 export interface Presence { peerId: string; online: boolean; lastSeen: string | null }
@@ -29,7 +29,7 @@ export interface Incident {
   evidence: Evidence[]; detectedAt: string; resolvedAt: string | null; resolvedBy: Actor | null; resolutionNote: string | null;
   unblocked: boolean;
 }
-export interface Me { tokenId: string | null; name: string; role: Role; assumed?: boolean }
+export interface Me { tokenId: string; name: string; role: Role }
 export interface StoredEvent { sequence: number; streamId?: string; version?: number; type: string; timestamp: string; actor: Actor | null; data: unknown }
 export interface EventPage { items: StoredEvent[]; next: number | null }
 export interface TimelineItem {
@@ -102,15 +102,8 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
 
 export const apiText = async (path: string, opts: RequestOptions = {}) => (await request(path, opts)).text();
 
-/** `GET /api/v1/me`; a server without roles (404) means every token is an admin token. */
-export async function fetchMe(token?: string): Promise<Me> {
-  try {
-    return await api<Me>('/api/v1/me', { token });
-  } catch (e) {
-    if (isStatus(e, 404)) return { tokenId: null, name: 'admin', role: 'admin', assumed: true };
-    throw e;
-  }
-}
+/** `GET /api/v1/me`: the token's id, name and role. */
+export const fetchMe = (token?: string) => api<Me>('/api/v1/me', { token });
 
 export const qs = (params: Record<string, string | number | boolean | null | undefined | string[]>) => {
   const s = new URLSearchParams();

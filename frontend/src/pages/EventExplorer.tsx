@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, isStatus, keys, qs, request, type EventPage, type NetworkView } from '../lib/api';
 import { useSession } from '../lib/session';
-import { ErrorNote, Loading, Unavailable } from '../components/ui';
+import { ErrorNote, Loading } from '../components/ui';
 import { actorName, localToIso, when } from '../lib/format';
 
 interface Filters { networkId: string; peerId: string; type: string; from: string; to: string; includeArchived: boolean; limit: number }
@@ -31,7 +31,6 @@ export default function EventExplorer() {
 
   if (!me) return <section><h1>Events</h1><Loading /></section>;
   if (!canReadEvents || isStatus(events.error, 403)) return <section><h1>Events</h1><p role="alert">Your role may not read the event stream (analysts and admins may).</p></section>;
-  if (isStatus(events.error, 404)) return <section><h1>Events</h1><Unavailable what="The event explorer" /></section>;
 
   const exportNdjson = async () => {
     setExporting(null);

@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, apiText, isStatus, keys, qs, type NetworkState, type TimelineItem, type TimelinePage } from '../lib/api';
 import { useSession } from '../lib/session';
-import { Badge, ErrorNote, Loading, Unavailable } from '../components/ui';
+import { Badge, ErrorNote, Loading } from '../components/ui';
 import { TopologyGraph } from '../components/TopologyGraph';
 import { actorName, when } from '../lib/format';
 import { NetworkTabs, useNetwork } from './NetworkDetail';
@@ -38,7 +38,6 @@ export default function History() {
     placeholderData: keepPreviousData,
   });
 
-  if (isStatus(timeline.error, 404) && network.data) return <section><NetworkTabs network={network.data} current="history" /><Unavailable what="History (timeline and time travel)" /></section>;
   if (isStatus(timeline.error, 403)) return <section><NetworkTabs network={network.data} current="history" /><p role="alert">Your role may not read the timeline.</p></section>;
   const s = state.data;
   return (
@@ -141,8 +140,7 @@ function ConfigDiff({ networkId, items, defaultTo, peers }: { networkId: string;
         <div className="field"><label htmlFor="diff-to">To</label><select id="diff-to" value={to} onChange={e => setTo(Number(e.target.value))}>{items.map(option)}</select></div>
       </div>
       <div className="actions"><button className="btn" type="submit" disabled={!peerId}>Show diff</button></div>
-      {result && 'error' in result && (isStatus(result.error, 404) && !(result.error as { problem: { detail?: string } }).problem.detail
-        ? <Unavailable what="Config diff" /> : <ErrorNote error={result.error} />)}
+      {result && 'error' in result && <ErrorNote error={result.error} />}
       {result && 'text' in result && (result.text === ''
         ? <p className="muted" role="status">The config is the same at both points.</p>
         : <pre className="code diff" data-testid="config-diff">{result.text.split('\n').map((line, i) => (

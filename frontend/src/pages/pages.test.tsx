@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { fakeApi, json, network, notFound, peer, problem, renderApp } from '../test/fakes';
+import { fakeApi, json, network, peer, problem, renderApp } from '../test/fakes';
 
 const TOKEN = 'wirety_test-token-0123456789abcdefghijklmnop';
 afterEach(() => { cleanup(); sessionStorage.clear(); });
@@ -17,7 +17,7 @@ const incident = (over: object = {}) => ({
 });
 
 const routes = {
-  'GET /api/v1/me': () => notFound(),
+  'GET /api/v1/me': () => json({ tokenId: 't', name: 'admin', role: 'admin' }),
   'GET /api/v1/networks': () => json([network()]),
   'GET /api/v1/networks/n1/peers': () => json([peer(), peer({ id: 'p2', name: 'laptop', kind: 'dynamic', blocked: true, blockReason: 'incident' })]),
   'GET /api/v1/incidents': () => json([incident()]),

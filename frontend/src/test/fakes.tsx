@@ -9,7 +9,7 @@ export const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' } });
 export const problem = (status: number, detail: string, errors?: Record<string, string[]>) =>
   json({ status, title: status === 400 ? 'The request is invalid' : 'Error', detail, errors }, status);
-export const notFound = () => json({ status: 404, title: 'Not Found' }, 404);
+const notFound = () => json({ status: 404, title: 'Not Found' }, 404);
 
 /** Routes keyed "METHOD /path" (no query); unknown routes answer 404 like a server without that endpoint. */
 export function fakeApi(routes: Record<string, Handler>) {

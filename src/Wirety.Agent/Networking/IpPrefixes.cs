@@ -132,8 +132,6 @@ public static class Endpoints
                && Normalize(x.Address).Equals(Normalize(y.Address));
     }
 
-    public static bool IsLiteral(string endpoint) => IPEndPoint.TryParse(endpoint, out var ep) && ep.Port != 0 && HasPort(endpoint);
-
     /// <summary>host:port with a port in 1..65535; host is an IP literal (v6 in brackets) or a DNS name.</summary>
     public static bool IsWellFormed(string? endpoint)
     {
@@ -146,12 +144,6 @@ public static class Endpoints
         if (host.StartsWith('[')) return host.EndsWith(']') && IPAddress.TryParse(host[1..^1], out _);
         if (host.Contains(':', StringComparison.Ordinal)) return false; // bare IPv6 needs brackets
         return IPAddress.TryParse(host, out _) || Uri.CheckHostName(host) == UriHostNameType.Dns;
-    }
-
-    private static bool HasPort(string endpoint)
-    {
-        var colon = endpoint.LastIndexOf(':');
-        return colon > 0 && (endpoint[colon - 1] == ']' || endpoint.Count(c => c == ':') == 1);
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -3,10 +3,7 @@ namespace Wirety.Events.Tokens;
 // API token lifecycle; one stream per token (stream id = TokenId).
 // Only the SHA-256 hash of a token value is ever recorded, never the value.
 
-/// <summary>
-/// What an API token may do. <see cref="Admin"/> is the zero value on purpose: tokens issued before
-/// roles existed carry no role in their event and were all-powerful, so they read back as admin.
-/// </summary>
+/// <summary>What an API token may do. Stored by member name (<c>"Admin"</c>, ...) in <see cref="ApiTokenIssued"/>.</summary>
 public enum ApiTokenRole
 {
     /// <summary>Everything.</summary>
@@ -17,9 +14,8 @@ public enum ApiTokenRole
     Viewer,
 }
 
-/// <param name="Role">Added after release: absent in older events, which deserialize as <see cref="ApiTokenRole.Admin"/>.</param>
 public sealed record ApiTokenIssued(
     Guid TokenId, string Name, string TokenHash, DateTimeOffset? ExpiresAt, bool Bootstrap,
-    Actor Actor, DateTimeOffset At, ApiTokenRole Role = ApiTokenRole.Admin);
+    Actor Actor, DateTimeOffset At, ApiTokenRole Role);
 
 public sealed record ApiTokenRevoked(Guid TokenId, Actor Actor, DateTimeOffset At);

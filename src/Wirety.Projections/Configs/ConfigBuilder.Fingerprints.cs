@@ -59,7 +59,6 @@ public static partial class ConfigBuilder
     /// <summary>The per-entry hash sums every config of one network is assembled from.</summary>
     private sealed class EntrySums
     {
-        private readonly Network _network;
         private readonly List<PeerState> _jumps;
         private readonly UInt128 _jumpView;          // a jump's view: every usable peer
         private readonly UInt128 _mesh;              // a mesh member's direct entries: every member
@@ -67,7 +66,6 @@ public static partial class ConfigBuilder
 
         public EntrySums(Network network)
         {
-            _network = network;
             _jumps = network.Peers.Where(p => p.Kind == PeerKind.Jump && IsUsable(p)).ToList();
             foreach (var peer in network.Peers)
             {

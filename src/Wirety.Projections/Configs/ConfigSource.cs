@@ -7,11 +7,12 @@ namespace Wirety.Projections.Configs;
 /// rendered on demand from this one document (<see cref="ConfigRendering"/>), so a change that touches
 /// every config of a large mesh writes one document, not N configs of N entries each.
 /// </summary>
-/// <param name="Peers">Null only in documents written before stamps existed; then every peer counts as changed at <see cref="Version"/>.</param>
-public sealed record ConfigSource(Guid Id, long Version, Networks.Network Network, IReadOnlyDictionary<Guid, PeerConfigStamp>? Peers = null)
+/// <param name="Peers">One stamp per peer of <see cref="Network"/>.</param>
+public sealed record ConfigSource(Guid Id, long Version, Networks.Network Network, IReadOnlyDictionary<Guid, PeerConfigStamp> Peers)
 {
     /// <summary>The network version at which the peer's config last changed (its <c>version</c> and <c>config-changed</c> value).</summary>
-    public long VersionOf(Guid peerId) => Peers is not null && Peers.TryGetValue(peerId, out var stamp) ? stamp.Version : Version;
+    /// <remarks>Only for a peer of <see cref="Network"/>: every one has a stamp.</remarks>
+    public long VersionOf(Guid peerId) => Peers[peerId].Version;
 }
 
 /// <param name="Version">The network stream version of the change that last altered this peer's config.</param>

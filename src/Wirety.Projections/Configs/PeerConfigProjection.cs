@@ -40,13 +40,8 @@ public sealed class PeerConfigProjection : IProjection
                 continue;
             }
 
-            // Documents from before stamps existed: every config counts as changed now.
-            var stamps = source?.Peers is { } known
-                ? known.Where(s => after.FindPeer(s.Key) is not null).ToDictionary()
-                : [];
-            var affected = source?.Peers is null
-                ? after.Peers.Select(p => p.Id).ToList()
-                : ConfigImpact.AffectedPeers(before, after, touched, settingsChanged).ToList();
+            var stamps = source?.Peers.Where(s => after.FindPeer(s.Key) is not null).ToDictionary() ?? [];
+            var affected = ConfigImpact.AffectedPeers(before, after, touched, settingsChanged).ToList();
             foreach (var (peerId, fingerprint) in ConfigBuilder.Fingerprints(after, affected))
                 if (!stamps.TryGetValue(peerId, out var stamp) || stamp.Fingerprint != fingerprint)
                     stamps[peerId] = new PeerConfigStamp(version, fingerprint);

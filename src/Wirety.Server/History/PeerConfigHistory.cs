@@ -1,6 +1,5 @@
 using Marten;
 using Wirety.Projections.Configs;
-using Wirety.Projections.TextDiff;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
 using Wolverine.Http;
@@ -22,7 +21,7 @@ public static class PeerConfigHistory
         if (point.Rejected is { } rejected) return rejected.ToResult();
         var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
-        return ConfigAt(history, networkId, peerId, point.Value!) is { } text
+        return ConfigAt(history, peerId, point.Value!) is { } text
             ? Results.Text(text, TextPlain)
             : Rejection.NotFound($"Peer {peerId} was not in network {networkId} at {point.Value}.").ToResult();
     }
@@ -39,15 +38,15 @@ public static class PeerConfigHistory
 
         var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
-        var before = ConfigAt(history, networkId, peerId, fromPoint.Value!);
-        var after = ConfigAt(history, networkId, peerId, toPoint.Value!);
+        var before = ConfigAt(history, peerId, fromPoint.Value!);
+        var after = ConfigAt(history, peerId, toPoint.Value!);
         if (before is null && after is null)
             return Rejection.NotFound($"Peer {peerId} was in network {networkId} at neither {fromPoint.Value} nor {toPoint.Value}.").ToResult();
         // A peer that did not exist at one end diffs against an empty config (its creation or removal).
         return Results.Text(UnifiedDiff.Render(before ?? "", after ?? "", $"config@{fromPoint.Value}", $"config@{toPoint.Value}"), TextPlain);
     }
 
-    private static string? ConfigAt(NetworkHistory history, Guid networkId, Guid peerId, HistoryPoint point)
+    private static string? ConfigAt(NetworkHistory history, Guid peerId, HistoryPoint point)
     {
         var network = history.AsOf(point.Resolve(history.All)).Network;
         return network?.FindPeer(peerId) is null ? null : WgQuickRenderer.Render(ConfigBuilder.Build(network, peerId));

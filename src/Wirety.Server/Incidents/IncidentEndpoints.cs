@@ -21,14 +21,7 @@ public static class IncidentQueries
     [WolverineGet("/api/v1/incidents")]
     public static async Task<IResult> List(string? state, Guid? networkId, Guid? peerId, IQuerySession session, CancellationToken ct)
     {
-        IncidentState? wanted = state switch
-        {
-            null or "" => null,
-            "open" => IncidentState.Open,
-            "resolved" => IncidentState.Resolved,
-            _ => (IncidentState?)(-1),
-        };
-        if (wanted is (IncidentState)(-1))
+        if (!TryParseState(state, out var wanted))
             return new ValidationErrors().Add("state", "state must be 'open' or 'resolved'.").ToRejection().ToResult();
 
         var query = session.Query<Incident>().AsQueryable();
@@ -36,6 +29,18 @@ public static class IncidentQueries
         if (networkId is { } n) query = query.Where(i => i.NetworkId == n);
         if (peerId is { } p) query = query.Where(i => i.PeerId == p);
         return Results.Ok(await query.OrderByDescending(i => i.DetectedAt).Take(MaxResults).ToListAsync(ct));
+    }
+
+    /// <summary>No filter (absent or empty), or one state by its name in the API.</summary>
+    private static bool TryParseState(string? text, out IncidentState? state)
+    {
+        state = text switch
+        {
+            "open" => IncidentState.Open,
+            "resolved" => IncidentState.Resolved,
+            _ => null,
+        };
+        return state is not null || string.IsNullOrEmpty(text);
     }
 
     [WolverineGet("/api/v1/incidents/{incidentId}")]

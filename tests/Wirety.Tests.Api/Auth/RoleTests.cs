@@ -148,13 +148,13 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
     }
 
     [Fact]
-    public void token_events_written_before_roles_existed_read_back_as_admin()
+    public void a_token_event_stores_its_role_by_name_and_reads_it_back()
     {
         var serializer = App.Store.Options.Serializer();
-        var old = serializer.FromJson<Wirety.Events.Tokens.ApiTokenIssued>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(
-            "{\"tokenId\":\"0197a000-0000-7000-8000-000000000001\",\"name\":\"old\",\"tokenHash\":\"ab\",\"expiresAt\":null," +
-            "\"bootstrap\":false,\"actor\":{\"tokenId\":\"00000000-0000-0000-0000-000000000000\",\"name\":\"system\"},\"at\":\"2026-01-01T00:00:00+00:00\"}")));
-        Assert.Equal(Wirety.Events.Tokens.ApiTokenRole.Admin, old.Role);
-        Assert.Equal("old", old.Name);
+        var issued = new Wirety.Events.Tokens.ApiTokenIssued(Guid.NewGuid(), "auditor", "ab", null, false,
+            Wirety.Events.Actor.System, DateTimeOffset.UnixEpoch, Wirety.Events.Tokens.ApiTokenRole.Analyst);
+        var json = serializer.ToJson(issued);
+        Assert.Contains("\"role\":\"Analyst\"", json, StringComparison.Ordinal);
+        Assert.Equal(issued, serializer.FromJson<Wirety.Events.Tokens.ApiTokenIssued>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))));
     }
 }

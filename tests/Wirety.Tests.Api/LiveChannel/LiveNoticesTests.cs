@@ -44,7 +44,7 @@ public sealed class LiveNoticesTests
         On(Incident, new IncidentDetected(Incident, Net, Peer, IncidentType.SessionConflict, "two sessions",
             [new IncidentEvidence(Guid.NewGuid(), At, Session, "198.18.0.5", null)], At)),
         On(Incident, new IncidentResolved(Incident, Net, Peer, "false alarm", true, Admin, At)),
-        On(Token, new ApiTokenIssued(Token, "ci", "hash", null, false, Admin, At)),
+        On(Token, new ApiTokenIssued(Token, "ci", "hash", null, false, Admin, At, ApiTokenRole.Admin)),
         On(Token, new ApiTokenRevoked(Token, Admin, At)),
     }.ToDictionary(e => e.Data.GetType().Name);
 

@@ -1,9 +1,12 @@
 using System.Text.RegularExpressions;
-using Wirety.Projections.TextDiff;
+using Wirety.Events.Peers;
+using Wirety.Projections.Configs;
+using Wirety.Server.History;
+using Xunit.Abstractions;
 
-namespace Wirety.Tests.Unit.TextDiff;
+namespace Wirety.Tests.Unit.History;
 
-public sealed partial class UnifiedDiffTests
+public sealed partial class UnifiedDiffTests(ITestOutputHelper output)
 {
     [Fact]
     public void equal_texts_have_an_empty_diff()
@@ -50,28 +53,59 @@ public sealed partial class UnifiedDiffTests
         Assert.Equal("--- a\n+++ b\n@@ -1 +0,0 @@\n-x\n", UnifiedDiff.Render("x\n", "", "a", "b"));
     }
 
-    [Fact]
-    public void the_edit_script_is_minimal_and_the_diff_applies_back_to_the_new_text_for_random_inputs()
+    /// <remarks>
+    /// DiffPlex does not document minimality; it implements Myers' linear-space (middle snake)
+    /// refinement, which finds a shortest edit script. Checked against the LCS length here; small
+    /// alphabets make many equal lines, where a heuristic would first give a longer script.
+    /// </remarks>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(3)]
+    [InlineData(2)]
+    public void the_diff_applies_back_to_the_new_text_and_changes_as_few_lines_as_possible_for_random_inputs(int alphabet)
     {
         var random = new Random(5);
-        for (var round = 0; round < 500; round++)
+        for (var round = 0; round < 2000; round++)
         {
-            var a = RandomLines(random);
-            var b = random.Next(4) == 0 ? RandomLines(random) : Mutate(a, random);
-            var edits = LineDiff.Compute(a, b);
-            Assert.Equal(a, edits.Where(e => e.Kind != EditKind.Insert).Select(e => e.Line));
-            Assert.Equal(b, edits.Where(e => e.Kind != EditKind.Delete).Select(e => e.Line));
-            Assert.Equal(a.Count + b.Count - 2 * Lcs(a, b), edits.Count(e => e.Kind != EditKind.Keep));
-
+            var a = RandomLines(random, alphabet);
+            var b = random.Next(4) == 0 ? RandomLines(random, alphabet) : Mutate(a, random);
             var oldText = a.Count == 0 ? "" : string.Join("\n", a) + "\n";
             var newText = b.Count == 0 ? "" : string.Join("\n", b) + "\n";
             var diff = UnifiedDiff.Render(oldText, newText, "a", "b");
             Assert.Equal(b, Apply(a, diff));
+            // Every changed line is in some hunk, so the -/+ lines are the whole edit script.
+            var changed = UnifiedDiff.Lines(diff).Skip(2).Count(l => l[0] is '-' or '+');
+            Assert.True(a.Count + b.Count - 2 * Lcs(a, b) == changed, $"round {round}: {changed} changed lines for {string.Join("", a)} -> {string.Join("", b)}");
         }
     }
 
-    private static List<string> RandomLines(Random random) =>
-        Enumerable.Range(0, random.Next(0, 25)).Select(_ => ((char)('a' + random.Next(5))).ToString()).ToList();
+    [Fact]
+    public void a_10000_peer_jump_config_diffed_against_nothing_allocates_a_few_times_its_own_size()
+    {
+        var network = TestNetwork.Create(cidr: "10.0.0.0/16").AddPeer(Hub, "hub", PeerKind.Jump, TestNetwork.Key(1), "hub.example.net:51820", 51820, address: "10.0.0.1");
+        for (var i = 2; i <= 10_001; i++)
+            network = network.AddPeer(TestNetwork.PeerId(i), $"peer-{i}", PeerKind.Dynamic, TestNetwork.Key(i), address: $"10.0.{i / 256}.{i % 256}");
+        var config = WgQuickRenderer.Render(ConfigBuilder.Build(network, Hub));
+        Assert.Equal(10_000, config.Split('\n').Count(l => l == "[Peer]"));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var diff = UnifiedDiff.Render("", config, "a", "b");
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        var lines = UnifiedDiff.Lines(config);
+        Assert.Equal($"--- a\n+++ b\n@@ -0,0 +1,{lines.Count} @@\n" + string.Concat(lines.Select(l => $"+{l}\n")), diff);
+        // The old hand-written Myers diff kept one frontier per edit: O((N+M)·D) ints, ~29 GB here.
+        // Text in, text out and the line arrays are a few MB; allow a generous multiple, no more.
+        var configBytes = config.Length * sizeof(char);
+        output.WriteLine($"{lines.Count:N0} lines, {configBytes:N0} bytes of config, {allocated:N0} bytes allocated by the diff");
+        Assert.True(allocated < 50_000_000, $"allocated {allocated:N0} bytes for a {configBytes:N0}-byte config");
+        Assert.True(allocated < 12L * configBytes, $"allocated {allocated:N0} bytes for a {configBytes:N0}-byte config");
+    }
+
+    private static readonly Guid Hub = TestNetwork.PeerId(1);
+
+    private static List<string> RandomLines(Random random, int alphabet) =>
+        Enumerable.Range(0, random.Next(0, 25)).Select(_ => ((char)('a' + random.Next(alphabet))).ToString()).ToList();
 
     private static List<string> Mutate(List<string> lines, Random random)
     {
