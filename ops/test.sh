@@ -26,8 +26,8 @@ dotnet test Wirety.sln -c "$CONFIG" --nologo \
 
 # <Counters total=".." executed=".." passed=".." failed=".." error=".." timeout=".." ...>
 attr() { sed -n "s/.*<Counters[^>]* $1=\"\([0-9]*\)\".*/\1/p" "$2" | head -n1; }
-# The test assembly a TRX file reports on, from its first test's storage path.
-project_of() { grep -o -m1 'storage="[^"]*\.dll"' "$1" | sed 's/.*\/\([^/]*\)\.dll"$/\1/'; }
+# The test assembly a TRX file reports on, from its first test's storage path (which the TRX logger lower-cases).
+project_of() { grep -o -m1 'storage="[^"]*\.dll"' "$1" | sed 's/.*\/\([^/]*\)\.dll"$/\1/' | tr '[:upper:]' '[:lower:]'; }
 
 passed=0 failed=0 skipped=0 files=0 problems=()
 declare -A ran=()
@@ -43,8 +43,9 @@ for trx in "$results"/**/*.trx; do
     if [[ -n "$project" ]]; then ran[$project]=$(( ${ran[$project]:-0} + ${x:-0} )); fi
 done
 for project in "${expected[@]}"; do
-    if [[ -z "${ran[$project]:-}" ]]; then problems+=("$project left no test results (0 tests discovered, or its test host crashed)")
-    elif [[ "${ran[$project]}" -eq 0 ]]; then problems+=("$project executed 0 tests"); fi
+    key=$(tr '[:upper:]' '[:lower:]' <<< "$project")
+    if [[ -z "${ran[$key]:-}" ]]; then problems+=("$project left no test results (0 tests discovered, or its test host crashed)")
+    elif [[ "${ran[$key]}" -eq 0 ]]; then problems+=("$project executed 0 tests"); fi
 done
 [[ $skipped -eq 0 ]] || problems+=("$skipped test(s) were skipped or not executed")
 
