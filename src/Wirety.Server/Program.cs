@@ -22,6 +22,7 @@ using Wirety.Server.Forwarding;
 using Wirety.Server.LiveChannel;
 using Wirety.Server.Operations;
 using Wirety.Server.Problems;
+using Wirety.Server.Sockets;
 using Wirety.Server.WebUi;
 using Wolverine;
 using Wolverine.Http;
@@ -117,7 +118,7 @@ builder.Services.AddAuthorization(o =>
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = AgentSockets.KeepAlive });
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketEndpoint.KeepAlive });
 app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseAuthentication();

@@ -45,12 +45,12 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
     /// </summary>
     public Task DeliverAsync(ChangeNotice notice)
     {
-        // This instance's admins heard its own commits from LiveChannelListener already.
+        // This instance's admins heard its own commits from PublishLive already.
         if (notice.Live is { } live)
         {
             if (notice.Origin != InstanceId)
             {
-                PublishLive(live);
+                liveHub.Publish(live);
                 log.LogDebug("Relayed {Count} live notice(s) of commit {Commit} from instance {Origin}", live.Count, notice.Commit, notice.Origin);
             }
             return Task.CompletedTask;
@@ -76,14 +76,22 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
         if (recheckSockets) await PublishAsync(new ChangeFeedResumed());
     }
 
-    /// <summary>Another instance's commit, for the admin sockets here (what LiveChannelListener does for local commits).</summary>
-    private void PublishLive(IReadOnlyList<LiveNotice> notices)
+    /// <summary>
+    /// A commit of this instance, for the admin sockets here (those on other instances get its notices
+    /// from the NOTIFY). With no admin connected it builds nothing. The commit has happened: a lost
+    /// notice costs an admin a refresh, never the request.
+    /// </summary>
+    public void PublishLive(IEnumerable<JasperFx.Events.IEvent> events)
     {
-        foreach (var n in notices)
+        if (!liveHub.HasListeners) return;
+        try
         {
-            if (n is { Type: LiveNotice.PeerChanged, Change: PeerChange.Removed, PeerId: { } removed }) presence.Forget(removed);
+            liveHub.Publish(LiveNotices.FromCommit(events));
         }
-        liveHub.Publish(notices);
+        catch (Exception e)
+        {
+            log.LogError(e, "Could not publish the live notices of a commit");
+        }
     }
 
     private async Task ApplyAsync(ChangeNotice notice)
@@ -92,7 +100,9 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
         if (notice.Network is not { } changed) return;
 
         configs.InvalidateNetwork(changed.NetworkId);
-        if (changed.NetworkDeleted && notice.Origin != InstanceId) presence.ForgetNetwork(changed.NetworkId);
+        // Presence is forgotten here only, for this instance's commits and the others' alike.
+        if (changed.NetworkDeleted) presence.ForgetNetwork(changed.NetworkId);
+        foreach (var removed in changed.RemovedPeers) presence.Forget(removed);
         if (changed.Full || changed.NetworkDeleted)
             sessions.EvictWhere(s => s.NetworkId == changed.NetworkId);
         else if (changed.RemovedPeers.Count > 0 || changed.Enrollments.Count > 0)

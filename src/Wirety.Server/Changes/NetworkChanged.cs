@@ -27,10 +27,11 @@ public sealed record NetworkChanged(
 public sealed record ChangeFeedResumed;
 
 /// <summary>
-/// Hooks every Marten session of this instance. Before the commit it queues one <c>pg_notify</c> per
-/// change into the same transaction, so exactly the committed changes reach the other instances, at
+/// The one hook on every Marten session of this instance. Before the commit it queues one <c>pg_notify</c>
+/// per change into the same transaction, so exactly the committed changes reach the other instances, at
 /// commit. After the commit it hands the same changes to <see cref="ChangeFeed"/> here and now, so
-/// this instance's caches are clean before the HTTP response leaves. Collaborators are resolved on
+/// this instance's caches are clean before the HTTP response leaves, and the commit's live notices to
+/// the admins connected here (other instances relay them from the NOTIFY). Collaborators are resolved on
 /// use: they depend on the document store this listener is part of.
 /// </summary>
 public sealed class CommitListener(IServiceProvider services) : DocumentSessionListenerBase
@@ -52,8 +53,10 @@ public sealed class CommitListener(IServiceProvider services) : DocumentSessionL
     public override async Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
     {
         var feed = services.GetRequiredService<ChangeFeed>();
-        foreach (var notice in ChangeNotice.Of(feed.InstanceId, commit.GetEvents()))
+        var events = commit.GetEvents().ToList();
+        foreach (var notice in ChangeNotice.Of(feed.InstanceId, events))
             await feed.DeliverAsync(notice);
+        feed.PublishLive(events);
     }
 }
 
@@ -73,7 +76,7 @@ public static class NetworkChangedHandler
         // here matter; the source loaded for this is the one their fetches are then rendered from.
         if (message.NetworkDeleted || !sockets.Connected().Any(a => a.NetworkId == message.NetworkId)) return;
         if (await configs.SourceAsync(message.NetworkId) is not { Peers: { } stamps }) return;
-        await sockets.NotifyConfigChangedAsync(stamps.Where(s => s.Value.Version == message.Version).Select(s => s.Key), message.Version);
+        sockets.NotifyConfigChanged(stamps.Where(s => s.Value.Version == message.Version).Select(s => s.Key), message.Version);
     }
 
     /// <summary>
@@ -89,7 +92,7 @@ public static class NetworkChangedHandler
         {
             if (await configs.SourceAsync(network.Key) is not { } source) continue;
             foreach (var peerId in network.Select(a => a.PeerId).Distinct().Where(p => source.Network.FindPeer(p) is not null))
-                await sockets.NotifyConfigChangedAsync(peerId, source.VersionOf(peerId));
+                sockets.NotifyConfigChanged(peerId, source.VersionOf(peerId));
         }
     }
 

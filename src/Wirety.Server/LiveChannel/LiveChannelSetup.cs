@@ -1,4 +1,3 @@
-using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Wirety.Server.Auth;
 
@@ -13,8 +12,6 @@ public static class LiveChannelSetup
         services.AddHostedService(sp => sp.GetRequiredService<LiveHub>());
         services.AddSingleton<PeerPresence>();
         services.AddHostedService<PresenceSweeper>();
-        services.AddSingleton<LiveChannelListener>();
-        services.AddSingleton<IConfigureMarten, ListenToCommits>();
         return services;
     }
 
@@ -25,9 +22,4 @@ public static class LiveChannelSetup
         endpoints.Map(OpenLiveChannel.Path, OpenLiveChannel.RunAsync)
             .WithMetadata(new OpenLiveChannel.QueryTokenAllowed())
             .RequireAuthorization(new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build());
-
-    private sealed class ListenToCommits(LiveChannelListener listener) : IConfigureMarten
-    {
-        public void Configure(IServiceProvider services, StoreOptions options) => options.Listeners.Add(listener);
-    }
 }

@@ -1,7 +1,6 @@
-using System.Net.WebSockets;
 using Microsoft.Extensions.Primitives;
-using Wirety.Server.Agents;
 using Wirety.Server.Auth;
+using Wirety.Server.Sockets;
 
 namespace Wirety.Server.LiveChannel;
 
@@ -17,14 +16,9 @@ public static class OpenLiveChannel
 
     public static async Task RunAsync(HttpContext http, LiveHub hub, IHostApplicationLifetime lifetime)
     {
-        if (!http.WebSockets.IsWebSocketRequest)
-        {
-            await Results.Problem(statusCode: 400, title: "The request is invalid",
-                detail: "This endpoint speaks WebSocket only; send an Upgrade: websocket request.").ExecuteAsync(http);
-            return;
-        }
+        using var socket = await WebSocketEndpoint.AcceptAsync(http);
+        if (socket is null) return;
         var actor = http.User.ToActor();
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = AgentSockets.KeepAlive });
         await hub.ServeAsync(socket, $"token {actor.Name} {actor.TokenId}", http.RequestAborted, lifetime.ApplicationStopping);
     }
 
