@@ -42,7 +42,7 @@ clean:
 	rm -rf TestResults artifacts
 
 # Benchmarks (see README): `make bench` (config propagation, 1,000 peers), `make bench BENCH=heartbeats`,
-# `make bench BENCH=propagation` (1,000 agents over WebSocket, one and two instances).
+# `make bench BENCH=propagation` (1,000 agents over WebSocket, one and two instances), `make bench BENCH=broadcast`.
 bench:
 	ops/install-prereqs.sh --postgresql wrk
 	dotnet run -c Release --project bench/Wirety.Bench -- $(or $(BENCH),config) $(BENCH_ARGS)

@@ -5,18 +5,20 @@ using Wirety.Bench;
 // dotnet run -c Release --project bench/Wirety.Bench -- export     [--events 1000000]
 // dotnet run -c Release --project bench/Wirety.Bench -- propagation [--agents 1000] [--rounds 2] [--instances 1|2] [--scenario hub,mesh]
 // dotnet run -c Release --project bench/Wirety.Bench -- history    [--events 1000000] [--networks 4] [--peers 25]
+// dotnet run -c Release --project bench/Wirety.Bench -- broadcast  [--samples 50]
 return args.FirstOrDefault() switch
 {
     "heartbeats" => await HeartbeatBench.RunAsync(args),
     "export" => await ExportBench.RunAsync(args),
     "propagation" => await PropagationBench.RunAsync(args),
     "history" => await HistoryBench.RunAsync(args),
+    "broadcast" => await BroadcastBench.RunAsync(args),
     "config" or null => await ConfigBench.RunAsync(args),
     var other => Usage(other),
 };
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config', 'heartbeats', 'propagation', 'export' or 'history'");
+    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config', 'heartbeats', 'propagation', 'export', 'history' or 'broadcast'");
     return 2;
 }
