@@ -14,7 +14,6 @@ namespace Wirety.Server.Agents;
 public sealed class AgentSockets(PeerPresence presence, ILogger<AgentSockets> log)
 {
     public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Connection, byte>> _byPeer = new();
 
     private sealed class Connection(WebSocket socket, AgentIdentity agent)
@@ -80,7 +79,8 @@ public sealed class AgentSockets(PeerPresence presence, ILogger<AgentSockets> lo
         {
             if (!_byPeer.TryGetValue(peerId, out var connections)) continue;
             payload ??= JsonSerializer.SerializeToUtf8Bytes(
-                new AgentMessage(AgentMessage.ConfigChanged, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), Json);
+                new AgentMessage(AgentMessage.ConfigChanged, version.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                AgentProtocolJson.Default.AgentMessage);
             foreach (var connection in connections.Keys)
                 (sends ??= []).Add(SendAsync(connection, c => c.Socket.SendAsync(payload, WebSocketMessageType.Text, true, CancellationToken.None)));
         }
