@@ -9,7 +9,10 @@ using Wirety.Projections.Tokens;
 
 namespace Wirety.Projections;
 
-/// <summary>The event store's shape: schema, projections and document indexes. Shared by server, tests and tools.</summary>
+/// <summary>
+/// The event store's shape: schema, projections and the documents they write. Shared by server, tests and
+/// tools; the server adds the documents its commands write (Wirety.Server's <c>ServerStore</c>).
+/// </summary>
 public static class WiretyStore
 {
     public const string Schema = "wirety";
@@ -46,11 +49,7 @@ public static class WiretyStore
         opts.Schema.For<Network>();
         opts.Schema.For<ConfigSource>();
         opts.Schema.For<Incident>().Index(i => i.PeerId).Index(i => i.NetworkId);
-        // Written by detection on several instances at once: a lost update would hide a sighting.
-        opts.Schema.For<PeerSightings>().UseOptimisticConcurrency(true);
         opts.Schema.For<EnrollmentTicket>().Index(t => t.PeerId).Index(t => t.NetworkId);
         opts.Schema.For<AgentSession>().UniqueIndex(s => s.TokenHash).Index(s => s.PeerId).Index(s => s.NetworkId);
-        // One row per public key in use: inserting a duplicate fails, which makes key uniqueness atomic.
-        opts.Schema.For<PublicKeyClaim>().Index(c => c.PeerId).Index(c => c.NetworkId);
     }
 }

@@ -8,7 +8,6 @@ using Wirety.Projections.Agents;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Agents;
 using Wirety.Server.Changes;
-using Wirety.Projections;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
 using Wirety.Server.EventQueries;
@@ -65,7 +64,7 @@ builder.Services.AddHeartbeatRetention(builder.Configuration);
 builder.Services.AddMarten(sp =>
     {
         var opts = new StoreOptions();
-        WiretyStore.Configure(opts, settings.ConnectionString);
+        ServerStore.Configure(opts, settings.ConnectionString);
         opts.Listeners.Add(sp.GetRequiredService<CommitListener>());
         return opts;
     })

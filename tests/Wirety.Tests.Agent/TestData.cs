@@ -31,11 +31,11 @@ public static class TestData
         {
             $"key={d.PublicKey} port={d.ListenPort} fwmark={d.Fwmark} mtu={state.Mtu} up={state.IsUp} full4={state.FullTunnelIPv4} full6={state.FullTunnelIPv6}",
             "addresses=" + string.Join(',', state.Addresses.Select(a => a.ToString()).Order(StringComparer.Ordinal)),
-            "routes=" + string.Join(',', state.Routes.Select(Wirety.Agent.Networking.IpPrefixes.Format).Order(StringComparer.Ordinal)),
+            "routes=" + string.Join(',', state.Routes.Select(p => p.ToString()).Order(StringComparer.Ordinal)),
         };
         lines.AddRange(d.Peers.OrderBy(p => p.PublicKey, StringComparer.Ordinal).Select(p =>
             $"peer {p.PublicKey} endpoint={p.Endpoint} keepalive={p.PersistentKeepalive} allowed=" +
-            string.Join(',', p.AllowedIps.Select(Wirety.Agent.Networking.IpPrefixes.Format).Order(StringComparer.Ordinal))));
+            string.Join(',', p.AllowedIps.Select(p => p.ToString()).Order(StringComparer.Ordinal))));
         return string.Join('\n', lines);
     }
 

@@ -127,7 +127,7 @@ public sealed class ProjectionRebuildTests(OperationsApp app) : IAsyncLifetime
     public void every_document_type_is_either_projected_or_a_declared_state_document()
     {
         // The store as the commands build it (the server's also maps Wolverine's envelopes, which it keeps in its own tables).
-        using var store = DocumentStore.For(opts => Wirety.Projections.WiretyStore.Configure(opts, app.ConnectionString));
+        using var store = DocumentStore.For(opts => Wirety.Server.Hosting.ServerStore.Configure(opts, app.ConnectionString));
         var layout = new StoreLayout(store);
         Assert.Equal(["DeadLetterEvent", "PeerSightings", "PublicKeyClaim"], layout.StateDocumentTypes.Select(t => t.Name));
         Assert.All(layout.Projections, p => Assert.NotEmpty(p.DocumentTypes));

@@ -1,4 +1,5 @@
 using Wirety.Events;
+using Wirety.Events.Addressing;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
 using Wirety.Projections.Addressing;

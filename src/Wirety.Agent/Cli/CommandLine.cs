@@ -3,10 +3,10 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Wirety.Agent.Networking;
 using Wirety.Agent.Running;
 using Wirety.Agent.Server;
 using Wirety.Agent.State;
+using Wirety.Events.Addressing;
 using Verb = System.CommandLine.Command;
 
 namespace Wirety.Agent.Cli;
@@ -178,7 +178,7 @@ internal sealed class AgentCommands
         });
         Endpoint.Validators.Add(r =>
         {
-            if (r.Tokens.FirstOrDefault(t => !Endpoints.IsWellFormed(t.Value)) is { } bad)
+            if (r.Tokens.FirstOrDefault(t => !WireGuardEndpoint.IsWellFormed(t.Value)) is { } bad)
                 r.AddError($"--endpoint must be HOST:PORT, not '{bad.Value}'");
         });
 

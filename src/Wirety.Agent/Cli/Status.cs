@@ -1,5 +1,4 @@
 using System.Globalization;
-using Wirety.Agent.Networking;
 using Wirety.Agent.State;
 using Wirety.Agent.WireGuard;
 
@@ -66,7 +65,7 @@ public static class Status
             {
                 await output.WriteLineAsync($"  peer {peer.PublicKey}").ConfigureAwait(false);
                 await output.WriteLineAsync($"    endpoint   {peer.Endpoint ?? "(none)"}").ConfigureAwait(false);
-                await output.WriteLineAsync($"    allowed    {(peer.AllowedIps.Count == 0 ? "(none)" : string.Join(", ", peer.AllowedIps.Select(IpPrefixes.Format)))}").ConfigureAwait(false);
+                await output.WriteLineAsync($"    allowed    {(peer.AllowedIps.Count == 0 ? "(none)" : string.Join(", ", peer.AllowedIps.Select(p => p.ToString())))}").ConfigureAwait(false);
                 await output.WriteLineAsync($"    handshake  {(peer.LatestHandshake is { } h ? Ago(h, now) : "never")}").ConfigureAwait(false);
                 await output.WriteLineAsync($"    transfer   {Bytes(peer.RxBytes)} received, {Bytes(peer.TxBytes)} sent").ConfigureAwait(false);
                 if (peer.PersistentKeepalive > 0)

@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Wirety.Agent.Logging;
-using Wirety.Agent.Networking;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.Forwarding;
 
@@ -20,7 +20,7 @@ public interface IForwarding
     /// every rule without Wirety's tag alone. An empty list removes all of Wirety's rules.
     /// </summary>
     /// <returns>What changed, for the log; empty when nothing did.</returns>
-    Task<IReadOnlyList<string>> ApplyMasqueradeAsync(string iface, IReadOnlyList<IPNetwork> sources, CancellationToken ct);
+    Task<IReadOnlyList<string>> ApplyMasqueradeAsync(string iface, IReadOnlyList<IpPrefix> sources, CancellationToken ct);
 }
 
 /// <summary>
@@ -42,7 +42,7 @@ public sealed partial class HostForwarding(ICommandRunner runner, AgentLog log) 
         log.Info("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for this jump peer");
     }
 
-    public async Task<IReadOnlyList<string>> ApplyMasqueradeAsync(string iface, IReadOnlyList<IPNetwork> sources, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> ApplyMasqueradeAsync(string iface, IReadOnlyList<IpPrefix> sources, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(sources);
         if (runner.IsAvailable("nft")) return await NftAsync(iface, sources, ct).ConfigureAwait(false);
@@ -58,7 +58,7 @@ public sealed partial class HostForwarding(ICommandRunner runner, AgentLog log) 
 
     // ---- nftables: everything lives in our own table, so "stale" is simply "in our table, not wanted".
 
-    private async Task<IReadOnlyList<string>> NftAsync(string iface, IReadOnlyList<IPNetwork> sources, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> NftAsync(string iface, IReadOnlyList<IpPrefix> sources, CancellationToken ct)
     {
         var listed = await Nft(["-j", "list", "chain", "inet", NftTable, "postrouting"], ct).ConfigureAwait(false);
         var installed = listed.Succeeded ? ParseNftRules(listed.Stdout) : [];
@@ -92,9 +92,9 @@ public sealed partial class HostForwarding(ICommandRunner runner, AgentLog log) 
         {
             var comment = MasqueradeRules.Comment(source, iface);
             (await Nft(["add", "rule", "inet", NftTable, "postrouting",
-                IpPrefixes.IsIPv4(source) ? "ip" : "ip6", "saddr", IpPrefixes.Format(source),
+                source.IsIPv4 ? "ip" : "ip6", "saddr", source.ToString(),
                 "oifname", "!=", $"\"{iface}\"", "masquerade", "comment", $"\"{comment}\""], ct).ConfigureAwait(false)).OrThrow();
-            changes.Add($"masquerading {IpPrefixes.Format(source)} (nftables)");
+            changes.Add($"masquerading {source.ToString()} (nftables)");
         }
         return changes;
     }
@@ -118,16 +118,16 @@ public sealed partial class HostForwarding(ICommandRunner runner, AgentLog log) 
 
     // ---- iptables: shared chain, so only rules with our tag are touched.
 
-    private async Task<IReadOnlyList<string>> IptablesAsync(string iface, IReadOnlyList<IPNetwork> sources, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> IptablesAsync(string iface, IReadOnlyList<IpPrefix> sources, CancellationToken ct)
     {
         var changes = new List<string>();
         foreach (var v4 in (bool[])[true, false])
         {
             var tool = v4 ? "iptables" : "ip6tables";
-            var wanted = sources.Where(s => IpPrefixes.IsIPv4(s) == v4).ToList();
+            var wanted = sources.Where(s => s.IsIPv4 == v4).ToList();
             if (!runner.IsAvailable(tool))
             {
-                if (wanted.Count > 0) log.Warn($"{tool} is not installed: cannot masquerade {string.Join(", ", wanted.Select(IpPrefixes.Format))}");
+                if (wanted.Count > 0) log.Warn($"{tool} is not installed: cannot masquerade {string.Join(", ", wanted.Select(p => p.ToString()))}");
                 continue;
             }
             var listed = await runner.RunAsync(tool, ["-t", "nat", "-S", "POSTROUTING"], null, ct).ConfigureAwait(false);
@@ -147,9 +147,9 @@ public sealed partial class HostForwarding(ICommandRunner runner, AgentLog log) 
             }
             foreach (var source in add)
             {
-                (await runner.RunAsync(tool, ["-t", "nat", "-A", "POSTROUTING", "-s", IpPrefixes.Format(source), "!", "-o", iface,
+                (await runner.RunAsync(tool, ["-t", "nat", "-A", "POSTROUTING", "-s", source.ToString(), "!", "-o", iface,
                     "-m", "comment", "--comment", MasqueradeRules.Comment(source, iface), "-j", "MASQUERADE"], null, ct).ConfigureAwait(false)).OrThrow();
-                changes.Add($"masquerading {IpPrefixes.Format(source)} ({tool})");
+                changes.Add($"masquerading {source.ToString()} ({tool})");
             }
         }
         return changes;

@@ -1,5 +1,5 @@
 using System.Net;
-using Wirety.Agent.Networking;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.Forwarding;
 
@@ -12,14 +12,14 @@ public static class MasqueradeRules
 {
     public const string Tag = "wirety-masq";
 
-    public static string Comment(IPNetwork source, string iface) => $"{Tag} {IpPrefixes.Format(source)} {iface}";
+    public static string Comment(IpPrefix source, string iface) => $"{Tag} {source.ToString()} {iface}";
 
-    public static bool TryParseComment(string? comment, out IPNetwork source, out string iface)
+    public static bool TryParseComment(string? comment, out IpPrefix source, out string iface)
     {
         source = default;
         iface = "";
         var parts = comment?.Split(' ') ?? [];
-        if (parts.Length != 3 || parts[0] != Tag || !IpPrefixes.TryParse(parts[1], out source)) return false;
+        if (parts.Length != 3 || parts[0] != Tag || !IpPrefix.TryNormalize(parts[1], out source)) return false;
         iface = parts[2];
         return true;
     }
@@ -31,11 +31,11 @@ public static class MasqueradeRules
     /// Which sources still need a rule, and which installed rules are stale (source no longer wanted,
     /// other interface, duplicate, or a tag this version cannot read). Pure.
     /// </summary>
-    public static (IReadOnlyList<IPNetwork> Add, IReadOnlyList<Installed> Remove) Plan(
-        IReadOnlyList<IPNetwork> desired, string iface, IReadOnlyList<Installed> installed)
+    public static (IReadOnlyList<IpPrefix> Add, IReadOnlyList<Installed> Remove) Plan(
+        IReadOnlyList<IpPrefix> desired, string iface, IReadOnlyList<Installed> installed)
     {
         var wanted = desired.Distinct().ToList();
-        var kept = new HashSet<IPNetwork>();
+        var kept = new HashSet<IpPrefix>();
         var remove = new List<Installed>();
         foreach (var rule in installed)
         {

@@ -1,4 +1,5 @@
 using NSec.Cryptography;
+using Wirety.Events.Peers;
 
 namespace Wirety.Agent.Identity;
 
@@ -15,7 +16,7 @@ public sealed record KeyPair(Secret PrivateKey, string PublicKey)
         {
             return new KeyPair(
                 new Secret(Convert.ToBase64String(privateBytes)),
-                Convert.ToBase64String(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)));
+                WireGuardKey.From(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)).ToString());
         }
         finally
         {
@@ -41,19 +42,11 @@ public sealed record KeyPair(Secret PrivateKey, string PublicKey)
         try
         {
             using var key = Key.Import(KeyAgreementAlgorithm.X25519, raw, KeyBlobFormat.RawPrivateKey);
-            return Convert.ToBase64String(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+            return WireGuardKey.From(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)).ToString();
         }
         finally
         {
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(raw);
         }
-    }
-
-    /// <summary>Whether <paramref name="text"/> looks like a WireGuard key: base64 of exactly 32 bytes.</summary>
-    public static bool IsWellFormedKey(string? text)
-    {
-        if (string.IsNullOrEmpty(text) || text.Length != 44) return false;
-        Span<byte> buffer = stackalloc byte[33];
-        return Convert.TryFromBase64String(text, buffer, out var written) && written == 32;
     }
 }

@@ -1,7 +1,8 @@
 using System.Net;
 using Wirety.Agent.Identity;
-using Wirety.Agent.Networking;
+using Wirety.Events.Addressing;
 using Wirety.Events.Agent;
+using Wirety.Events.Peers;
 
 namespace Wirety.Agent.Reconcile;
 
@@ -20,7 +21,7 @@ public sealed record DesiredState(
     int Mtu,
     IReadOnlyList<InterfaceAddress> Addresses,
     IReadOnlyList<DesiredPeer> Peers,
-    IReadOnlyList<IPNetwork> Routes,
+    IReadOnlyList<IpPrefix> Routes,
     bool FullTunnelIPv4,
     bool FullTunnelIPv6,
     IReadOnlyList<string> Warnings)
@@ -49,13 +50,13 @@ public sealed record DesiredState(
         if (config.Interface.Mtu is { } mtu && mtu is < 576 or > 9000)
             throw new InvalidConfigException($"MTU {mtu} is out of range");
 
-        var ownHosts = addresses.Select(a => IpPrefixes.HostPrefix(a.Address)).ToHashSet();
-        var claimed = new HashSet<IPNetwork>();
+        var ownHosts = addresses.Select(a => IpPrefix.Host(a.Address)).ToHashSet();
+        var claimed = new HashSet<IpPrefix>();
         var seenKeys = new HashSet<string>(StringComparer.Ordinal);
         var peers = new List<DesiredPeer>();
         foreach (var peer in config.Peers ?? [])
         {
-            if (!KeyPair.IsWellFormedKey(peer.PublicKey))
+            if (!WireGuardKey.IsWellFormed(peer.PublicKey))
             {
                 warnings.Add($"skipping a peer with a malformed public key '{peer.PublicKey}'");
                 continue;
@@ -73,13 +74,13 @@ public sealed record DesiredState(
             string? endpoint = null;
             if (peer.Endpoint is not null)
             {
-                if (Endpoints.IsWellFormed(peer.Endpoint)) endpoint = peer.Endpoint;
+                if (WireGuardEndpoint.IsWellFormed(peer.Endpoint)) endpoint = peer.Endpoint;
                 else warnings.Add($"peer {peer.PublicKey}: ignoring malformed endpoint '{peer.Endpoint}'");
             }
-            var allowed = new List<IPNetwork>();
+            var allowed = new List<IpPrefix>();
             foreach (var text in peer.AllowedIps ?? [])
             {
-                if (!IpPrefixes.TryParse(text, out var prefix))
+                if (!IpPrefix.TryNormalize(text, out var prefix))
                 {
                     warnings.Add($"peer {peer.PublicKey}: ignoring malformed allowed IP '{text}'");
                     continue;
@@ -87,7 +88,7 @@ public sealed record DesiredState(
                 // WireGuard gives a prefix to one peer only: a second claim would silently move it.
                 if (!claimed.Add(prefix))
                 {
-                    warnings.Add($"peer {peer.PublicKey}: {IpPrefixes.Format(prefix)} already belongs to another peer; ignored");
+                    warnings.Add($"peer {peer.PublicKey}: {prefix.ToString()} already belongs to another peer; ignored");
                     continue;
                 }
                 allowed.Add(prefix);
@@ -98,19 +99,19 @@ public sealed record DesiredState(
 
         var isJump = string.Equals(config.Kind, "jump", StringComparison.OrdinalIgnoreCase);
         var all = peers.SelectMany(p => p.AllowedIps).ToList();
-        var full4 = all.Any(p => IpPrefixes.IsDefaultRoute(p) && IpPrefixes.IsIPv4(p));
-        var full6 = all.Any(p => IpPrefixes.IsDefaultRoute(p) && !IpPrefixes.IsIPv4(p));
+        var full4 = all.Any(p => p.IsDefault && p.IsIPv4);
+        var full6 = all.Any(p => p.IsDefault && !p.IsIPv4);
         if (isJump && (full4 || full6))
         {
             warnings.Add("a jump peer's config routes a default route through the tunnel; not applied to this host's routing");
             full4 = full6 = false;
         }
 
-        var candidates = all.Where(p => !IpPrefixes.IsDefaultRoute(p) && !ownHosts.Contains(p)).Distinct().ToList();
+        var candidates = all.Where(p => !p.IsDefault && !ownHosts.Contains(p)).Distinct().ToList();
         // Every route points at the same interface, so one covered by a wider one adds nothing.
         var routes = candidates
-            .Where(p => !candidates.Any(q => !q.Equals(p) && IpPrefixes.Covers(q, p)))
-            .Order(IpPrefixes.Order)
+            .Where(p => !candidates.Any(q => !q.Equals(p) && q.Covers(p)))
+            .Order()
             .ToList();
 
         return new DesiredState(ownPublicKey, config.Interface.ListenPort, config.Interface.Mtu ?? DefaultMtu,
@@ -118,7 +119,7 @@ public sealed record DesiredState(
     }
 }
 
-public sealed record DesiredPeer(string PublicKey, string? Endpoint, IReadOnlyList<IPNetwork> AllowedIps, int PersistentKeepalive);
+public sealed record DesiredPeer(string PublicKey, string? Endpoint, IReadOnlyList<IpPrefix> AllowedIps, int PersistentKeepalive);
 
 /// <summary>A config the agent cannot apply; it keeps the last good one.</summary>
 public sealed class InvalidConfigException(string message) : Exception(message);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Wirety.Agent.Networking;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.Reconcile;
 
@@ -36,13 +36,13 @@ public sealed record UpdatePeer(PeerSettings Settings, string Reason) : PlanStep
 public sealed record AddPeer(PeerSettings Settings) : PlanStep
 {
     public override string Describe() =>
-        $"add peer {Settings.PublicKey} allowed {string.Join(',', Settings.AllowedIps.Select(IpPrefixes.Format))}" +
+        $"add peer {Settings.PublicKey} allowed {string.Join(',', Settings.AllowedIps.Select(p => p.ToString()))}" +
         (Settings.Endpoint is null ? "" : $" endpoint {Settings.Endpoint}");
 }
 
-public sealed record RemoveRoute(IPNetwork Prefix) : PlanStep { public override string Describe() => $"remove route {IpPrefixes.Format(Prefix)}"; }
+public sealed record RemoveRoute(IpPrefix Prefix) : PlanStep { public override string Describe() => $"remove route {Prefix.ToString()}"; }
 
-public sealed record AddRoute(IPNetwork Prefix) : PlanStep { public override string Describe() => $"add route {IpPrefixes.Format(Prefix)}"; }
+public sealed record AddRoute(IpPrefix Prefix) : PlanStep { public override string Describe() => $"add route {Prefix.ToString()}"; }
 
 public sealed record SetFullTunnel(AddressFamily Family, bool Enabled) : PlanStep
 {

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Wirety.Agent.Networking;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.Reconcile;
 
@@ -78,7 +78,7 @@ public static class Reconciler
         // Routes: stale out, missing in.
         var desiredRoutes = desired.Routes.ToHashSet();
         var actualRoutes = actual.Routes.ToHashSet();
-        steps.AddRange(actual.Routes.Where(r => !desiredRoutes.Contains(r)).Distinct().Order(IpPrefixes.Order).Select(r => new RemoveRoute(r)));
+        steps.AddRange(actual.Routes.Where(r => !desiredRoutes.Contains(r)).Distinct().Order().Select(r => new RemoveRoute(r)));
         steps.AddRange(desired.Routes.Where(r => !actualRoutes.Contains(r)).Select(r => new AddRoute(r)));
 
         if (desired.FullTunnelIPv4 != actual.FullTunnelIPv4) steps.Add(new SetFullTunnel(AddressFamily.InterNetwork, desired.FullTunnelIPv4));
@@ -96,12 +96,12 @@ public static class Reconciler
     {
         if (peer.Endpoint is null) return false;
         if (actualEndpoint is null) return true;
-        if (Endpoints.Same(peer.Endpoint, actualEndpoint)) return false;
+        if (WireGuardEndpoint.Same(peer.Endpoint, actualEndpoint)) return false;
         if (previous is null || !previous.TryGetValue(peer.PublicKey, out var last)) return true;
         return !string.Equals(last.Endpoint, peer.Endpoint, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static bool SamePrefixes(IReadOnlyList<IPNetwork> a, IReadOnlyList<IPNetwork> b) => a.ToHashSet().SetEquals(b);
+    private static bool SamePrefixes(IReadOnlyList<IpPrefix> a, IReadOnlyList<IpPrefix> b) => a.ToHashSet().SetEquals(b);
 
     private static PeerSettings Settings(DesiredPeer peer, string? endpoint) =>
         new(peer.PublicKey, endpoint, peer.AllowedIps, peer.PersistentKeepalive);

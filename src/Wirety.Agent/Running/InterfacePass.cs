@@ -2,9 +2,9 @@ using System.Net;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
-using Wirety.Agent.Networking;
 using Wirety.Agent.Reconcile;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 using Wirety.Events.Agent;
 
 namespace Wirety.Agent.Running;
@@ -90,13 +90,13 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, string 
         if (!isJump && _forwardingActive == false) return problems;
         try
         {
-            var sources = new List<IPNetwork>();
+            var sources = new List<IpPrefix>();
             if (isJump)
             {
                 await forwarding.EnableIpForwardingAsync(ct).ConfigureAwait(false);
                 foreach (var text in config.Forwarding!.MasqueradeSources ?? [])
                 {
-                    if (IpPrefixes.TryParse(text, out var prefix)) sources.Add(prefix);
+                    if (IpPrefix.TryNormalize(text, out var prefix)) sources.Add(prefix);
                     else problems.Add($"ignoring malformed masquerade source '{text}'");
                 }
             }

@@ -70,7 +70,7 @@ public sealed class AgentApi : IDisposable
                     if (bodyless) return ServerOutcome<T>.Ok((T)(object)true, etag);
                     try
                     {
-                        var value = await response.Content.ReadFromJsonAsync<T>(AgentRequests.Json, ct).ConfigureAwait(false);
+                        var value = await response.Content.ReadFromJsonAsync<T>(AgentProtocolJson.Default.Options, ct).ConfigureAwait(false);
                         return value is null
                             ? ServerOutcome<T>.Unreachable("the server answered with an empty body", status)
                             : ServerOutcome<T>.Ok(value, etag);

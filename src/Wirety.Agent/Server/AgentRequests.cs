@@ -11,10 +11,11 @@ namespace Wirety.Agent.Server;
 /// </summary>
 public static class AgentRequests
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static HttpRequestMessage Enroll(Uri server, EnrollRequest body) =>
-        new(HttpMethod.Post, Endpoint(server, "enroll")) { Content = JsonBody(body) };
+        new(HttpMethod.Post, Endpoint(server, "enroll"))
+        {
+            Content = JsonBody(JsonSerializer.SerializeToUtf8Bytes(body, AgentProtocolJson.Default.EnrollRequest)),
+        };
 
     public static HttpRequestMessage GetConfig(Uri server, Secret session, string? etag)
     {
@@ -26,7 +27,10 @@ public static class AgentRequests
 
     public static HttpRequestMessage Heartbeat(Uri server, Secret session, HeartbeatRequest body)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(server, "heartbeat")) { Content = JsonBody(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(server, "heartbeat"))
+        {
+            Content = JsonBody(JsonSerializer.SerializeToUtf8Bytes(body, AgentProtocolJson.Default.HeartbeatRequest)),
+        };
         request.Headers.Authorization = Bearer(session);
         return request;
     }
@@ -51,9 +55,9 @@ public static class AgentRequests
     }
 
     /// <summary>Buffered, so the request has a Content-Length (some proxies refuse chunked request bodies).</summary>
-    private static ByteArrayContent JsonBody<T>(T body)
+    private static ByteArrayContent JsonBody(byte[] utf8)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, Json));
+        var content = new ByteArrayContent(utf8);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         return content;
     }

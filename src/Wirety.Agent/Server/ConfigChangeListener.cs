@@ -167,7 +167,7 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
     {
         try
         {
-            return JsonSerializer.Deserialize<AgentMessage>(utf8, AgentRequests.Json);
+            return JsonSerializer.Deserialize(utf8, AgentProtocolJson.Default.AgentMessage);
         }
         catch (JsonException)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Wirety.Agent.Identity;
 using Wirety.Events.Agent;
 
@@ -14,7 +15,6 @@ namespace Wirety.Agent.State;
 public sealed class StateStore(string directory)
 {
     public const string DefaultDirectory = "/var/lib/wirety";
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public string Directory { get; } = Path.GetFullPath(directory);
     public string IdentityPath => Path.Combine(Directory, "identity.json");
@@ -64,7 +64,7 @@ public sealed class StateStore(string directory)
             identity.Server.ToString(), identity.PeerId, identity.NetworkId,
             identity.Keys.PublicKey, identity.Keys.PrivateKey.Reveal(), identity.SessionToken.Reveal(),
             identity.Hostname, identity.EnrolledAt);
-        AtomicFile.Write(IdentityPath, JsonSerializer.SerializeToUtf8Bytes(file, Json));
+        AtomicFile.Write(IdentityPath, JsonSerializer.SerializeToUtf8Bytes(file, StateFileJson.Default.IdentityFile));
     }
 
     /// <exception cref="StateException">Missing or unreadable; the message says what to do.</exception>
@@ -75,7 +75,7 @@ public sealed class StateStore(string directory)
         IdentityFile? file;
         try
         {
-            file = JsonSerializer.Deserialize<IdentityFile>(File.ReadAllBytes(IdentityPath), Json);
+            file = JsonSerializer.Deserialize(File.ReadAllBytes(IdentityPath), StateFileJson.Default.IdentityFile);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -105,7 +105,7 @@ public sealed class StateStore(string directory)
     {
         try
         {
-            var file = JsonSerializer.Deserialize<IdentityFile>(File.ReadAllBytes(IdentityPath), Json);
+            var file = JsonSerializer.Deserialize(File.ReadAllBytes(IdentityPath), StateFileJson.Default.IdentityFile);
             return file is null ? null : new PublicIdentity(file.Server, file.PeerId, file.NetworkId, file.PublicKey, file.Hostname, file.EnrolledAt);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
@@ -117,7 +117,7 @@ public sealed class StateStore(string directory)
     public void SaveConfig(SavedConfig saved)
     {
         EnsureDirectory();
-        AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(saved, Json));
+        AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(saved, StateFileJson.Default.SavedConfig));
     }
 
     /// <summary>The last-known-good config, or null (none yet, or unreadable: then the server's is awaited).</summary>
@@ -125,7 +125,7 @@ public sealed class StateStore(string directory)
     {
         try
         {
-            return File.Exists(ConfigPath) ? JsonSerializer.Deserialize<SavedConfig>(File.ReadAllBytes(ConfigPath), Json) : null;
+            return File.Exists(ConfigPath) ? JsonSerializer.Deserialize(File.ReadAllBytes(ConfigPath), StateFileJson.Default.SavedConfig) : null;
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -136,14 +136,14 @@ public sealed class StateStore(string directory)
     public void SaveState(AgentStateFile state)
     {
         EnsureDirectory();
-        AtomicFile.Write(StatePath, JsonSerializer.SerializeToUtf8Bytes(state, Json));
+        AtomicFile.Write(StatePath, JsonSerializer.SerializeToUtf8Bytes(state, StateFileJson.Default.AgentStateFile));
     }
 
     public AgentStateFile LoadState()
     {
         try
         {
-            return (File.Exists(StatePath) ? JsonSerializer.Deserialize<AgentStateFile>(File.ReadAllBytes(StatePath), Json) : null)
+            return (File.Exists(StatePath) ? JsonSerializer.Deserialize(File.ReadAllBytes(StatePath), StateFileJson.Default.AgentStateFile) : null)
                    ?? new AgentStateFile(null, null, null, null, null);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
@@ -155,7 +155,7 @@ public sealed class StateStore(string directory)
     private void EnsureDirectory() =>
         System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-    private sealed record IdentityFile(
+    internal sealed record IdentityFile(
         string Server, Guid PeerId, Guid NetworkId, string PublicKey, string PrivateKey, string SessionToken,
         string? Hostname, DateTimeOffset EnrolledAt);
 }
@@ -174,3 +174,10 @@ public sealed record AgentStateFile(
     string? LastError);
 
 public sealed class StateException(string message) : Exception(message);
+
+/// <summary>The state directory's files (camelCase, indented for a reader with `cat`), generated at build time.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(StateStore.IdentityFile))]
+[JsonSerializable(typeof(SavedConfig))]
+[JsonSerializable(typeof(AgentStateFile))]
+internal sealed partial class StateFileJson : JsonSerializerContext;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Wirety.Agent.Identity;
-using Wirety.Agent.Networking;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.WireGuard;
 
@@ -43,9 +43,9 @@ public interface IWireGuard
 
     /// <summary>Routes <paramref name="prefix"/> (main table) to the interface. Never the default route.</summary>
     /// <exception cref="RouteConflictException">Another device already has a route for exactly this prefix.</exception>
-    Task AddRouteAsync(string iface, IPNetwork prefix, CancellationToken ct);
+    Task AddRouteAsync(string iface, IpPrefix prefix, CancellationToken ct);
 
-    Task RemoveRouteAsync(string iface, IPNetwork prefix, CancellationToken ct);
+    Task RemoveRouteAsync(string iface, IpPrefix prefix, CancellationToken ct);
 
     /// <summary>
     /// Sends all traffic of one family through the interface (a peer whose AllowedIPs hold
@@ -60,7 +60,7 @@ public interface IWireGuard
 /// What <c>SetPeer</c> writes. <see cref="Endpoint"/> null leaves the current endpoint alone (WireGuard
 /// roams it to wherever the peer's authenticated packets come from).
 /// </summary>
-public sealed record PeerSettings(string PublicKey, string? Endpoint, IReadOnlyList<IPNetwork> AllowedIps, int PersistentKeepalive);
+public sealed record PeerSettings(string PublicKey, string? Endpoint, IReadOnlyList<IpPrefix> AllowedIps, int PersistentKeepalive);
 
 /// <summary>One interface as WireGuard reports it (<c>wg show IF dump</c>). The private key is never kept.</summary>
 public sealed record WgDevice(string? PublicKey, int ListenPort, uint Fwmark, IReadOnlyList<WgPeer> Peers);
@@ -68,7 +68,7 @@ public sealed record WgDevice(string? PublicKey, int ListenPort, uint Fwmark, IR
 public sealed record WgPeer(
     string PublicKey,
     string? Endpoint,
-    IReadOnlyList<IPNetwork> AllowedIps,
+    IReadOnlyList<IpPrefix> AllowedIps,
     DateTimeOffset? LatestHandshake,
     long RxBytes,
     long TxBytes,
@@ -82,7 +82,7 @@ public sealed record InterfaceState(
     IReadOnlyList<InterfaceAddress> Addresses,
     int Mtu,
     bool IsUp,
-    IReadOnlyList<IPNetwork> Routes,
+    IReadOnlyList<IpPrefix> Routes,
     bool FullTunnelIPv4,
     bool FullTunnelIPv6);
 

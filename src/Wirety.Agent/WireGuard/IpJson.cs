@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Wirety.Agent.Networking;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.WireGuard;
 
@@ -42,7 +42,7 @@ public static class IpJson
     }
 
     /// <summary>A route from <c>ip -j route show</c>: its destination and owner protocol.</summary>
-    public sealed record Route(IPNetwork Destination, string? Protocol, string? Device, string? Type);
+    public sealed record Route(IpPrefix Destination, string? Protocol, string? Device, string? Type);
 
     /// <summary>
     /// <c>ip -j [-4|-6] route show ...</c>. <paramref name="ipv6"/> says how to read "default" and
@@ -57,9 +57,9 @@ public static class IpJson
         {
             var dst = route.TryGetProperty("dst", out var d) ? d.GetString() : null;
             if (dst is null) continue;
-            IPNetwork prefix;
-            if (dst == "default") prefix = new IPNetwork(ipv6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-            else if (!IpPrefixes.TryParse(dst, out prefix)) continue;
+            IpPrefix prefix;
+            if (dst == "default") prefix = ipv6 ? IpPrefix.AnyIPv6 : IpPrefix.AnyIPv4;
+            else if (!IpPrefix.TryNormalize(dst, out prefix)) continue;
             result.Add(new Route(prefix, Str(route, "protocol"), Str(route, "dev"), Str(route, "type")));
         }
         return result;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
-using Wirety.Agent.Networking;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.WireGuard;
 
@@ -34,13 +34,13 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
         var linkState = IpJson.ParseLink(link.Stdout);
         var addresses = IpJson.ParseAddresses((await Ip(["-j", "address", "show", "dev", iface], ct).ConfigureAwait(false)).OrThrow().Stdout);
 
-        var routes = new List<IPNetwork>();
+        var routes = new List<IpPrefix>();
         foreach (var v6 in (bool[])[false, true])
         {
             var shown = await Ip([v6 ? "-6" : "-4", "-j", "route", "show", "dev", iface], ct).ConfigureAwait(false);
             if (!shown.Succeeded) continue; // IPv6 disabled: no IPv6 routes
             routes.AddRange(IpJson.ParseRoutes(shown.Stdout, v6)
-                .Where(r => r.Protocol == RouteProtocol && r.Type is null or "unicast" && !IpPrefixes.IsDefaultRoute(r.Destination))
+                .Where(r => r.Protocol == RouteProtocol && r.Type is null or "unicast" && !r.Destination.IsDefault)
                 .Select(r => r.Destination));
         }
 
@@ -126,7 +126,7 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
         ArgumentNullException.ThrowIfNull(peer);
         var args = new List<string> { "set", iface, "peer", peer.PublicKey };
         if (peer.Endpoint is not null) args.AddRange(["endpoint", peer.Endpoint]);
-        args.AddRange(["allowed-ips", string.Join(',', peer.AllowedIps.Select(IpPrefixes.Format))]);
+        args.AddRange(["allowed-ips", string.Join(',', peer.AllowedIps.Select(p => p.ToString()))]);
         args.AddRange(["persistent-keepalive", peer.PersistentKeepalive > 0 ? Num(peer.PersistentKeepalive) : "off"]);
         (await Wg(args, ct).ConfigureAwait(false)).OrThrow();
     }
@@ -134,17 +134,17 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
     public async Task RemovePeerAsync(string iface, string publicKey, CancellationToken ct) =>
         (await Wg(["set", iface, "peer", publicKey, "remove"], ct).ConfigureAwait(false)).OrThrow();
 
-    public async Task AddRouteAsync(string iface, IPNetwork prefix, CancellationToken ct)
+    public async Task AddRouteAsync(string iface, IpPrefix prefix, CancellationToken ct)
     {
-        if (IpPrefixes.IsDefaultRoute(prefix))
+        if (prefix.IsDefault)
             throw new ArgumentException("The default route is never replaced; see SetFullTunnelAsync.", nameof(prefix));
-        var family = IpPrefixes.IsIPv4(prefix) ? "-4" : "-6";
-        var text = IpPrefixes.Format(prefix);
+        var family = prefix.IsIPv4 ? "-4" : "-6";
+        var text = prefix.ToString();
         // `ip route replace` would silently move a prefix another device routes (a LAN, say) into the tunnel.
         var existing = await Ip([family, "-j", "route", "show", "exact", text], ct).ConfigureAwait(false);
         if (existing.Succeeded)
         {
-            var other = IpJson.ParseRoutes(existing.Stdout, !IpPrefixes.IsIPv4(prefix))
+            var other = IpJson.ParseRoutes(existing.Stdout, !prefix.IsIPv4)
                 .FirstOrDefault(r => r.Device is not null && r.Device != iface);
             if (other is not null)
                 throw new RouteConflictException($"{text} is already routed via {other.Device}; not moving it to {iface}");
@@ -152,9 +152,9 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
         (await Ip([family, "route", "replace", text, "dev", iface, "proto", RouteProtocol], ct).ConfigureAwait(false)).OrThrow();
     }
 
-    public async Task RemoveRouteAsync(string iface, IPNetwork prefix, CancellationToken ct)
+    public async Task RemoveRouteAsync(string iface, IpPrefix prefix, CancellationToken ct)
     {
-        var result = await Ip([IpPrefixes.IsIPv4(prefix) ? "-4" : "-6", "route", "del", IpPrefixes.Format(prefix), "dev", iface], ct)
+        var result = await Ip([prefix.IsIPv4 ? "-4" : "-6", "route", "del", prefix.ToString(), "dev", iface], ct)
             .ConfigureAwait(false);
         if (!result.Succeeded && !result.Stderr.Contains("No such process", StringComparison.Ordinal)) result.OrThrow();
     }
@@ -200,7 +200,7 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
         if (!rules.Any(IsOwnRule) || !rules.Any(IsSuppressRule)) return false;
         var table = await Ip([ipv6 ? "-6" : "-4", "-j", "route", "show", "table", Num(FullTunnelTable)], ct).ConfigureAwait(false);
         return table.Succeeded && IpJson.ParseRoutes(table.Stdout, ipv6)
-            .Any(r => IpPrefixes.IsDefaultRoute(r.Destination) && (r.Device is null || r.Device == iface));
+            .Any(r => r.Destination.IsDefault && (r.Device is null || r.Device == iface));
     }
 
     private async Task DisableFullTunnelRulesAsync(string iface, bool v6, CancellationToken ct)

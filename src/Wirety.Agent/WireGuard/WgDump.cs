@@ -1,5 +1,5 @@
 using System.Globalization;
-using Wirety.Agent.Networking;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.WireGuard;
 
@@ -42,13 +42,13 @@ public static class WgDump
         return new WgDevice(publicKey, listenPort, fwmark, peers);
     }
 
-    private static List<System.Net.IPNetwork> ParseAllowedIps(string field, int line)
+    private static List<IpPrefix> ParseAllowedIps(string field, int line)
     {
-        var result = new List<System.Net.IPNetwork>();
+        var result = new List<IpPrefix>();
         if (field == "(none)" || field.Length == 0) return result;
         foreach (var part in field.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!IpPrefixes.TryParse(part, out var prefix))
+            if (!IpPrefix.TryNormalize(part, out var prefix))
                 throw new FormatException($"wg show dump: peer line {line} has an unreadable allowed IP '{part}'.");
             result.Add(prefix);
         }

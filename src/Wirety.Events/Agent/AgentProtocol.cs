@@ -1,7 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Wirety.Events.Agent;
 
-// The agent protocol (HTTP + WebSocket under /api/v1/agent). JSON is camelCase. These records are the
-// contract between wirety-agent and the server; they are only ever added to.
+// The agent protocol (HTTP + WebSocket under /api/v1/agent). JSON is camelCase (AgentProtocolJson). These
+// records are the contract between wirety-agent and the server; they are only ever added to.
 
 /// <summary><c>POST /api/v1/agent/enroll</c> (no auth: the one-time token is the credential).</summary>
 public sealed record EnrollRequest(string? Token, string? PublicKey, string? Hostname, string? AgentVersion);
@@ -41,3 +44,15 @@ public sealed record AgentMessage(string Type, string? Version)
 {
     public const string ConfigChanged = "config-changed";
 }
+
+/// <summary>
+/// The protocol's JSON, generated at build time. The server and the agent read and write these records
+/// through this context, so both sides agree on the bytes (a config's ETag hashes them).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(EnrollRequest))]
+[JsonSerializable(typeof(EnrollResponse))]
+[JsonSerializable(typeof(AgentConfig))]
+[JsonSerializable(typeof(HeartbeatRequest))]
+[JsonSerializable(typeof(AgentMessage))]
+public sealed partial class AgentProtocolJson : JsonSerializerContext;

@@ -1,3 +1,5 @@
+using Wirety.Events.Addressing;
+
 namespace Wirety.Projections.Addressing;
 
 /// <summary>How much of a network's host range is taken.</summary>
@@ -23,34 +25,35 @@ public static class Ipam
     {
         if (cidr.HostCount == 0) return null;
 
-        var candidate = cidr.FirstHostValue;
-        foreach (var used in UsedHosts(cidr, usedAddresses))
+        var hosts = HostRange.Of(cidr);
+        var candidate = hosts.First;
+        foreach (var used in UsedHosts(hosts, usedAddresses))
         {
             // Sorted and distinct: the first used address above the candidate marks a gap.
             if (used > candidate) break;
             candidate = used + 1;
         }
         // Past the last host means every host was taken (candidate is then the broadcast address).
-        return candidate <= cidr.LastHostValue ? Ipv4Cidr.FormatAddress(candidate) : null;
+        return candidate <= hosts.Last ? IpAddresses.FromUInt32(candidate).ToString() : null;
     }
 
     /// <summary>Checks an admin-requested address.</summary>
     /// <returns>Null when the address can be assigned; otherwise why not.</returns>
     public static string? ValidateRequested(Ipv4Cidr cidr, string? requested, IEnumerable<string> usedAddresses)
     {
-        if (string.IsNullOrWhiteSpace(requested) || !Ipv4Cidr.TryParseAddress(requested, out var address))
+        if (!IpAddresses.TryParseIPv4(requested, out var address))
             return $"'{requested}' is not an IPv4 address (four decimal octets 0-255, e.g. 10.0.0.5).";
         if (!cidr.Contains(address))
             return $"{requested} is outside the network {cidr}.";
         if (cidr.HostCount == 0)
             return $"The network {cidr} has no assignable addresses.";
-        if (address == cidr.NetworkValue)
+        if (address.Equals(cidr.Network))
             return $"{requested} is the network address of {cidr} and cannot be assigned to a peer.";
-        if (address == cidr.BroadcastValue)
+        if (address.Equals(cidr.Broadcast))
             return $"{requested} is the broadcast address of {cidr} and cannot be assigned to a peer.";
         foreach (var used in usedAddresses)
         {
-            if (Ipv4Cidr.TryParseAddress(used, out var taken) && taken == address)
+            if (IpAddresses.TryParseIPv4(used, out var taken) && taken.Equals(address))
                 return $"{requested} is already assigned to another peer.";
         }
         return null;
@@ -59,19 +62,30 @@ public static class Ipam
     public static IpamCapacity Capacity(Ipv4Cidr cidr, IEnumerable<string> usedAddresses)
     {
         var total = cidr.HostCount;
-        var used = total == 0 ? 0 : UsedHosts(cidr, usedAddresses).Count;
+        var used = total == 0 ? 0 : UsedHosts(HostRange.Of(cidr), usedAddresses).Count;
         return new IpamCapacity(total, used, total - used);
     }
 
+    /// <summary>
+    /// The assignable addresses as host-order integers: allocation is a walk over a sorted set of
+    /// numbers, whatever the size of the range. Meaningless when the CIDR has no hosts.
+    /// </summary>
+    private readonly record struct HostRange(uint First, uint Last)
+    {
+        public static HostRange Of(Ipv4Cidr cidr) =>
+            new(IpAddresses.ToUInt32(cidr.Network) + 1, IpAddresses.ToUInt32(cidr.Broadcast) - 1);
+
+        public bool Contains(uint address) => address >= First && address <= Last;
+    }
+
     /// <summary>Used addresses inside the host range, distinct and ascending.</summary>
-    private static List<uint> UsedHosts(Ipv4Cidr cidr, IEnumerable<string> usedAddresses)
+    private static List<uint> UsedHosts(HostRange range, IEnumerable<string> usedAddresses)
     {
         var hosts = new List<uint>();
         foreach (var text in usedAddresses)
         {
-            if (Ipv4Cidr.TryParseAddress(text, out var address)
-                && address >= cidr.FirstHostValue && address <= cidr.LastHostValue)
-                hosts.Add(address);
+            if (IpAddresses.TryParseIPv4(text, out var address) && range.Contains(IpAddresses.ToUInt32(address)))
+                hosts.Add(IpAddresses.ToUInt32(address));
         }
         hosts.Sort();
         // Distinct in place: duplicates would otherwise be counted twice in Capacity.

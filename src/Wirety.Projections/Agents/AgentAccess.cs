@@ -17,8 +17,7 @@ public sealed record AgentSession(
 /// <summary>
 /// Keeps enrollment tickets and agent sessions in step with the network streams: a ticket is used by
 /// the enrollment it allowed and voided by a newer ticket for the same peer, by re-enrollment, by the
-/// peer's or the network's deletion; a session is revoked by a newer enrollment and by deletion, which
-/// also releases the peer's public-key claim.
+/// peer's or the network's deletion; a session is revoked by a newer enrollment and by deletion.
 /// </summary>
 public sealed class AgentAccessProjection : IProjection
 {
@@ -41,12 +40,10 @@ public sealed class AgentAccessProjection : IProjection
                 case PeerRemoved removed:
                     await VoidTicketsAsync(operations, t => t.PeerId == removed.PeerId, removed.At, cancellation);
                     await RevokeSessionsAsync(operations, s => s.PeerId == removed.PeerId, removed.At, cancellation);
-                    operations.DeleteWhere<PublicKeyClaim>(c => c.PeerId == removed.PeerId);
                     break;
                 case NetworkDeleted deleted:
                     await VoidTicketsAsync(operations, t => t.NetworkId == deleted.NetworkId, deleted.At, cancellation);
                     await RevokeSessionsAsync(operations, s => s.NetworkId == deleted.NetworkId, deleted.At, cancellation);
-                    operations.DeleteWhere<PublicKeyClaim>(c => c.NetworkId == deleted.NetworkId);
                     break;
             }
         }
@@ -66,9 +63,3 @@ public sealed class AgentAccessProjection : IProjection
             ops.Store(session with { RevokedAt = at });
     }
 }
-
-/// <summary>
-/// Claims a WireGuard public key for one peer (document id = the key). Written by the enrollment
-/// command with Insert, so two peers can never hold the same key; released when the peer goes.
-/// </summary>
-public sealed record PublicKeyClaim(string Id, Guid NetworkId, Guid PeerId);

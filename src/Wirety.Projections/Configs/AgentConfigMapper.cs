@@ -8,8 +8,6 @@ namespace Wirety.Projections.Configs;
 /// <summary>The agent's JSON view of a peer's config (the same model the wg-quick text renders).</summary>
 public static class AgentConfigMapper
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static AgentConfig From(PeerConfigModel model, long version, IReadOnlyList<string>? masqueradeSources) => new(
         version.ToString(System.Globalization.CultureInfo.InvariantCulture),
         model.Kind.ToString().ToLowerInvariant(),
@@ -27,8 +25,11 @@ public static class AgentConfigMapper
                 .Select(p => p.Address + "/32").ToList()
             : null;
 
-    public static string Serialize(AgentConfig config) => JsonSerializer.Serialize(config, Json);
+    public static string Serialize(AgentConfig config) => JsonSerializer.Serialize(config, AgentProtocolJson.Default.AgentConfig);
 
     /// <summary>The same JSON as <see cref="Serialize(AgentConfig)"/>, as UTF-8 bytes.</summary>
-    public static byte[] SerializeToUtf8Bytes<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json);
+    public static byte[] SerializeToUtf8Bytes(AgentConfig config) => JsonSerializer.SerializeToUtf8Bytes(config, AgentProtocolJson.Default.AgentConfig);
+
+    /// <summary>One entry of <see cref="AgentConfig.Peers"/>, as it appears inside the config's JSON.</summary>
+    public static byte[] SerializeToUtf8Bytes(AgentPeer peer) => JsonSerializer.SerializeToUtf8Bytes(peer, AgentProtocolJson.Default.AgentPeer);
 }

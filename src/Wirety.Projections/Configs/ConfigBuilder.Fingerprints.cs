@@ -1,5 +1,4 @@
 using Wirety.Events.Peers;
-using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
 
 namespace Wirety.Projections.Configs;

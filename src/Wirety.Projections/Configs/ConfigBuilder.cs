@@ -1,5 +1,5 @@
+using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
-using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
 
 namespace Wirety.Projections.Configs;
@@ -130,7 +130,7 @@ public static partial class ConfigBuilder
             yield break;
         }
 
-        if (Ipv4Cidr.TryParse(network.Cidr, out var cidr, out _)) yield return IpPrefix.From(cidr);
+        if (Ipv4Cidr.TryParse(network.Cidr, out var cidr, out _)) yield return cidr.Prefix;
         foreach (var route in AdditionalRoutes(jump)) yield return route;
     }
 
@@ -138,7 +138,7 @@ public static partial class ConfigBuilder
     private static IEnumerable<IpPrefix> OwnRoutes(PeerState peer) => HostRoute(peer).Concat(AdditionalRoutes(peer));
 
     private static IEnumerable<IpPrefix> HostRoute(PeerState peer) =>
-        Ipv4Cidr.TryParseAddress(peer.Address, out var address) ? [IpPrefix.Host(address)] : [];
+        IpAddresses.TryParseIPv4(peer.Address, out var address) ? [IpPrefix.Host(address)] : [];
 
     /// <summary>
     /// The peer's additionalAllowedIps, canonicalised. Commands validate them on the way in; anything

@@ -1,4 +1,6 @@
 using System.Net;
+using Wirety.Events.Addressing;
+using Wirety.Events.Peers;
 using Wirety.Server.Forwarding;
 
 namespace Wirety.Server.Agents;
@@ -10,8 +12,7 @@ public static class AgentRules
     public static string? PublicKey(string? key)
     {
         if (string.IsNullOrWhiteSpace(key)) return "publicKey is required (base64 of a 32-byte X25519 key, as `wg pubkey` prints).";
-        var buffer = new byte[33];
-        return Convert.TryFromBase64String(key, buffer, out var written) && written == 32 && key.Length == 44
+        return WireGuardKey.IsWellFormed(key)
             ? null
             : "publicKey must be base64 of exactly 32 bytes (44 characters, as `wg pubkey` prints).";
     }
@@ -27,15 +28,11 @@ public static class AgentRules
     /// </summary>
     public static string SourceAddress(HttpContext http) =>
         (http.RequestServices.GetService<TrustedProxies>() ?? TrustedProxies.None)
-            .ClientAddress(http.Connection.RemoteIpAddress, http.Request.Headers[TrustedProxies.Header]) switch
-    {
-        null => "unknown",
-        { IsIPv4MappedToIPv6: true } a => a.MapToIPv4().ToString(),
-        var a => a.ToString(),
-    };
+            .ClientAddress(http.Connection.RemoteIpAddress, http.Request.Headers[TrustedProxies.Header]) is { } address
+            ? IpAddresses.Unmapped(address).ToString()
+            : "unknown";
 
+    /// <summary>The endpoint of <see cref="SourceAddress"/> and a port.</summary>
     public static string EndpointOf(string address, int port) =>
-        IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"[{address}]:{port}"
-            : $"{address}:{port}";
+        IPAddress.TryParse(address, out var ip) ? WireGuardEndpoint.Of(ip, port) : $"{address}:{port}";
 }

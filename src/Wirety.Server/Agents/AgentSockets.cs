@@ -17,7 +17,6 @@ public sealed class AgentSockets(PeerPresence presence, IHostApplicationLifetime
 {
     /// <summary>Config-changed notices an agent may have waiting; each supersedes the ones before, so a full queue means a dead agent.</summary>
     private const int SendQueueCapacity = 32;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Agent, byte>> _byPeer = new();
 
     private sealed record Agent(AgentIdentity Identity, HubConnection Connection);
@@ -61,7 +60,8 @@ public sealed class AgentSockets(PeerPresence presence, IHostApplicationLifetime
         {
             if (!_byPeer.TryGetValue(peerId, out var agents)) continue;
             payload ??= JsonSerializer.SerializeToUtf8Bytes(
-                new AgentMessage(AgentMessage.ConfigChanged, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), Json);
+                new AgentMessage(AgentMessage.ConfigChanged, version.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                AgentProtocolJson.Default.AgentMessage);
             foreach (var agent in agents.Keys)
                 if (!agent.Connection.TrySend(payload) && agents.TryRemove(agent, out _))
                     agent.Connection.Drop($"its send queue is full ({SendQueueCapacity} notices)");

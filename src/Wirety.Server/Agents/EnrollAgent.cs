@@ -18,8 +18,6 @@ namespace Wirety.Server.Agents;
 
 public static class EnrollAgent
 {
-    private static readonly JsonSerializerOptions AgentJson = new(JsonSerializerDefaults.Web);
-
     public static ValidationErrors Validate(EnrollRequest request) => new ValidationErrors()
         .Check("token", string.IsNullOrWhiteSpace(request.Token) ? "token is required." : null)
         .Check("publicKey", AgentRules.PublicKey(request.PublicKey))
@@ -92,7 +90,7 @@ public static class EnrollAgent
         // peer's own config, and then its version stays what it was. The commit already invalidated the
         // cached configs of this network, so this reads the committed state.
         var served = await configs.GetAsync(network.Id, peer.Id, ConfigFormat.Agent);
-        var config = JsonSerializer.Deserialize<AgentConfig>(served!.Body, AgentJson)!;
+        var config = JsonSerializer.Deserialize(served!.Body, AgentProtocolJson.Default.AgentConfig)!;
         return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config));
     }
 

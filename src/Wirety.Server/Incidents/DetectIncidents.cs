@@ -1,5 +1,6 @@
 using Marten;
 using Wirety.Events;
+using Wirety.Events.Addressing;
 using Wirety.Events.Incidents;
 using Wirety.Events.Peers;
 using Wirety.Projections.Incidents;
@@ -51,7 +52,7 @@ public static class DetectIncidents
     {
         var sightings = (await session.LoadAsync<PeerSightings>(sighted.PeerId, ct) ?? new PeerSightings(sighted.PeerId, sighted.NetworkId, []))
             .Add(new Sighting(sighted.HeartbeatId, sighted.At, sighted.SessionId, sighted.SourceAddress, sighted.Endpoint,
-                EndpointAddress(sighted.Endpoint)));
+                WireGuardEndpoint.HostOf(sighted.Endpoint)));
         session.Store(sightings); // optimistic concurrency: a racing instance makes this retry
 
         // Writes to the network stream are rare (a new endpoint, an incident): decide on a plain read
@@ -83,14 +84,5 @@ public static class DetectIncidents
         var incidents = await session.Query<Incident>().Where(i => i.PeerId == peerId).ToListAsync(ct);
         return (incidents.Where(i => i.State == IncidentState.Open).Select(i => i.Type).ToHashSet(),
             incidents.Where(i => i.State == IncidentState.Resolved).Max(i => i.ResolvedAt));
-    }
-
-    /// <summary>The IP part of <c>host:port</c> / <c>[v6]:port</c>.</summary>
-    public static string? EndpointAddress(string? endpoint)
-    {
-        if (endpoint is null) return null;
-        var colon = endpoint.LastIndexOf(':');
-        var host = colon > 0 ? endpoint[..colon] : endpoint;
-        return host.Trim('[', ']');
     }
 }

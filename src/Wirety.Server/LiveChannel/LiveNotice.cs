@@ -33,12 +33,7 @@ public sealed record LiveNotice(string Type)
     /// <summary>For incident-detected: the <see cref="Events.Incidents.IncidentType"/> in camelCase (<c>sessionConflict</c>).</summary>
     public string? IncidentType { get; init; }
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, LiveNoticeJson.Default.LiveNotice);
 
     public static LiveNotice Network(Guid networkId, long version) => new(NetworkChanged) { NetworkId = networkId, Version = version };
 
@@ -48,6 +43,11 @@ public sealed record LiveNotice(string Type)
     public static LiveNotice Presence(Guid networkId, Guid peerId, bool online) =>
         new(online ? PeerOnline : PeerOffline) { NetworkId = networkId, PeerId = peerId };
 }
+
+/// <summary>The live channel's JSON, generated at build time: absent fields are left out.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(LiveNotice))]
+public sealed partial class LiveNoticeJson : JsonSerializerContext;
 
 /// <summary>The <c>change</c> values of a peer-changed notice.</summary>
 public static class PeerChange

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using Marten;
 using Wirety.Events;
+using Wirety.Events.Addressing;
 using Wirety.Events.Networks;
-using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
 using Wirety.Server.Problems;

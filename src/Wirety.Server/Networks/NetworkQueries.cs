@@ -1,7 +1,7 @@
 using JasperFx.Events;
 using Marten;
 using Wirety.Events;
-using Wirety.Projections.Addressing;
+using Wirety.Events.Addressing;
 using Wirety.Projections.Networks;
 using Wirety.Server.Problems;
 using Wolverine.Http;
@@ -43,7 +43,7 @@ public static class NetworkQueries
     {
         var capacity = NetworkView.CapacityOf(network);
         var allocations = network.Peers
-            .OrderBy(p => Ipv4Cidr.TryParseAddress(p.Address, out var a) ? a : 0)
+            .OrderBy(p => IpAddresses.TryParseIPv4(p.Address, out var a) ? IpAddresses.ToUInt32(a) : 0)
             .Select(p => new IpamAllocation(p.Address, p.Id, p.Name)).ToList();
         return new IpamView(network.Cidr, capacity.Total, capacity.Used, capacity.Free, allocations);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Server.Networks;
 
@@ -24,19 +25,13 @@ public static partial class NetworkRules
     {
         if (dns is null) return null;
         if (dns.Count > 8) return "dns takes at most 8 resolver addresses.";
-        var bad = dns.Where(d => !IsStrictIpAddress(d)).ToList();
+        var bad = dns.Where(d => !IpAddresses.TryParse(d, out _)).ToList();
         if (bad.Count > 0) return $"dns must list resolver IP addresses; not an IP address: {string.Join(", ", bad.Select(b => $"'{b}'"))}.";
         return dns.Distinct().Count() == dns.Count ? null : "dns lists an address twice.";
     }
 
     /// <summary>0 means "unset" on update.</summary>
     public static string? Mtu(int? mtu) => mtu is null or 0 or (>= 1280 and <= 9000) ? null : "mtu must be between 1280 and 9000.";
-
-    /// <summary>Dotted-quad IPv4 (no legacy forms such as "8.8.8") or IPv6.</summary>
-    public static bool IsStrictIpAddress(string text) =>
-        text.Contains(':')
-            ? IPAddress.TryParse(text, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !text.Contains('%')
-            : Projections.Addressing.Ipv4Cidr.TryParseAddress(text, out _);
 
     /// <summary>Canonical form of DNS resolver addresses, so equal inputs give equal configs.</summary>
     public static IReadOnlyList<string> CanonicalDns(IReadOnlyList<string>? dns) =>

@@ -1,3 +1,4 @@
+using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
 using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Wirety.Server.Operations;
 
@@ -25,11 +26,6 @@ public static class BackupFormat
     public const string Format = "wirety-backup";
     public const int Version = 1;
     public const string TablePrefix = "#table ", ManifestPrefix = "#manifest ", EndOfSection = "\\.";
-
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 }
 
 public sealed record BackupHeader(string Format, int FormatVersion);
@@ -41,6 +37,13 @@ public sealed record BackupTableCount(string Name, long Rows);
 public sealed record BackupManifest(
     int FormatVersion, DateTimeOffset CreatedAt, string WiretyVersion, string MartenVersion, string PostgresVersion,
     string Schema, long HighestSequence, IReadOnlyList<BackupTableCount> Tables, string Sha256);
+
+/// <summary>The JSON of the header, section and manifest lines, generated at build time.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BackupHeader))]
+[JsonSerializable(typeof(BackupSection))]
+[JsonSerializable(typeof(BackupManifest))]
+internal sealed partial class BackupJson : JsonSerializerContext;
 
 /// <summary>A backup file that must not be restored; the message says why, for the operator.</summary>
 public sealed class BackupRefusedException(string message, Exception? inner = null) : Exception(message, inner);
@@ -60,10 +63,10 @@ public sealed class BackupWriter : IAsyncDisposable
     }
 
     public ValueTask WriteHeaderAsync(CancellationToken ct) =>
-        WriteLineAsync(JsonSerializer.Serialize(new BackupHeader(BackupFormat.Format, BackupFormat.Version), BackupFormat.Json), ct);
+        WriteLineAsync(JsonSerializer.Serialize(new BackupHeader(BackupFormat.Format, BackupFormat.Version), BackupJson.Default.BackupHeader), ct);
 
     public ValueTask BeginSectionAsync(BackupSection section, CancellationToken ct) =>
-        WriteLineAsync(BackupFormat.TablePrefix + JsonSerializer.Serialize(section, BackupFormat.Json), ct);
+        WriteLineAsync(BackupFormat.TablePrefix + JsonSerializer.Serialize(section, BackupJson.Default.BackupSection), ct);
 
     public ValueTask EndSectionAsync(CancellationToken ct) => WriteLineAsync(BackupFormat.EndOfSection, ct);
 
@@ -81,7 +84,7 @@ public sealed class BackupWriter : IAsyncDisposable
     public async Task FinishAsync(Func<string, BackupManifest> manifest, CancellationToken ct)
     {
         var sha = Convert.ToHexStringLower(_hash.GetHashAndReset());
-        var line = BackupFormat.ManifestPrefix + JsonSerializer.Serialize(manifest(sha), BackupFormat.Json) + "\n";
+        var line = BackupFormat.ManifestPrefix + JsonSerializer.Serialize(manifest(sha), BackupJson.Default.BackupManifest) + "\n";
         await _gzip.WriteAsync(Encoding.UTF8.GetBytes(line), ct);
         await _gzip.FlushAsync(ct);
         await _gzip.DisposeAsync();
@@ -148,7 +151,7 @@ public static class BackupReader
 
         var first = await reader.ReadLineAsync(ct)
                     ?? throw new BackupRefusedException($"{path} is empty: not a Wirety backup.");
-        var header = Parse<BackupHeader>(first, path, "header");
+        var header = Parse(first, BackupJson.Default.BackupHeader, path, "header");
         if (header?.Format != BackupFormat.Format) throw new BackupRefusedException($"{path} is not a Wirety backup (no Wirety backup header).");
         if (header.FormatVersion != BackupFormat.Version)
             throw new BackupRefusedException(
@@ -180,7 +183,7 @@ public static class BackupReader
             if (line.StartsWith(BackupFormat.TablePrefix, StringComparison.Ordinal))
             {
                 Hash(line);
-                section = Parse<BackupSection>(line[BackupFormat.TablePrefix.Length..], path, "table header");
+                section = Parse(line[BackupFormat.TablePrefix.Length..], BackupJson.Default.BackupSection, path, "table header");
                 if (section is null || string.IsNullOrEmpty(section.Name) || section.Columns is not { Count: > 0 })
                     throw new BackupRefusedException($"{path} is corrupt: a table header names no table or columns.");
                 if (counted.Any(c => c.Name == section.Name))
@@ -192,7 +195,7 @@ public static class BackupReader
 
             if (line.StartsWith(BackupFormat.ManifestPrefix, StringComparison.Ordinal))
             {
-                var manifest = Parse<BackupManifest>(line[BackupFormat.ManifestPrefix.Length..], path, "manifest")
+                var manifest = Parse(line[BackupFormat.ManifestPrefix.Length..], BackupJson.Default.BackupManifest, path, "manifest")
                                ?? throw new BackupRefusedException($"{path} is corrupt: the manifest is empty.");
                 if (await reader.ReadLineAsync(ct) is not null)
                     throw new BackupRefusedException($"{path} is corrupt: there is data after the manifest.");
@@ -218,9 +221,9 @@ public static class BackupReader
 
     private static string Describe(IEnumerable<BackupTableCount> tables) => string.Join(", ", tables.Select(t => $"{t.Name}: {t.Rows} rows"));
 
-    private static T? Parse<T>(string json, string path, string what)
+    private static T? Parse<T>(string json, JsonTypeInfo<T> type, string path, string what)
     {
-        try { return JsonSerializer.Deserialize<T>(json, BackupFormat.Json); }
+        try { return JsonSerializer.Deserialize(json, type); }
         catch (JsonException e) { throw new BackupRefusedException($"{path} is corrupt or not a Wirety backup: its {what} is not valid.", e); }
     }
 }

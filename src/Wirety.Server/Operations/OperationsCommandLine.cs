@@ -3,7 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using Marten;
 using Npgsql;
-using Wirety.Projections;
+using Wirety.Server.Hosting;
 
 namespace Wirety.Server.Operations;
 
@@ -78,7 +78,7 @@ public static class OperationsCommandLine
     }
 
     internal static DocumentStore BuildStore(string connectionString) =>
-        DocumentStore.For(opts => WiretyStore.Configure(opts, connectionString));
+        DocumentStore.For(opts => ServerStore.Configure(opts, connectionString));
 
     /// <summary>The message, then the help of the command it concerns (a configuration problem needs no help).</summary>
     private static async Task<int> UsageErrorAsync(TextWriter stderr, string message, RootCommand root, CommandResult? where)

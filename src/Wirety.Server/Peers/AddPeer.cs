@@ -1,11 +1,12 @@
 using System.Security.Claims;
 using Marten;
 using Wirety.Events;
+using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
 using Wirety.Projections.Addressing;
-using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
 using Wirety.Projections.Networks;
+using Wirety.Server.Agents;
 using Wirety.Server.Auth;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
@@ -40,7 +41,7 @@ public static class AddPeer
 
         if (PeerRules.NameTaken(network, request.Name!, null) is { } taken) return Rejection.Conflict(taken);
         var address = request.Address is { } requested
-            ? Ipv4Cidr.FormatAddress(ParseAddress(requested))
+            ? System.Net.IPAddress.Parse(requested).ToString() // validated above; this is its canonical spelling
             : Ipam.AllocateLowestFree(cidr, network.Peers.Select(p => p.Address));
         if (address is null)
             return Rejection.Conflict($"Network '{network.Name}' ({network.Cidr}) is full: all {cidr.HostCount} addresses are allocated.");
@@ -49,8 +50,6 @@ public static class AddPeer
             request.Endpoint, request.ListenPort is 0 ? null : request.ListenPort, request.Isolated ?? false,
             request.FullEncapsulation ?? false, routes, actor, now);
     }
-
-    private static uint ParseAddress(string text) => Ipv4Cidr.TryParseAddress(text, out var a) ? a : 0;
 
     [WolverinePost("/api/v1/networks/{networkId}/peers")]
     public static async Task<IResult> Post(

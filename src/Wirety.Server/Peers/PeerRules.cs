@@ -1,8 +1,7 @@
 using System.Collections.Immutable;
-using System.Net;
 using System.Text.RegularExpressions;
+using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
-using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
 
 namespace Wirety.Server.Peers;
@@ -12,9 +11,6 @@ public static partial class PeerRules
 {
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex DnsLabel();
-
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
-    private static partial Regex HostName();
 
     public static string? Name(string? name) => name is not null && DnsLabel().IsMatch(name)
         ? null
@@ -32,18 +28,13 @@ public static partial class PeerRules
     }
 
     /// <summary><c>host:port</c> where host is an IPv4 address, a bracketed IPv6 address or a DNS name.</summary>
-    public static string? Endpoint(string? endpoint)
+    public static string? Endpoint(string? endpoint) => endpoint is null ? null : WireGuardEndpoint.Read(endpoint, out _) switch
     {
-        if (endpoint is null) return null;
-        var colon = endpoint.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], out var port) || port is < 1 or > 65535)
-            return $"endpoint '{endpoint}' must be host:port with a port from 1 to 65535 (e.g. vpn.example.com:51820 or [2001:db8::1]:51820).";
-        var host = endpoint[..colon];
-        var valid = host.StartsWith('[') && host.EndsWith(']')
-            ? host.Contains(':') && Networks.NetworkRules.IsStrictIpAddress(host[1..^1])
-            : !host.Contains(':') && (Ipv4Cidr.TryParseAddress(host, out _) || HostName().IsMatch(host));
-        return valid ? null : $"endpoint '{endpoint}' has an invalid host; use an IPv4 address, [IPv6] or a DNS name.";
-    }
+        EndpointSyntax.Valid => null,
+        EndpointSyntax.BadPort =>
+            $"endpoint '{endpoint}' must be host:port with a port from 1 to 65535 (e.g. vpn.example.com:51820 or [2001:db8::1]:51820).",
+        _ => $"endpoint '{endpoint}' has an invalid host; use an IPv4 address, [IPv6] or a DNS name.",
+    };
 
     public static string? ListenPort(int? port) =>
         port is null or 0 or (>= 1 and <= 65535) ? null : "listenPort must be between 1 and 65535.";
@@ -57,7 +48,7 @@ public static partial class PeerRules
         IReadOnlyList<string>? prefixes, Network network, Guid? peerId, out ImmutableArray<string> canonical)
     {
         if (!IpPrefix.TryParseAll(prefixes, out canonical, out var error)) return "additionalAllowedIps: " + error;
-        var networkPrefix = IpPrefix.From(Ipv4Cidr.Parse(network.Cidr));
+        var networkPrefix = Ipv4Cidr.Parse(network.Cidr).Prefix;
         foreach (var text in canonical)
         {
             var prefix = IpPrefix.Parse(text);

@@ -1,4 +1,5 @@
 using NSec.Cryptography;
+using Wirety.Events.Peers;
 
 namespace Wirety.Server.Peers;
 
@@ -14,7 +15,7 @@ public sealed record WireGuardKeyPair(string PrivateKey, string PublicKey)
             new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
         return new WireGuardKeyPair(
             Convert.ToBase64String(key.Export(KeyBlobFormat.RawPrivateKey)),
-            Convert.ToBase64String(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)));
+            WireGuardKey.From(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)).ToString());
     }
 
     /// <summary>Never print the private key by accident.</summary>

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Wirety.Agent.Identity;
-using Wirety.Agent.Networking;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
+using Wirety.Events.Peers;
 
 namespace Wirety.Tests.Agent.Fakes;
 
@@ -18,7 +19,7 @@ public sealed class InMemoryWireGuard : IWireGuard
     private int _nextPort = 40000;
 
     /// <summary>Prefixes another device already routes: adding them throws <see cref="RouteConflictException"/>.</summary>
-    public HashSet<IPNetwork> ForeignRoutes { get; } = [];
+    public HashSet<IpPrefix> ForeignRoutes { get; } = [];
 
     /// <summary>Every mutating call, in order, e.g. "set-peer wirety0 KEY".</summary>
     public List<string> Calls { get; } = [];
@@ -94,7 +95,7 @@ public sealed class InMemoryWireGuard : IWireGuard
     {
         Calls.Add($"set-peer {iface} {peer.PublicKey}");
         var d = Get(iface);
-        if (!KeyPair.IsWellFormedKey(peer.PublicKey)) throw new WireGuardCommandException("Key is not the correct length or format");
+        if (!WireGuardKey.IsWellFormed(peer.PublicKey)) throw new WireGuardCommandException("Key is not the correct length or format");
         var entry = d.Peers.FirstOrDefault(p => p.PublicKey == peer.PublicKey);
         if (entry is null) d.Peers.Add(entry = new Peer { PublicKey = peer.PublicKey });
         if (peer.Endpoint is not null) entry.Endpoint = peer.Endpoint;
@@ -111,16 +112,16 @@ public sealed class InMemoryWireGuard : IWireGuard
         return Task.CompletedTask;
     }
 
-    public Task AddRouteAsync(string iface, IPNetwork prefix, CancellationToken ct)
+    public Task AddRouteAsync(string iface, IpPrefix prefix, CancellationToken ct)
     {
         Calls.Add($"add-route {iface} {prefix}");
-        if (IpPrefixes.IsDefaultRoute(prefix)) throw new ArgumentException("never the default route");
+        if (prefix.IsDefault) throw new ArgumentException("never the default route");
         if (ForeignRoutes.Contains(prefix)) throw new RouteConflictException($"{prefix} is already routed via eth0; not moving it to {iface}");
         Get(iface).Routes.Add(prefix);
         return Task.CompletedTask;
     }
 
-    public Task RemoveRouteAsync(string iface, IPNetwork prefix, CancellationToken ct)
+    public Task RemoveRouteAsync(string iface, IpPrefix prefix, CancellationToken ct)
     {
         Calls.Add($"remove-route {iface} {prefix}");
         Get(iface).Routes.Remove(prefix);
@@ -159,14 +160,14 @@ public sealed class InMemoryWireGuard : IWireGuard
         public bool FullTunnel6;
         public readonly List<InterfaceAddress> Addresses = [];
         public readonly List<Peer> Peers = [];
-        public readonly HashSet<IPNetwork> Routes = [];
+        public readonly HashSet<IpPrefix> Routes = [];
     }
 
     private sealed class Peer
     {
         public required string PublicKey;
         public string? Endpoint;
-        public List<IPNetwork> AllowedIps = [];
+        public List<IpPrefix> AllowedIps = [];
         public int Keepalive;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Wirety.Agent.Forwarding;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Tests.Agent.Fakes;
 
@@ -7,7 +8,7 @@ namespace Wirety.Tests.Agent.Fakes;
 public sealed class RecordingForwarding : IForwarding
 {
     public bool IpForwardingEnabled { get; private set; }
-    public IReadOnlyList<IPNetwork> Masqueraded { get; private set; } = [];
+    public IReadOnlyList<IpPrefix> Masqueraded { get; private set; } = [];
 
     public Task EnableIpForwardingAsync(CancellationToken ct)
     {
@@ -15,7 +16,7 @@ public sealed class RecordingForwarding : IForwarding
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<string>> ApplyMasqueradeAsync(string iface, IReadOnlyList<IPNetwork> sources, CancellationToken ct)
+    public Task<IReadOnlyList<string>> ApplyMasqueradeAsync(string iface, IReadOnlyList<IpPrefix> sources, CancellationToken ct)
     {
         Masqueraded = [.. sources];
         return Task.FromResult<IReadOnlyList<string>>([]);

@@ -1,6 +1,6 @@
 using Wirety.Agent.Forwarding;
-using Wirety.Agent.Networking;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 using Wirety.Tests.Agent.Fakes;
 
 namespace Wirety.Tests.Agent.Forwarding;
@@ -22,16 +22,16 @@ public class MasqueradeTests
         };
 
         var (add, remove) = MasqueradeRules.Plan(
-            [IpPrefixes.Parse("198.18.0.10/32"), IpPrefixes.Parse("198.18.0.12/32")], "wirety0", installed);
+            [IpPrefix.Parse("198.18.0.10/32"), IpPrefix.Parse("198.18.0.12/32")], "wirety0", installed);
 
-        Assert.Equal(["198.18.0.12/32"], add.Select(IpPrefixes.Format));
+        Assert.Equal(["198.18.0.12/32"], add.Select(p => p.ToString()));
         Assert.Equal(["5", "6", "7", "8"], remove.Select(r => r.Id));
     }
 
     [Fact]
     public void applying_the_same_sources_twice_changes_nothing()
     {
-        var sources = new[] { IpPrefixes.Parse("198.18.0.10/32") };
+        var sources = new[] { IpPrefix.Parse("198.18.0.10/32") };
         var installed = new[] { Rule(MasqueradeRules.Comment(sources[0], "wirety0"), "4") };
 
         var (add, remove) = MasqueradeRules.Plan(sources, "wirety0", installed);
@@ -88,7 +88,7 @@ public class MasqueradeTests
         runner.Installed.Add("iptables");
         var log = new StringWriter();
 
-        var changes = await new HostForwarding(runner, TestData.Log(log)).ApplyMasqueradeAsync("wirety0", [IpPrefixes.Parse("198.18.0.10/32")], default);
+        var changes = await new HostForwarding(runner, TestData.Log(log)).ApplyMasqueradeAsync("wirety0", [IpPrefix.Parse("198.18.0.10/32")], default);
 
         var iptables = runner.Commands.Where(c => c.Exe == "iptables").Select(c => string.Join(' ', c.Args)).ToList();
         Assert.Equal(
@@ -111,8 +111,8 @@ public class MasqueradeTests
         var log = new StringWriter();
         var forwarding = new HostForwarding(runner, TestData.Log(log));
 
-        var changes = await forwarding.ApplyMasqueradeAsync("wirety0", [IpPrefixes.Parse("198.18.0.10/32")], default);
-        await forwarding.ApplyMasqueradeAsync("wirety0", [IpPrefixes.Parse("198.18.0.10/32")], default);
+        var changes = await forwarding.ApplyMasqueradeAsync("wirety0", [IpPrefix.Parse("198.18.0.10/32")], default);
+        await forwarding.ApplyMasqueradeAsync("wirety0", [IpPrefix.Parse("198.18.0.10/32")], default);
 
         Assert.Empty(changes);
         Assert.Empty(runner.Commands);

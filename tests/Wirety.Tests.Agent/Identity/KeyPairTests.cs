@@ -1,5 +1,6 @@
 using Wirety.Agent.Identity;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Peers;
 
 namespace Wirety.Tests.Agent.Identity;
 
@@ -41,10 +42,10 @@ public class KeyPairTests
     {
         var pair = KeyPair.Generate();
 
-        Assert.True(KeyPair.IsWellFormedKey(pair.PublicKey));
-        Assert.True(KeyPair.IsWellFormedKey(pair.PrivateKey.Reveal()));
-        Assert.False(KeyPair.IsWellFormedKey("AAAA"));
-        Assert.False(KeyPair.IsWellFormedKey(Convert.ToBase64String(new byte[33])));
+        Assert.True(WireGuardKey.IsWellFormed(pair.PublicKey));
+        Assert.True(WireGuardKey.IsWellFormed(pair.PrivateKey.Reveal()));
+        Assert.False(WireGuardKey.IsWellFormed("AAAA"));
+        Assert.False(WireGuardKey.IsWellFormed(Convert.ToBase64String(new byte[33])));
         Assert.NotEqual(pair.PublicKey, KeyPair.Generate().PublicKey);
     }
 

@@ -1,10 +1,10 @@
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
-using Wirety.Agent.Networking;
 using Wirety.Agent.Reconcile;
 using Wirety.Agent.Running;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 using Wirety.Events.Agent;
 using Xunit.Abstractions;
 using static Wirety.Tests.Agent.TestData;
@@ -161,7 +161,7 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
 
         // Idempotent: the same sources again add nothing.
         var forwarding = new HostForwarding(ns.Runner, log);
-        Assert.Empty(await forwarding.ApplyMasqueradeAsync(iface, [IpPrefixes.Parse("198.18.0.10/32")], default));
+        Assert.Empty(await forwarding.ApplyMasqueradeAsync(iface, [IpPrefix.Parse("198.18.0.10/32")], default));
         Assert.Single((await ns.RunAsync("nft", "list", "table", "inet", "wirety")).Split('\n'), l => l.Contains("masquerade", StringComparison.Ordinal));
 
         // Another peer becomes the fully encapsulated one: the stale rule goes, the new one comes.

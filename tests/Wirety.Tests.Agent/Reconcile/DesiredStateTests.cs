@@ -1,5 +1,5 @@
-using Wirety.Agent.Networking;
 using Wirety.Agent.Reconcile;
+using Wirety.Events.Addressing;
 using Wirety.Events.Agent;
 using static Wirety.Tests.Agent.TestData;
 
@@ -31,7 +31,7 @@ public class DesiredStateTests
         Assert.Equal([JumpKey, LaptopKey], desired.Peers.Select(p => p.PublicKey));
         var laptop = desired.Peers[1];
         Assert.Null(laptop.Endpoint);
-        Assert.Equal([IpPrefixes.Parse("198.18.0.10/32")], laptop.AllowedIps); // the /24 belongs to the jump already
+        Assert.Equal([IpPrefix.Parse("198.18.0.10/32")], laptop.AllowedIps); // the /24 belongs to the jump already
         Assert.Equal(6, desired.Warnings.Count);
     }
 

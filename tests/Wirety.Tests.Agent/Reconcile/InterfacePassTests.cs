@@ -1,7 +1,7 @@
-using Wirety.Agent.Networking;
 using Wirety.Agent.Reconcile;
 using Wirety.Agent.Running;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 using Wirety.Events.Agent;
 using Wirety.Tests.Agent.Fakes;
 using static Wirety.Tests.Agent.TestData;
@@ -38,7 +38,7 @@ public class InterfacePassTests
         Assert.Equal(51820, state.Device.ListenPort);
         Assert.True(state.IsUp);
         Assert.Equal([JumpKey, LaptopKey, PhoneKey], state.Device.Peers.Select(p => p.PublicKey));
-        Assert.Equal(["198.18.0.0/24", "198.18.7.0/24"], state.Routes.Select(IpPrefixes.Format).Order());
+        Assert.Equal(["198.18.0.0/24", "198.18.7.0/24"], state.Routes.Select(p => p.ToString()).Order());
     }
 
     [Fact]
@@ -50,10 +50,10 @@ public class InterfacePassTests
 
         // What an admin might do by hand with wg and ip.
         await _wg.RemovePeerAsync(If, LaptopKey, default);
-        await _wg.SetPeerAsync(If, new PeerSettings(JumpKey, null, [IpPrefixes.Parse("198.19.200.0/24")], 0), default);
-        await _wg.SetPeerAsync(If, new PeerSettings(PrinterKey, "192.0.2.50:1", [IpPrefixes.Parse("198.18.0.12/32")], 0), default);
+        await _wg.SetPeerAsync(If, new PeerSettings(JumpKey, null, [IpPrefix.Parse("198.19.200.0/24")], 0), default);
+        await _wg.SetPeerAsync(If, new PeerSettings(PrinterKey, "192.0.2.50:1", [IpPrefix.Parse("198.18.0.12/32")], 0), default);
         await _wg.SetListenPortAsync(If, 1234, default);
-        await _wg.RemoveRouteAsync(If, IpPrefixes.Parse("198.18.7.0/24"), default);
+        await _wg.RemoveRouteAsync(If, IpPrefix.Parse("198.18.7.0/24"), default);
         _wg.SetDown(If);
 
         var result = await pass.ApplyAsync(Config(), default);
@@ -77,14 +77,14 @@ public class InterfacePassTests
             Phone() with { AllowedIps = ["198.18.0.11/32"] }), default);
 
         var peers = (await StateAsync()).Device.Peers.ToDictionary(p => p.PublicKey);
-        Assert.Equal(["198.18.0.11/32"], peers[PhoneKey].AllowedIps.Select(IpPrefixes.Format));
-        Assert.Equal(["198.18.0.10/32", "198.18.7.0/24"], peers[LaptopKey].AllowedIps.Select(IpPrefixes.Format));
+        Assert.Equal(["198.18.0.11/32"], peers[PhoneKey].AllowedIps.Select(p => p.ToString()));
+        Assert.Equal(["198.18.0.10/32", "198.18.7.0/24"], peers[LaptopKey].AllowedIps.Select(p => p.ToString()));
     }
 
     [Fact]
     public async Task one_failing_step_does_not_stop_the_others_and_is_logged_once()
     {
-        _wg.ForeignRoutes.Add(IpPrefixes.Parse("198.18.7.0/24")); // a LAN route on another device
+        _wg.ForeignRoutes.Add(IpPrefix.Parse("198.18.7.0/24")); // a LAN route on another device
         var pass = NewPass();
 
         var first = await pass.ApplyAsync(Config(), default);
@@ -122,7 +122,7 @@ public class InterfacePassTests
         var result = await pass.ApplyAsync(jump, default);
 
         Assert.True(_forwarding.IpForwardingEnabled);
-        Assert.Equal(["198.18.0.10/32"], _forwarding.Masqueraded.Select(IpPrefixes.Format));
+        Assert.Equal(["198.18.0.10/32"], _forwarding.Masqueraded.Select(p => p.ToString()));
         Assert.Contains(result.Failures, f => f.Contains("nonsense", StringComparison.Ordinal));
 
         // Demoted to an ordinary peer: Wirety's NAT rules go away.

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Wirety.Agent.Networking;
 using Wirety.Agent.Reconcile;
 using Wirety.Agent.WireGuard;
+using Wirety.Events.Addressing;
 using Wirety.Events.Agent;
 using static Wirety.Tests.Agent.TestData;
 
@@ -12,7 +12,7 @@ public class ReconcilerTests
 {
     private static DesiredState Desired(AgentConfig config) => DesiredState.From(config, Self.PublicKey);
 
-    private static IPNetwork P(string text) => IpPrefixes.Parse(text);
+    private static IpPrefix P(string text) => IpPrefix.Parse(text);
 
     /// <summary>The interface exactly as <paramref name="config"/> wants it.</summary>
     private static InterfaceState Converged(AgentConfig config)
@@ -204,7 +204,7 @@ public class ReconcilerTests
         Assert.True(desired.FullTunnelIPv4);
         Assert.True(desired.FullTunnelIPv6);
         var plan = Reconciler.Plan(desired, null).Steps;
-        Assert.DoesNotContain(plan, s => s is AddRoute r && IpPrefixes.IsDefaultRoute(r.Prefix));
+        Assert.DoesNotContain(plan, s => s is AddRoute r && r.Prefix.IsDefault);
         Assert.Equal(
             [new SetFullTunnel(AddressFamily.InterNetwork, true), new SetFullTunnel(AddressFamily.InterNetworkV6, true)],
             plan.OfType<SetFullTunnel>());

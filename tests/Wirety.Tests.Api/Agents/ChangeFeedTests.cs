@@ -5,9 +5,9 @@ using Marten;
 using Npgsql;
 using Wirety.Events;
 using Wirety.Events.Peers;
-using Wirety.Projections;
 using Wirety.Projections.Networks;
 using Wirety.Server.Changes;
+using Wirety.Server.Hosting;
 using Wirety.Tests.Api.Harness;
 
 namespace Wirety.Tests.Api.Agents;
@@ -128,7 +128,7 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
         // "Another instance" deletes the peer: a store without this server's commit hook, so this
         // instance hears nothing and still holds the session in memory.
         long version;
-        await using (var other = DocumentStore.For(o => WiretyStore.Configure(o, App.ConnectionString)))
+        await using (var other = DocumentStore.For(o => ServerStore.Configure(o, App.ConnectionString)))
         await using (var session = other.LightweightSession())
         {
             var stream = await session.Events.FetchForExclusiveWriting<Network>(net);
@@ -169,7 +169,7 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
         Assert.Equal(HttpStatusCode.OK, (await y.Client.GetAsync("/api/v1/agent/config")).StatusCode);
 
         // A change whose notice this instance never hears: y is deleted (x's config changes, y's session is revoked).
-        await using (var other = DocumentStore.For(o => WiretyStore.Configure(o, App.ConnectionString)))
+        await using (var other = DocumentStore.For(o => ServerStore.Configure(o, App.ConnectionString)))
         await using (var session = other.LightweightSession())
         {
             var stream = await session.Events.FetchForExclusiveWriting<Network>(net);

@@ -104,6 +104,24 @@ public sealed class EnrollmentTests(WiretyApp app) : AgentTest(app)
     }
 
     [Fact]
+    public async Task deleting_a_peer_or_its_network_frees_its_public_key_for_another_peer()
+    {
+        var (net, _) = await NetworkWithJumpAsync();
+        var first = await EnrollAsync(await TokenForAsync(net, "a"));
+        var token = await TokenForAsync(net, "b");
+        Task<HttpResponseMessage> EnrollWithFirstKey(string t) =>
+            App.Client(null).PostAsJsonAsync("/api/v1/agent/enroll", new { token = t, publicKey = first.PublicKey, hostname = "b" });
+        await AssertRefusedAsync(() => EnrollWithFirstKey(token), 409);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/api/v1/networks/{net}/peers/{first.PeerId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await EnrollWithFirstKey(token)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/api/v1/networks/{net}?force=true")).StatusCode);
+        var (other, _) = await NetworkWithJumpAsync();
+        Assert.Equal(HttpStatusCode.OK, (await EnrollWithFirstKey(await TokenForAsync(other, "c"))).StatusCode);
+    }
+
+    [Fact]
     public async Task a_new_enrollment_token_replaces_the_old_one_and_re_enrolling_revokes_the_old_session()
     {
         var (net, _) = await NetworkWithJumpAsync();

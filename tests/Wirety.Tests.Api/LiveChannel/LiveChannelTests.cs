@@ -295,7 +295,7 @@ public sealed class LiveChannelTests(WiretyApp app) : AgentTest(app)
             Assert.Equal(WebSocketMessageType.Text, result.MessageType);
             Assert.True(result.EndOfMessage);
             var json = System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count);
-            var notice = JsonSerializer.Deserialize<LiveNotice>(json, LiveNotice.Json)!;
+            var notice = JsonSerializer.Deserialize(json, LiveNoticeJson.Default.LiveNotice)!;
             if (match(notice)) return notice;
             skipped.Add(json);
         }

@@ -89,7 +89,7 @@ public sealed class LiveNoticesTests
     public void each_event_type_maps_to_its_notices(string eventType, string[] expectedJson)
     {
         var notices = LiveNotices.From(Samples[eventType]);
-        Assert.Equal(expectedJson, notices.Select(n => JsonSerializer.Serialize(n, LiveNotice.Json)));
+        Assert.Equal(expectedJson, notices.Select(n => JsonSerializer.Serialize(n, LiveNoticeJson.Default.LiveNotice)));
     }
 
     [Fact]
@@ -159,13 +159,13 @@ public sealed class LiveNoticesTests
     [Fact]
     public void the_ready_and_presence_messages_have_their_documented_shape()
     {
-        Assert.Equal("""{"type":"ready"}""", JsonSerializer.Serialize(new LiveNotice(LiveNotice.Ready), LiveNotice.Json));
+        Assert.Equal("""{"type":"ready"}""", JsonSerializer.Serialize(new LiveNotice(LiveNotice.Ready), LiveNoticeJson.Default.LiveNotice));
         Assert.Equal(
             """{"type":"peer-online","networkId":"11111111-1111-1111-1111-111111111111","peerId":"22222222-2222-2222-2222-222222222222"}""",
-            JsonSerializer.Serialize(LiveNotice.Presence(Net, Peer, online: true), LiveNotice.Json));
+            JsonSerializer.Serialize(LiveNotice.Presence(Net, Peer, online: true), LiveNoticeJson.Default.LiveNotice));
         Assert.Equal(
             """{"type":"peer-offline","networkId":"11111111-1111-1111-1111-111111111111","peerId":"22222222-2222-2222-2222-222222222222"}""",
-            JsonSerializer.Serialize(LiveNotice.Presence(Net, Peer, online: false), LiveNotice.Json));
+            JsonSerializer.Serialize(LiveNotice.Presence(Net, Peer, online: false), LiveNoticeJson.Default.LiveNotice));
     }
 
     private static IEvent On(Guid streamId, object data, long version = Version)

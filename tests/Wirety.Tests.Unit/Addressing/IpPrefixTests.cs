@@ -1,4 +1,5 @@
-using Wirety.Projections.Addressing;
+using System.Net;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Tests.Unit.Addressing;
 
@@ -72,4 +73,55 @@ public class IpPrefixTests
     [InlineData("fd00::/8", "fd12:3456::/32", true)]
     public void prefixes_overlap_only_within_one_family(string a, string b, bool expected) =>
         Assert.Equal(expected, IpPrefix.Parse(a).Overlaps(IpPrefix.Parse(b)));
+
+    [Theory]
+    [InlineData("198.18.0.7/24", "198.18.0.0/24")]
+    [InlineData("198.18.0.7", "198.18.0.7/32")]
+    [InlineData(" 198.18.0.0/16 ", "198.18.0.0/16")]
+    [InlineData("2001:db8::1/64", "2001:db8::/64")]
+    [InlineData("2001:db8::1", "2001:db8::1/128")]
+    [InlineData("0.0.0.0/0", "0.0.0.0/0")]
+    public void prefixes_are_normalized_like_wireguard_does(string input, string expected)
+    {
+        Assert.True(IpPrefix.TryNormalize(input, out var prefix));
+        Assert.Equal(expected, prefix.ToString());
+    }
+
+    [Theory]
+    [InlineData("198.18.0.0/33")]
+    [InlineData("198.18.0")]
+    [InlineData("host/24")]
+    [InlineData("fe80::1%eth0/64")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void bad_prefixes_are_refused_when_normalizing(string? input) => Assert.False(IpPrefix.TryNormalize(input, out _));
+
+    [Fact]
+    public void covers_and_order_follow_the_address_space()
+    {
+        var wide = IpPrefix.Parse("10.0.0.0/8");
+        Assert.True(wide.Covers(IpPrefix.Parse("10.20.0.0/16")));
+        Assert.False(IpPrefix.Parse("10.20.0.0/16").Covers(wide));
+        Assert.False(wide.Covers(IpPrefix.Parse("::/0")));
+        Assert.Equal(["10.0.0.0/8", "10.0.0.0/16", "192.0.2.0/24", "::/0", "fd00::/8"],
+            new[] { "fd00::/8", "192.0.2.0/24", "::/0", "10.0.0.0/16", "10.0.0.0/8" }.Select(IpPrefix.Parse).Order().Select(p => p.ToString()));
+    }
+
+    [Fact]
+    public void any_ipv6_prefix_round_trips_through_its_text_and_agrees_with_ipnetwork()
+    {
+        var random = new Random(6);
+        var bytes = new byte[16];
+        for (var i = 0; i < 5_000; i++)
+        {
+            random.NextBytes(bytes);
+            var address = new IPAddress(bytes);
+            var prefix = IpPrefix.Containing(address, random.Next(0, 129));
+
+            Assert.Equal(prefix, IpPrefix.Parse(prefix.ToString()));
+            Assert.Equal(IPNetwork.Parse(prefix.ToString()), prefix.Network);
+            Assert.True(prefix.Contains(address));
+            Assert.True(prefix.Overlaps(IpPrefix.Host(address)));
+        }
+    }
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using Wirety.Projections.Addressing;
+using Wirety.Events.Addressing;
 
 namespace Wirety.Tests.Unit.Addressing;
 
@@ -129,15 +129,33 @@ public class Ipv4CidrTests
         var random = new Random(4242);
         for (var i = 0; i < 5_000; i++)
         {
-            var address = (uint)random.NextInt64(0, 1L << 32);
+            var address = IpAddresses.FromUInt32((uint)random.NextInt64(0, 1L << 32));
             var cidr = Ipv4Cidr.Containing(address, random.Next(0, 33));
 
             var reparsed = Ipv4Cidr.Parse(cidr.ToString());
             Assert.Equal(cidr, reparsed);
             Assert.True(cidr.Contains(address));
-            Assert.True(cidr.Contains(Ipv4Cidr.ToIPAddress(address)));
-            Assert.Equal(Ipv4Cidr.ToIPAddress(address).ToString(), Ipv4Cidr.FormatAddress(address));
-            Assert.Equal(cidr.Size, (long)cidr.BroadcastValue - cidr.NetworkValue + 1);
+            Assert.True(IpAddresses.TryParseIPv4(address.ToString(), out var strict));
+            Assert.Equal(address, strict);
+            Assert.Equal(cidr.Size, (long)IpAddresses.ToUInt32(cidr.Broadcast) - IpAddresses.ToUInt32(cidr.Network) + 1);
+            Assert.Equal(IPNetwork.Parse(cidr.ToString()), cidr.Prefix.Network);
+        }
+    }
+
+    [Fact]
+    public void the_strict_address_parser_accepts_exactly_the_dotted_quads_ipaddress_prints()
+    {
+        var random = new Random(99);
+        for (var i = 0; i < 5_000; i++)
+        {
+            // Octets around the edges (0, 255, 256+) and with leading zeros, sometimes 3 or 5 of them.
+            var octets = Enumerable.Range(0, random.Next(3, 6))
+                .Select(_ => (random.Next(4) == 0 ? "0" : "") + random.Next(0, 300).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var text = string.Join('.', octets);
+
+            var printsAsItself = IPAddress.TryParse(text, out var framework) && framework.ToString() == text;
+            Assert.Equal(printsAsItself, IpAddresses.TryParseIPv4(text, out var parsed));
+            if (printsAsItself) Assert.Equal(framework, parsed);
         }
     }
 
@@ -148,9 +166,9 @@ public class Ipv4CidrTests
         for (var i = 0; i < 5_000; i++)
         {
             // Small universe (10.0.0.0/20) so that overlaps actually happen.
-            var a = Ipv4Cidr.Containing(0x0A000000u | (uint)random.Next(0, 4096), random.Next(20, 33));
-            var b = Ipv4Cidr.Containing(0x0A000000u | (uint)random.Next(0, 4096), random.Next(20, 33));
-            var sharesAnAddress = a.Contains(b.NetworkValue) || b.Contains(a.NetworkValue);
+            var a = Ipv4Cidr.Containing(IpAddresses.FromUInt32(0x0A000000u | (uint)random.Next(0, 4096)), random.Next(20, 33));
+            var b = Ipv4Cidr.Containing(IpAddresses.FromUInt32(0x0A000000u | (uint)random.Next(0, 4096)), random.Next(20, 33));
+            var sharesAnAddress = a.Contains(b.Network) || b.Contains(a.Network);
             Assert.Equal(sharesAnAddress, a.Overlaps(b));
         }
     }

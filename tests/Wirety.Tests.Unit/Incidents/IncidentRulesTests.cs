@@ -1,6 +1,7 @@
 using Wirety.Events.Incidents;
 using Wirety.Projections.Incidents;
 using Wirety.Projections.Networks;
+using Wirety.Server.Incidents;
 
 namespace Wirety.Tests.Unit.Incidents;
 

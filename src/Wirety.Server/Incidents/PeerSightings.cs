@@ -1,14 +1,12 @@
-namespace Wirety.Projections.Incidents;
+using Wirety.Projections.Incidents;
 
-/// <summary>Where and by which session a peer was seen, taken from one of its heartbeats.</summary>
-/// <param name="EndpointAddress">The IP part of the endpoint others would dial (null when unknown).</param>
-public sealed record Sighting(
-    Guid HeartbeatId, DateTimeOffset At, Guid SessionId, string SourceAddress, string? Endpoint, string? EndpointAddress);
+namespace Wirety.Server.Incidents;
 
 /// <summary>
 /// A peer's recent sightings (the last day, oldest first), the input of incident detection. Kept by the
 /// detection handler from heartbeats that differ from the previous one (plus a periodic refresh), so
-/// it stays small however often the peer heartbeats.
+/// it stays small however often the peer heartbeats. A document the handler writes, not a projection:
+/// no replay recreates it, so backups carry it (<see cref="Operations.StoreLayout"/>).
 /// </summary>
 public sealed record PeerSightings(Guid Id, Guid NetworkId, IReadOnlyList<Sighting> Entries)
 {
