@@ -41,7 +41,8 @@ log "wrote $(grep -c '^Wrote generated code file' "$out") files to $GENERATED"
 if [[ $check -eq 1 ]]; then
     # Against the index, so a regenerated tree that is staged but not yet committed passes locally; in CI the
     # index is the commit. Untracked files are new generated types nobody committed.
-    changed=$(git status --porcelain --untracked-files=all -- "$GENERATED" | grep -v '^[MADRC] ' || true)
+    status=$(git status --porcelain --untracked-files=all -- "$GENERATED") || { log "--check needs a git checkout"; exit 1; }
+    changed=$(grep -v '^[MADRC] ' <<< "$status" || true)
     if [[ -n "$changed" ]]; then
         echo "$changed" >&2
         git --no-pager diff --stat -- "$GENERATED" >&2 || true
