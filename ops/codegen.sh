@@ -7,7 +7,8 @@
 #        ops/codegen.sh --check   regenerate, then fail when the result differs from what git has
 #                                 (changed, deleted or new files): `make codegen-check`, run by `make test`
 #
-# Needs no database: `wirety-server codegen write` builds the host without starting it.
+# Needs no database: `wirety-server codegen write` builds the host without starting it. Ends with a server
+# build (CONFIG, default Release) that includes the regenerated code.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { echo "codegen: $*" >&2; }
@@ -37,6 +38,10 @@ if ! (cd "$PROJECT" && WIRETY_LOG_FORMAT=text dotnet "bin/$CONFIG/net10.0/wirety
     exit 1
 fi
 log "wrote $(grep -c '^Wrote generated code file' "$out") files to $GENERATED"
+# Leave a server build that holds the generated code: the one above has none and would refuse to start
+# (make run's build stamp goes by source contents, which regenerating the same code leaves unchanged).
+log "building $PROJECT ($CONFIG) with the generated code"
+dotnet build "$PROJECT" -c "$CONFIG" -nologo -v quiet
 
 if [[ $check -eq 1 ]]; then
     # Against the index, so a regenerated tree that is staged but not yet committed passes locally; in CI the
