@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 CONFIG ?= Release
 
-.PHONY: build restore lock verify-restore test run prereqs clean bench
+.PHONY: build restore lock verify-restore codegen codegen-check test run prereqs clean bench
 
 # Restores are locked (packages.lock.json per project; locked mode when CI=true): see ops/restore.sh.
 restore:
@@ -22,10 +22,21 @@ lock:
 verify-restore:
 	ops/restore.sh --verify
 
+# Wolverine's handler and endpoint code is generated ahead of time into src/Wirety.Server/Internal/Generated
+# (the server loads it statically, no Roslyn at run time). After changing a handler, an endpoint or Wolverine
+# configuration: `make codegen`, then commit the result. codegen-check regenerates and fails when the
+# committed code differs (make test runs it before building).
+codegen:
+	CONFIG=$(CONFIG) ops/codegen.sh
+
+codegen-check:
+	CONFIG=$(CONFIG) ops/codegen.sh --check
+
 # Tests own throwaway PostgreSQL clusters (tests/Wirety.Testing), so they only need the
 # binaries installed. ops/test.sh prints a final "N passed, N failed" line. In CI the restore is
 # first verified against an empty package folder, so a warm cache cannot hide a missing package.
-test: prereqs $(if $(filter true,$(CI)),verify-restore) build
+# The generated code is checked first (prerequisites run in order: no -j here).
+test: prereqs $(if $(filter true,$(CI)),verify-restore) codegen-check build
 	CONFIG=$(CONFIG) ops/test.sh
 
 prereqs:

@@ -2,12 +2,15 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Wirety.Events.Tokens;
+using Wolverine.Attributes;
 
 namespace Wirety.Server.Auth;
 
 /// <summary>Part of the API-token policy: the token's role must be allowed by the endpoint's row in <see cref="AccessRules"/>.</summary>
 public sealed class RoleRequirement : IAuthorizationRequirement;
 
+// Wolverine's handler conventions would take this (name, inherited HandleAsync) for a message handler.
+[WolverineIgnore]
 public sealed class RoleRequirementHandler : AuthorizationHandler<RoleRequirement>
 {
     public const string RoleClaim = "wirety:role";
@@ -33,6 +36,8 @@ public sealed class RoleRequirementHandler : AuthorizationHandler<RoleRequiremen
 }
 
 /// <summary>Answers a refused role with a 403 problem that names what is needed; everything else as usual.</summary>
+// Same here: Wolverine would take it for a handler of RequestDelegate messages, whose code cannot be generated.
+[WolverineIgnore]
 public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();

@@ -21,6 +21,7 @@ internal sealed class OperationsCommands
         Wirety server. With no command it runs the server; with one, it runs that operator command
         against the server's database and exits (0 done, 1 refused or failed: nothing was changed, 2 bad usage).
         Configuration as for the server: WIRETY_DB (an Npgsql connection string) in the environment.
+        For developers: `wirety-server codegen write|preview` (Wolverine's generated code; see `make codegen`).
         """) { HelpName = "wirety-server" };
 
     private readonly Option<string> _out = new("--out") { Description = "the backup file to write (required)", HelpName = "FILE" };
