@@ -1,6 +1,7 @@
 using Marten;
 using Wirety.Projections.Networks;
 using Wirety.Server.Networks;
+using Wirety.Server.Problems;
 using Wolverine.Http;
 
 namespace Wirety.Server.LiveChannel;

@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Wirety.Events;
 using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
@@ -10,7 +11,7 @@ namespace Wirety.Server.Networks;
 
 public static class NetworkLookup
 {
-    public static Rejection Missing(Guid networkId) => Rejection.NotFound($"There is no network {networkId}.");
+    public static ProblemDetails Missing(Guid networkId) => ApiProblems.NotFound($"There is no network {networkId}.");
 }
 
 public sealed record IpamAllocation(string Address, Guid PeerId, string PeerName);
