@@ -1,29 +1,29 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using JasperFx;
 using JasperFx.CodeGeneration;
+using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Wirety.Projections;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Agents;
-using Wirety.Server.Changes;
-using Wirety.Projections;
 using Wirety.Server.Auth;
+using Wirety.Server.Changes;
 using Wirety.Server.Configs;
 using Wirety.Server.EventQueries;
-using Wirety.Server.Health;
-using Wirety.Server.Incidents;
-using JasperFx;
-using Wolverine.ErrorHandling;
-using JasperFx.Events;
-using Wirety.Server.Hosting;
 using Wirety.Server.Forwarding;
+using Wirety.Server.Health;
+using Wirety.Server.Hosting;
+using Wirety.Server.Incidents;
 using Wirety.Server.LiveChannel;
 using Wirety.Server.Operations;
 using Wirety.Server.Problems;
 using Wirety.Server.WebUi;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -107,7 +107,7 @@ builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationM
 builder.Services.AddAuthorization(o =>
 {
     // Admin API by default; the agent endpoints opt into the agent policy. Neither credential works for the other.
-    // Every API-token endpoint also checks the token's role against its row in Auth/AccessRules.
+    // Every API-token endpoint also checks the token's role against the [RequiresRole] on the endpoint.
     o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser()
         .AddRequirements(new RoleRequirement()).Build();
     o.AddPolicy(AgentSessionAuthentication.Policy,

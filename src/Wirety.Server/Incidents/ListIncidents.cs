@@ -1,5 +1,7 @@
 using Marten;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Incidents;
+using Wirety.Server.Auth;
 using Wirety.Server.Problems;
 using Wolverine.Http;
 
@@ -10,6 +12,7 @@ public static class ListIncidents
     public const int MaxResults = 500;
 
     /// <summary><c>?state=open|resolved&amp;networkId=&amp;peerId=</c>, newest first.</summary>
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/incidents")]
     public static async Task<IResult> Get(string? state, Guid? networkId, Guid? peerId, IQuerySession session, CancellationToken ct)
     {

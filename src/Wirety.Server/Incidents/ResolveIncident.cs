@@ -14,6 +14,7 @@ using Wolverine.Persistence;
 namespace Wirety.Server.Incidents;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 public sealed record ResolveIncidentRequest(string? Note, bool? Unblock);
 
@@ -40,6 +41,7 @@ public static class ResolveIncident
         : ApiProblems.None;
 
     /// <returns>The incident as resolved, its <see cref="IncidentResolved"/>, and the peer's <see cref="PeerUnblocked"/> when asked for and it is blocked.</returns>
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/incidents/{incidentId}/resolve")]
     public static (IResult, Events, AppendEvents?) Post(
         ResolveIncidentRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Incident incident,

@@ -1,5 +1,6 @@
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Wirety.Events.Tokens;
 using Wirety.Server.Auth;
 
 namespace Wirety.Server.LiveChannel;
@@ -23,7 +24,7 @@ public static class LiveChannelSetup
 
     public static IEndpointConventionBuilder MapLiveChannel(this IEndpointRouteBuilder endpoints) =>
         endpoints.Map(OpenLiveChannel.Path, OpenLiveChannel.RunAsync)
-            .WithMetadata(new OpenLiveChannel.QueryTokenAllowed())
+            .WithMetadata(new OpenLiveChannel.QueryTokenAllowed(), new RequiresRoleAttribute(ApiTokenRole.Viewer))
             .RequireAuthorization(new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build());
 
     private sealed class ListenToCommits(LiveChannelListener listener) : IConfigureMarten

@@ -10,6 +10,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Networks;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 /// <summary>Windows are <c>hh:mm:ss</c> (or <c>d.hh:mm:ss</c>); absent fields keep their current value.</summary>
 public sealed record NetworkSecurityRequest(
@@ -36,6 +37,7 @@ public static class ChangeNetworkSecurity
         return errors.Any ? errors.ToProblem() : ApiProblems.None;
     }
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePut("/api/v1/networks/{networkId}/security")]
     public static (IResult, Events) Put(
         NetworkSecurityRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

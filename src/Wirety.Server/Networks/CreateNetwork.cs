@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wirety.Events.Networks;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
@@ -47,6 +48,7 @@ public static class CreateNetwork
         return ApiProblems.None;
     }
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks")]
     public static (IResult, IStartStream) Post(CreateNetworkRequest request, ClaimsPrincipal user, TimeProvider clock)
     {

@@ -10,6 +10,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Networks;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 /// <summary>Deleting a network with peers is refused unless forced (<c>?force=true</c>); its history stays.</summary>
 public static class DeleteNetwork
@@ -21,6 +22,7 @@ public static class DeleteNetwork
                 $"Network '{network.Name}' still has {network.Peers.Count} peer(s); delete them first or pass ?force=true to delete the network with its peers.")
         : ApiProblems.None;
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverineDelete("/api/v1/networks/{networkId}")]
     public static (IResult, Events) Delete(
         [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network, ClaimsPrincipal user, TimeProvider clock) =>

@@ -2,8 +2,10 @@ using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wirety.Events;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
+using Wirety.Server.Auth;
 using Wirety.Server.Problems;
 using Wolverine.Http;
 
@@ -23,16 +25,19 @@ public sealed record NetworkEventView(long Sequence, long Version, string Type, 
 
 public static class NetworkQueries
 {
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks")]
     public static async Task<IReadOnlyList<NetworkView>> List(IQuerySession session, CancellationToken ct) =>
         (await session.Query<Network>().OrderBy(n => n.CreatedAt).ToListAsync(ct)).Select(NetworkView.Of).ToList();
 
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}")]
     public static async Task<IResult> Get(Guid networkId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Network>(networkId, ct) is { } network
             ? Results.Ok(NetworkView.Of(network))
             : NetworkLookup.Missing(networkId).ToResult();
 
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}/ipam")]
     public static async Task<IResult> Ipam(Guid networkId, IQuerySession session, CancellationToken ct)
     {
@@ -50,6 +55,7 @@ public static class NetworkQueries
     }
 
     /// <summary>The network's whole history, in order. Deleted networks keep theirs (it is the audit trail).</summary>
+    [RequiresRole(ApiTokenRole.Analyst)]
     [WolverineGet("/api/v1/networks/{networkId}/events")]
     public static async Task<IResult> Events(Guid networkId, IQuerySession session, CancellationToken ct)
     {

@@ -12,6 +12,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Networks;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 /// <summary>
 /// PATCH body: absent (null) fields stay as they are; <c>domain: ""</c>, <c>dns: []</c> and <c>mtu: 0</c>
@@ -49,6 +50,7 @@ public static class UpdateNetwork
             : ApiProblems.None;
     }
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePatch("/api/v1/networks/{networkId}")]
     public static (IResult, Events) Patch(
         UpdateNetworkRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

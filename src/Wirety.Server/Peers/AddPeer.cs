@@ -14,6 +14,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Peers;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 public sealed record AddPeerRequest(
     string? Name, string? Kind, string? Endpoint, int? ListenPort, bool? Isolated, bool? FullEncapsulation,
@@ -54,6 +55,7 @@ public static class AddPeer
     /// Appends the peer and, for an agent-managed one, its first enrollment token; answers with the one-time
     /// secret: that token, or a static peer's complete config with the private key generated here.
     /// </summary>
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks/{networkId}/peers")]
     public static (IResult, Events, IMartenOp) Post(
         AddPeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

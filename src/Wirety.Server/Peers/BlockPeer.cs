@@ -10,6 +10,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Peers;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 public sealed record BlockPeerRequest(string? Reason);
 
@@ -31,6 +32,7 @@ public static class BlockPeer
             ? new ValidationErrors().Add("reason", $"reason is required (at most {MaxReasonLength} characters).").ToProblem()
         : ApiProblems.None;
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks/{networkId}/peers/{peerId}/block")]
     public static (IResult, Events) Post(
         BlockPeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

@@ -11,6 +11,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Peers;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 public sealed record IssuedEnrollmentToken(Guid PeerId, string EnrollmentToken, DateTimeOffset EnrollmentTokenExpiresAt);
 
@@ -35,6 +36,7 @@ public static class IssueEnrollmentToken
         _ => ApiProblems.None,
     };
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks/{networkId}/peers/{peerId}/enrollment-token")]
     public static (IResult, Events) Post(
         Guid peerId, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

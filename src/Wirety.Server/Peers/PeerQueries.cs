@@ -1,6 +1,8 @@
 using Marten;
 using Microsoft.AspNetCore.Mvc;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Networks;
+using Wirety.Server.Auth;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
 using Wolverine.Http;
@@ -24,12 +26,14 @@ public static class PeerLookup
 
 public static class PeerQueries
 {
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}/peers")]
     public static async Task<IResult> List(Guid networkId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Network>(networkId, ct) is { } network
             ? Results.Ok(network.Peers.Select(p => PeerView.Of(networkId, p)).ToList())
             : NetworkLookup.Missing(networkId).ToResult();
 
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}/peers/{peerId}")]
     public static async Task<IResult> Get(Guid networkId, Guid peerId, IQuerySession session, CancellationToken ct)
     {

@@ -10,6 +10,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Peers;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 /// <summary>Releases the address; the peer's enrollment token and sessions die with it.</summary>
 public static class RemovePeer
@@ -17,6 +18,7 @@ public static class RemovePeer
     public static ProblemDetails Validate(Network? network, Guid networkId, Guid peerId) =>
         network?.FindPeer(peerId) is null ? PeerLookup.Missing(network, networkId, peerId) : ApiProblems.None;
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverineDelete("/api/v1/networks/{networkId}/peers/{peerId}")]
     public static (IResult, Events) Delete(
         Guid peerId, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

@@ -10,6 +10,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Peers;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 /// <summary>Undoes <see cref="BlockPeer"/>; unblocking a peer that is not blocked is a no-op. The body (an optional reason) may be omitted.</summary>
 public static class UnblockPeer
@@ -22,6 +23,7 @@ public static class UnblockPeer
             ? new ValidationErrors().Add("reason", $"reason must be at most {BlockPeer.MaxReasonLength} characters.").ToProblem()
         : ApiProblems.None;
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks/{networkId}/peers/{peerId}/unblock")]
     public static (IResult, Events) Post(
         [FromBody] BlockPeerRequest? request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

@@ -10,6 +10,7 @@ using Wolverine.Marten;
 namespace Wirety.Server.Peers;
 
 using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 /// <summary>
 /// PATCH body: absent (null) fields stay as they are; <c>endpoint: ""</c> and <c>listenPort: 0</c> clear.
@@ -47,6 +48,7 @@ public static class UpdatePeer
         return PeerRules.NameTaken(network, next.Name, peer.Id) is { } taken ? ApiProblems.Conflict(taken) : ApiProblems.None;
     }
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePatch("/api/v1/networks/{networkId}/peers/{peerId}")]
     public static (IResult, Events) Patch(
         UpdatePeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,

@@ -37,6 +37,7 @@ public static class IssueApiToken
         _ => null,
     };
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/tokens")]
     public static (IResult, IStartStream) Post(IssueApiTokenRequest request, ClaimsPrincipal user, TimeProvider clock)
     {

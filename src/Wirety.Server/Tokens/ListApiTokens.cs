@@ -1,6 +1,7 @@
 using Marten;
 using Wirety.Events.Tokens;
 using Wirety.Projections.Tokens;
+using Wirety.Server.Auth;
 using Wolverine.Http;
 
 namespace Wirety.Server.Tokens;
@@ -15,6 +16,7 @@ public sealed record ApiTokenView(
 
 public static class ListApiTokens
 {
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverineGet("/api/v1/tokens")]
     public static async Task<IReadOnlyList<ApiTokenView>> Get(IQuerySession session, CancellationToken ct) =>
         (await session.Query<ApiToken>().OrderBy(t => t.CreatedAt).ToListAsync(ct)).Select(ApiTokenView.Of).ToList();

@@ -32,6 +32,7 @@ public static class RevokeApiToken
             : ApiProblems.Conflict("This is the last usable API token; issue another one before revoking it.");
     }
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverineDelete("/api/v1/tokens/{tokenId}")]
     public static (IResult, Events) Delete(
         [WriteAggregate("tokenId", Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] ApiToken token, ClaimsPrincipal user, TimeProvider clock) =>
