@@ -115,7 +115,7 @@ builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationM
 builder.Services.AddAuthorization(o =>
 {
     // Admin API by default; the agent endpoints opt into the agent policy. Neither credential works for the other.
-    // Every API-token endpoint also checks the token's role against its row in Auth/AccessRules.
+    // Every API-token endpoint also checks the token's role against the [RequiresRole] on the endpoint.
     o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser()
         .AddRequirements(new RoleRequirement()).Build();
     o.AddPolicy(AgentSessionAuthentication.Policy,

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Marten;
 using JasperFx.Events;
+using Marten;
 using Marten.Exceptions;
 using Microsoft.AspNetCore.Authorization;
 using Wirety.Events;
@@ -43,8 +43,8 @@ public static class EnrollAgent
     public static async Task<IResult> Post(
         EnrollRequest? request, HttpContext http, IDocumentSession session, ConfigCache configs, TimeProvider clock, CancellationToken ct)
     {
-        if (request is null) return Rejection.MissingBody().ToResult();
-        if (Validate(request) is { Any: true } errors) return errors.ToRejection().ToResult();
+        if (request is null) return ApiProblems.MissingBody().ToResult();
+        if (Validate(request) is { Any: true } errors) return errors.ToProblem().ToResult();
 
         var now = clock.GetUtcNow();
         var source = AgentRules.SourceAddress(http);
@@ -95,7 +95,7 @@ public static class EnrollAgent
     }
 
     private static IResult KeyInUse() =>
-        Rejection.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
+        ApiProblems.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
 
     private static async Task<IResult> RejectAsync(IDocumentSession session, EnrollmentTicket? ticket, string reason,
         string source, string? hostname, DateTimeOffset now, CancellationToken ct)

@@ -39,8 +39,8 @@ public static class ReceiveHeartbeat
         HeartbeatRequest? request, HttpContext http, ClaimsPrincipal user, HeartbeatIngestor ingestor,
         SightingFilter sightings, PeerPresence presence, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
-        if (request is null) return Rejection.MissingBody().ToResult();
-        if (Validate(request) is { Any: true } errors) return errors.ToRejection().ToResult();
+        if (request is null) return ApiProblems.MissingBody().ToResult();
+        if (Validate(request) is { Any: true } errors) return errors.ToProblem().ToResult();
 
         var agent = AgentIdentity.Of(user);
         var now = clock.GetUtcNow();

@@ -9,6 +9,7 @@ public sealed record MeView(Guid TokenId, string Name, ApiTokenRole Role);
 
 public static class GetMe
 {
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/me")]
     public static MeView Get(ClaimsPrincipal user) =>
         new(Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!), user.FindFirstValue(ClaimTypes.Name)!,

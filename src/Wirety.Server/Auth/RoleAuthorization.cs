@@ -6,7 +6,7 @@ using Wolverine.Attributes;
 
 namespace Wirety.Server.Auth;
 
-/// <summary>Part of the API-token policy: the token's role must be allowed by the endpoint's row in <see cref="AccessRules"/>.</summary>
+/// <summary>Part of the API-token policy: the token's role must be allowed by the endpoint's <see cref="RequiresRoleAttribute"/>.</summary>
 public sealed class RoleRequirement : IAuthorizationRequirement;
 
 // Wolverine's handler conventions would take this (name, inherited HandleAsync) for a message handler.
@@ -25,14 +25,15 @@ public sealed class RoleRequirementHandler : AuthorizationHandler<RoleRequiremen
     public static ApiTokenRole? RoleOf(ClaimsPrincipal user) =>
         Enum.TryParse<ApiTokenRole>(user.FindFirstValue(RoleClaim), ignoreCase: true, out var role) ? role : null;
 
-    public static Access RequiredFor(HttpContext http)
+    private static readonly RequiresRoleAttribute AnyRole = new(ApiTokenRole.Viewer), AdminOnly = new(ApiTokenRole.Admin);
+
+    /// <summary>The endpoint's rule; admin-only when it has none (fail closed).</summary>
+    public static RequiresRoleAttribute RequiredFor(HttpContext http) => http.GetEndpoint() switch
     {
         // No endpoint matched: the request ends as a 404 for every role, so the role need not be checked.
-        if (http.GetEndpoint() is not RouteEndpoint endpoint) return Access.Viewer;
-        var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods;
-        var method = methods is { Count: > 0 } ? methods[0] : AccessRules.AnyMethod;
-        return AccessRules.For(method, endpoint.RoutePattern.RawText ?? "");
-    }
+        null => AnyRole,
+        var endpoint => endpoint.Metadata.GetMetadata<RequiresRoleAttribute>() ?? AdminOnly,
+    };
 }
 
 /// <summary>Answers a refused role with a 403 problem that names what is needed; everything else as usual.</summary>

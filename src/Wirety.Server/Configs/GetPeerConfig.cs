@@ -3,6 +3,7 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Configs;
 using Wirety.Server.Auth;
 using Wirety.Server.Networks;
@@ -17,6 +18,7 @@ namespace Wirety.Server.Configs;
 /// </summary>
 public static class GetPeerConfig
 {
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverineGet("/api/v1/networks/{networkId}/peers/{peerId}/config")]
     public static async Task<IResult> Get(
         Guid networkId, Guid peerId, HttpContext http, ConfigCache cache, IDocumentStore store, CancellationToken ct)
@@ -32,7 +34,7 @@ public static class GetPeerConfig
             await using var session = store.QuerySession();
             return await session.LoadAsync<Projections.Networks.Network>(networkId, ct) is null
                 ? NetworkLookup.Missing(networkId).ToResult()
-                : Rejection.NotFound($"There is no peer {peerId} in this network.").ToResult();
+                : ApiProblems.NotFound($"There is no peer {peerId} in this network.").ToResult();
         }
         return Respond(http, config, "text/plain; charset=utf-8");
     }
@@ -45,7 +47,7 @@ public static class GetPeerConfig
         var agent = AgentIdentity.Of(user);
         return await cache.GetAsync(agent.NetworkId, agent.PeerId, ConfigFormat.Agent, etag => Matches(http.Request.Headers.IfNoneMatch, etag)) is { } config
             ? Respond(http, config, "application/json; charset=utf-8")
-            : Rejection.NotFound("This peer has no config (it was deleted).").ToResult();
+            : ApiProblems.NotFound("This peer has no config (it was deleted).").ToResult();
     }
 
     private static IResult Respond(HttpContext http, RenderedConfig config, string contentType)

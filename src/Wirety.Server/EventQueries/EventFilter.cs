@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Primitives;
 using Wirety.Projections.History;
@@ -19,9 +20,10 @@ public sealed record EventFilter(
 
     public const int DefaultLimit = 100, MaxLimit = 1000;
 
-    public static Decision<EventFilter> Parse(IQueryCollection query)
+    /// <returns>False, with every reason added to <paramref name="errors"/>, when any filter is malformed.</returns>
+    public static bool TryParse(IQueryCollection query, ValidationErrors errors, [NotNullWhen(true)] out EventFilter? filter)
     {
-        var errors = new ValidationErrors();
+        filter = null;
         var networkId = ParseGuid(query, "networkId", errors);
         var peerId = ParseGuid(query, "peerId", errors);
         var from = ParseTime(query, "from", errors);
@@ -45,8 +47,9 @@ public sealed record EventFilter(
         if (Single(query, "includeArchived", errors) is { } i && !bool.TryParse(i, out includeArchived))
             errors.Add("includeArchived", "includeArchived must be true or false.");
 
-        if (errors.Any) return errors.ToRejection();
-        return new EventFilter(networkId, peerId, types, from, to, after, limit, includeArchived);
+        if (errors.Any) return false;
+        filter = new EventFilter(networkId, peerId, types, from, to, after, limit, includeArchived);
+        return true;
     }
 
     /// <summary>Repeated and comma-separated values alike: <c>type=A&amp;type=B,C</c>.</summary>

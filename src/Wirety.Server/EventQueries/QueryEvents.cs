@@ -4,7 +4,10 @@ using Marten;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 using NpgsqlTypes;
+using Wirety.Events.Tokens;
 using Wirety.Projections;
+using Wirety.Server.Auth;
+using Wirety.Server.Problems;
 using Wolverine.Http;
 
 namespace Wirety.Server.EventQueries;
@@ -22,12 +25,12 @@ public static class QueryEvents
     public const string NdJson = "application/x-ndjson";
     private const int FlushEvery = 500;
 
+    [RequiresRole(ApiTokenRole.Analyst)]
     [WolverineGet("/api/v1/events")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store, EventTypeNames names, SafeSequence safe, CancellationToken ct)
     {
-        var parsed = EventFilter.Parse(http.Request.Query);
-        if (parsed.Rejected is { } rejected) return rejected.ToResult();
-        var filter = parsed.Value!;
+        var errors = new ValidationErrors();
+        if (!EventFilter.TryParse(http.Request.Query, errors, out var filter)) return errors.ToProblem().ToResult();
 
         await using var conn = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await conn.OpenAsync(ct);

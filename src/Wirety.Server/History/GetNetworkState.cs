@@ -1,5 +1,7 @@
 using Marten;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Incidents;
+using Wirety.Server.Auth;
 using Wirety.Server.Networks;
 using Wirety.Server.Peers;
 using Wirety.Server.Problems;
@@ -20,21 +22,22 @@ public sealed record NetworkStateView(
 /// </summary>
 public static class GetNetworkState
 {
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}/state")]
     public static async Task<IResult> Get(Guid networkId, string? at, IQuerySession session, CancellationToken ct)
     {
-        var point = HistoryPoint.Parse(at, "at");
-        if (point.Rejected is { } rejected) return rejected.ToResult();
+        var errors = new ValidationErrors();
+        if (!HistoryPoint.TryParse(at, "at", errors, out var point)) return errors.ToProblem().ToResult();
 
         var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
-        var sequence = point.Value!.Resolve(history.All);
+        var sequence = point.Resolve(history.All);
         var state = history.AsOf(sequence);
         if (state.Network is not { } network)
-            return Rejection.NotFound($"Network {networkId} did not exist at {point.Value} (it was created later, or already deleted).").ToResult();
+            return ApiProblems.NotFound($"Network {networkId} did not exist at {point} (it was created later, or already deleted).").ToResult();
 
         return Results.Ok(new NetworkStateView(
-            new HistoryAt(state.Sequence, point.Value.Time ?? state.At),
+            new HistoryAt(state.Sequence, point.Time ?? state.At),
             NetworkView.Of(network),
             network.Peers.Select(p => PeerView.Of(network.Id, p)).ToList(),
             NetworkQueries.IpamOf(network),

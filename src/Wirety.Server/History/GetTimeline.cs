@@ -1,5 +1,7 @@
 using Marten;
+using Wirety.Events.Tokens;
 using Wirety.Projections.History;
+using Wirety.Server.Auth;
 using Wirety.Server.EventQueries;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
@@ -20,6 +22,7 @@ public static class GetTimeline
 {
     public const int DefaultLimit = 50, MaxLimit = 500;
 
+    [RequiresRole(ApiTokenRole.Analyst)]
     [WolverineGet("/api/v1/networks/{networkId}/timeline")]
     public static async Task<IResult> Get(Guid networkId, HttpContext http, IQuerySession session, CancellationToken ct)
     {
@@ -31,7 +34,7 @@ public static class GetTimeline
         var limit = DefaultLimit;
         if (query["limit"] is { Count: > 0 } l && (!int.TryParse(l[0], System.Globalization.NumberStyles.None, null, out limit) || limit < 1 || limit > MaxLimit))
             errors.Add("limit", $"limit must be between 1 and {MaxLimit}.");
-        if (errors.Any) return errors.ToRejection().ToResult();
+        if (errors.Any) return errors.ToProblem().ToResult();
 
         var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: true, ct);
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Wirety.Projections.History;
 using Wirety.Server.EventQueries;
@@ -14,20 +15,25 @@ public sealed record HistoryPoint(long? Sequence, DateTimeOffset? Time)
 {
     public static readonly HistoryPoint Now = new(null, null);
 
-    public static Decision<HistoryPoint> Parse(string? text, string parameter, bool required = false)
+    /// <returns>False, with the reason added to <paramref name="errors"/>, when the text is not a point.</returns>
+    public static bool TryParse(string? text, string parameter, ValidationErrors errors, [NotNullWhen(true)] out HistoryPoint? point,
+        bool required = false)
     {
+        point = null;
         if (string.IsNullOrWhiteSpace(text))
-            return required ? Invalid(parameter, $"{parameter} is required: an event sequence number or an ISO-8601 time.") : Now;
-        if (text.All(char.IsAsciiDigit))
-            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
-                ? new HistoryPoint(seq, null)
-                : Invalid(parameter, $"{parameter} is too large for an event sequence number.");
-        return IsoTime.TryParse(text, out var time)
-            ? new HistoryPoint(null, time)
-            : Invalid(parameter, $"{parameter} must be an event sequence number (digits only) or an ISO-8601 time such as 2026-05-01T14:02:00Z.");
+        {
+            if (!required) point = Now;
+            else errors.Add(parameter, $"{parameter} is required: an event sequence number or an ISO-8601 time.");
+        }
+        else if (text.All(char.IsAsciiDigit))
+        {
+            if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seq)) point = new HistoryPoint(seq, null);
+            else errors.Add(parameter, $"{parameter} is too large for an event sequence number.");
+        }
+        else if (IsoTime.TryParse(text, out var time)) point = new HistoryPoint(null, time);
+        else errors.Add(parameter, $"{parameter} must be an event sequence number (digits only) or an ISO-8601 time such as 2026-05-01T14:02:00Z.");
+        return point is not null;
     }
-
-    private static Rejection Invalid(string parameter, string message) => new ValidationErrors().Add(parameter, message).ToRejection();
 
     /// <summary>The global sequence this point stands for, within the given history.</summary>
     public long Resolve(IEnumerable<RecordedEvent> history) =>

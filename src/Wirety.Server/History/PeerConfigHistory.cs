@@ -1,5 +1,7 @@
 using Marten;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Configs;
+using Wirety.Server.Auth;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
 using Wolverine.Http;
@@ -17,33 +19,33 @@ public static class PeerConfigHistory
 
     public static async Task<IResult> ConfigAtAsync(Guid networkId, Guid peerId, string? at, IQuerySession session, CancellationToken ct)
     {
-        var point = HistoryPoint.Parse(at, "at", required: true);
-        if (point.Rejected is { } rejected) return rejected.ToResult();
+        var errors = new ValidationErrors();
+        if (!HistoryPoint.TryParse(at, "at", errors, out var point, required: true)) return errors.ToProblem().ToResult();
         var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
-        return ConfigAt(history, peerId, point.Value!) is { } text
+        return ConfigAt(history, peerId, point) is { } text
             ? Results.Text(text, TextPlain)
-            : Rejection.NotFound($"Peer {peerId} was not in network {networkId} at {point.Value}.").ToResult();
+            : ApiProblems.NotFound($"Peer {peerId} was not in network {networkId} at {point}.").ToResult();
     }
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverineGet("/api/v1/networks/{networkId}/peers/{peerId}/config/diff")]
     public static async Task<IResult> Diff(Guid networkId, Guid peerId, string? from, string? to, IQuerySession session, CancellationToken ct)
     {
         var errors = new ValidationErrors();
-        var fromPoint = HistoryPoint.Parse(from, "from", required: true);
-        var toPoint = HistoryPoint.Parse(to, "to", required: true);
-        foreach (var r in new[] { fromPoint.Rejected, toPoint.Rejected }.OfType<Rejection>())
-            foreach (var (field, messages) in r.Errors!) foreach (var m in messages) errors.Add(field, m);
-        if (errors.Any) return errors.ToRejection().ToResult();
+        // Both parsed, so a request wrong in both says so at once.
+        HistoryPoint.TryParse(from, "from", errors, out var fromPoint, required: true);
+        HistoryPoint.TryParse(to, "to", errors, out var toPoint, required: true);
+        if (fromPoint is null || toPoint is null) return errors.ToProblem().ToResult();
 
         var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
-        var before = ConfigAt(history, peerId, fromPoint.Value!);
-        var after = ConfigAt(history, peerId, toPoint.Value!);
+        var before = ConfigAt(history, peerId, fromPoint);
+        var after = ConfigAt(history, peerId, toPoint);
         if (before is null && after is null)
-            return Rejection.NotFound($"Peer {peerId} was in network {networkId} at neither {fromPoint.Value} nor {toPoint.Value}.").ToResult();
+            return ApiProblems.NotFound($"Peer {peerId} was in network {networkId} at neither {fromPoint} nor {toPoint}.").ToResult();
         // A peer that did not exist at one end diffs against an empty config (its creation or removal).
-        return Results.Text(UnifiedDiff.Render(before ?? "", after ?? "", $"config@{fromPoint.Value}", $"config@{toPoint.Value}"), TextPlain);
+        return Results.Text(UnifiedDiff.Render(before ?? "", after ?? "", $"config@{fromPoint}", $"config@{toPoint}"), TextPlain);
     }
 
     private static string? ConfigAt(NetworkHistory history, Guid peerId, HistoryPoint point)

@@ -1,6 +1,9 @@
 using Marten;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Networks;
+using Wirety.Server.Auth;
 using Wirety.Server.Networks;
+using Wirety.Server.Problems;
 using Wolverine.Http;
 
 namespace Wirety.Server.LiveChannel;
@@ -14,6 +17,7 @@ public sealed record PeerPresenceView(Guid PeerId, bool Online, DateTimeOffset? 
 public static class GetPresence
 {
     /// <summary>Every peer of the network, in creation order (static peers have no agent and are never online).</summary>
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}/presence")]
     public static async Task<IResult> Get(Guid networkId, IQuerySession session, PeerPresence presence, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Wirety.Events.Tokens;
 using Wirety.Server.Auth;
 
 namespace Wirety.Server.LiveChannel;
@@ -20,6 +21,6 @@ public static class LiveChannelSetup
 
     public static IEndpointConventionBuilder MapLiveChannel(this IEndpointRouteBuilder endpoints) =>
         endpoints.Map(OpenLiveChannel.Path, OpenLiveChannel.RunAsync)
-            .WithMetadata(new OpenLiveChannel.QueryTokenAllowed())
+            .WithMetadata(new OpenLiveChannel.QueryTokenAllowed(), new RequiresRoleAttribute(ApiTokenRole.Viewer))
             .RequireAuthorization(new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build());
 }

@@ -1,33 +1,30 @@
 using System.Security.Claims;
-using Marten;
-using Wirety.Events;
+using Microsoft.AspNetCore.Mvc;
 using Wirety.Events.Networks;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
 using Wirety.Server.Problems;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Wirety.Server.Networks;
 
+using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
+
+/// <summary>Deleting a network with peers is refused unless forced (<c>?force=true</c>); its history stays.</summary>
 public static class DeleteNetwork
 {
-    public static Decision<NetworkDeleted> Decide(Network network, bool force, Actor actor, DateTimeOffset now) =>
-        network.Peers.Count > 0 && !force
-            ? Rejection.Conflict(
+    public static ProblemDetails Validate(Network? network, bool? force, Guid networkId) =>
+        network is null ? NetworkLookup.Missing(networkId)
+        : network.Peers.Count > 0 && force != true
+            ? ApiProblems.Conflict(
                 $"Network '{network.Name}' still has {network.Peers.Count} peer(s); delete them first or pass ?force=true to delete the network with its peers.")
-            : new NetworkDeleted(network.Id, network.Peers.Count > 0, actor, now);
+        : ApiProblems.None;
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverineDelete("/api/v1/networks/{networkId}")]
-    public static async Task<IResult> Delete(
-        Guid networkId, bool? force, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
-    {
-        var stream = await session.Events.FetchForExclusiveWriting<Network>(networkId, ct);
-        if (stream.Aggregate is not { } network) return NetworkLookup.Missing(networkId).ToResult();
-
-        var decision = Decide(network, force ?? false, user.ToActor(), clock.GetUtcNow());
-        if (decision.Rejected is { } rejected) return rejected.ToResult();
-        stream.AppendOne(decision.Value!);
-        await session.SaveChangesAsync(ct);
-        return Results.NoContent();
-    }
+    public static (IResult, Events) Delete(
+        [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network, ClaimsPrincipal user, TimeProvider clock) =>
+        (Results.NoContent(), [new NetworkDeleted(network.Id, network.Peers.Count > 0, user.ToActor(), clock.GetUtcNow())]);
 }

@@ -1,8 +1,11 @@
 using JasperFx.Events;
 using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Wirety.Events;
 using Wirety.Events.Addressing;
+using Wirety.Events.Tokens;
 using Wirety.Projections.Networks;
+using Wirety.Server.Auth;
 using Wirety.Server.Problems;
 using Wolverine.Http;
 
@@ -10,7 +13,7 @@ namespace Wirety.Server.Networks;
 
 public static class NetworkLookup
 {
-    public static Rejection Missing(Guid networkId) => Rejection.NotFound($"There is no network {networkId}.");
+    public static ProblemDetails Missing(Guid networkId) => ApiProblems.NotFound($"There is no network {networkId}.");
 }
 
 public sealed record IpamAllocation(string Address, Guid PeerId, string PeerName);
@@ -22,16 +25,19 @@ public sealed record NetworkEventView(long Sequence, long Version, string Type, 
 
 public static class NetworkQueries
 {
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks")]
     public static async Task<IReadOnlyList<NetworkView>> List(IQuerySession session, CancellationToken ct) =>
         (await session.Query<Network>().OrderBy(n => n.CreatedAt).ToListAsync(ct)).Select(NetworkView.Of).ToList();
 
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}")]
     public static async Task<IResult> Get(Guid networkId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Network>(networkId, ct) is { } network
             ? Results.Ok(NetworkView.Of(network))
             : NetworkLookup.Missing(networkId).ToResult();
 
+    [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}/ipam")]
     public static async Task<IResult> Ipam(Guid networkId, IQuerySession session, CancellationToken ct)
     {
@@ -49,6 +55,7 @@ public static class NetworkQueries
     }
 
     /// <summary>The network's whole history, in order. Deleted networks keep theirs (it is the audit trail).</summary>
+    [RequiresRole(ApiTokenRole.Analyst)]
     [WolverineGet("/api/v1/networks/{networkId}/events")]
     public static async Task<IResult> Events(Guid networkId, IQuerySession session, CancellationToken ct)
     {

@@ -1,7 +1,8 @@
 using System.Security.Claims;
 using Marten;
-using Wirety.Events;
+using Microsoft.AspNetCore.Mvc;
 using Wirety.Events.Addressing;
+using Wirety.Events;
 using Wirety.Events.Peers;
 using Wirety.Projections.Addressing;
 using Wirety.Projections.Configs;
@@ -11,78 +12,84 @@ using Wirety.Server.Auth;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Wirety.Server.Peers;
+
+using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 public sealed record AddPeerRequest(
     string? Name, string? Kind, string? Endpoint, int? ListenPort, bool? Isolated, bool? FullEncapsulation,
     IReadOnlyList<string>? AdditionalAllowedIps, string? Address);
 
+/// <summary>
+/// Adds a peer with an address from the network's range. The network stream is locked exclusively, which
+/// serialises peer creation per network: concurrent requests get distinct addresses.
+/// </summary>
 public static class AddPeer
 {
-    /// <param name="staticPublicKey">The server-generated public key, for a static peer.</param>
-    public static Decision<PeerAdded> Decide(
-        AddPeerRequest request, Network network, Guid peerId, string? staticPublicKey, Actor actor, DateTimeOffset now)
+    public static ProblemDetails Validate(AddPeerRequest? request, Network? network, Guid networkId)
     {
+        if (request is null) return ApiProblems.MissingBody();
+        if (network is null) return NetworkLookup.Missing(networkId);
+
         var errors = new ValidationErrors()
             .Check("name", PeerRules.Name(request.Name))
             .Check("endpoint", PeerRules.Endpoint(request.Endpoint))
             .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
-            .Check("additionalAllowedIps", PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out var routes));
+            .Check("additionalAllowedIps", PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out _));
         if (!PeerRules.TryParseKind(request.Kind, out var kind))
             errors.Add("kind", "kind is required and must be one of: jump, dynamic, static.");
         else
             errors.Check(kind == PeerKind.Jump && request.Endpoint is null ? "endpoint" : "kind",
                 PeerRules.KindFlags(kind, request.Endpoint, request.Isolated ?? false, request.FullEncapsulation ?? false));
-        var cidr = Ipv4Cidr.Parse(network.Cidr);
         if (request.Address is not null)
-            errors.Check("address", Ipam.ValidateRequested(cidr, request.Address, network.Peers.Select(p => p.Address)));
-        if (errors.Any) return errors.ToRejection();
+            errors.Check("address", Ipam.ValidateRequested(Ipv4Cidr.Parse(network.Cidr), request.Address, network.Peers.Select(p => p.Address)));
+        if (errors.Any) return errors.ToProblem();
 
-        if (PeerRules.NameTaken(network, request.Name!, null) is { } taken) return Rejection.Conflict(taken);
-        var address = request.Address is { } requested
-            ? System.Net.IPAddress.Parse(requested).ToString() // validated above; this is its canonical spelling
-            : Ipam.AllocateLowestFree(cidr, network.Peers.Select(p => p.Address));
-        if (address is null)
-            return Rejection.Conflict($"Network '{network.Name}' ({network.Cidr}) is full: all {cidr.HostCount} addresses are allocated.");
-
-        return new PeerAdded(network.Id, peerId, request.Name!, kind, address, kind == PeerKind.Static ? staticPublicKey : null,
-            request.Endpoint, request.ListenPort is 0 ? null : request.ListenPort, request.Isolated ?? false,
-            request.FullEncapsulation ?? false, routes, actor, now);
+        if (PeerRules.NameTaken(network, request.Name!, null) is { } taken) return ApiProblems.Conflict(taken);
+        return AddressFor(request, network) is null
+            ? ApiProblems.Conflict($"Network '{network.Name}' ({network.Cidr}) is full: all {Ipv4Cidr.Parse(network.Cidr).HostCount} addresses are allocated.")
+            : ApiProblems.None;
     }
 
+    /// <summary>
+    /// Appends the peer and, for an agent-managed one, its first enrollment token; answers with the one-time
+    /// secret: that token, or a static peer's complete config with the private key generated here.
+    /// </summary>
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks/{networkId}/peers")]
-    public static async Task<IResult> Post(
-        Guid networkId, AddPeerRequest? request, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock,
-        CancellationToken ct)
+    public static (IResult, Events, IMartenOp) Post(
+        AddPeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
+        ClaimsPrincipal user, TimeProvider clock)
     {
-        if (request is null) return Rejection.MissingBody().ToResult();
-        // The exclusive stream lock serialises peer creation per network: concurrent requests get distinct addresses.
-        var stream = await session.Events.FetchForExclusiveWriting<Network>(networkId, ct);
-        if (stream.Aggregate is not { } network) return NetworkLookup.Missing(networkId).ToResult();
-
+        PeerRules.TryParseKind(request.Kind, out var kind);
+        PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out var routes);
         var now = clock.GetUtcNow();
         var actor = user.ToActor();
-        var keys = request.Kind == "static" ? WireGuardKeyPair.Generate() : null;
-        var decision = Decide(request, network, Guid.CreateVersion7(now), keys?.PublicKey, actor, now);
-        if (decision.Rejected is { } rejected) return rejected.ToResult();
-
-        var added = decision.Value!;
-        stream.AppendOne(added);
-        if (keys is not null) session.Insert(new PublicKeyClaim(keys.PublicKey, network.Id, added.PeerId));
-        string? enrollmentToken = null;
-        if (added.Kind != PeerKind.Static)
-        {
-            (enrollmentToken, var issued) = IssueEnrollmentToken.New(network.Id, added.PeerId, actor, now);
-            stream.AppendOne(issued);
-        }
-        await session.SaveChangesAsync(ct);
-
+        var keys = kind == PeerKind.Static ? WireGuardKeyPair.Generate() : null;
+        // Validate refused a full network, so there is an address.
+        var added = new PeerAdded(network.Id, Guid.CreateVersion7(now), request.Name!, kind, AddressFor(request, network)!,
+            keys?.PublicKey, request.Endpoint, request.ListenPort is 0 ? null : request.ListenPort, request.Isolated ?? false,
+            request.FullEncapsulation ?? false, routes, actor, now);
+        var location = $"/api/v1/networks/{network.Id}/peers/{added.PeerId}";
+        // Adding a peer to an existing network leaves the network, with the peer.
         var after = NetworkEvolution.Evolve(network, added)!;
         var view = PeerView.Of(network.Id, after.FindPeer(added.PeerId)!);
-        view = keys is not null
-            ? view with { Config = WgQuickRenderer.Render(ConfigBuilder.Build(after, added.PeerId), keys.PrivateKey) }
-            : view with { EnrollmentToken = enrollmentToken, EnrollmentTokenExpiresAt = now + IssueEnrollmentToken.Lifetime };
-        return Results.Created($"/api/v1/networks/{network.Id}/peers/{added.PeerId}", view);
+
+        if (keys is not null)
+            return (Results.Created(location, view with { Config = WgQuickRenderer.Render(ConfigBuilder.Build(after, added.PeerId), keys.PrivateKey) }),
+                [added], MartenOps.Insert(new PublicKeyClaim(keys.PublicKey, network.Id, added.PeerId)));
+
+        var (token, issued) = IssueEnrollmentToken.New(network.Id, added.PeerId, actor, now);
+        return (Results.Created(location, view with { EnrollmentToken = token, EnrollmentTokenExpiresAt = issued.ExpiresAt }),
+            [added, issued], MartenOps.Nothing());
     }
+
+    /// <summary>The requested address (validated), or the lowest free one; null when the network is full.</summary>
+    private static string? AddressFor(AddPeerRequest request, Network network) =>
+        request.Address is { } requested
+            ? System.Net.IPAddress.Parse(requested).ToString() // validated by Validate; this is its canonical spelling
+            : Ipam.AllocateLowestFree(Ipv4Cidr.Parse(network.Cidr), network.Peers.Select(p => p.Address));
 }

@@ -1,13 +1,17 @@
 using System.Security.Claims;
-using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Wirety.Events;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
 using Wirety.Server.Problems;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Wirety.Server.Peers;
+
+using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 public sealed record IssuedEnrollmentToken(Guid PeerId, string EnrollmentToken, DateTimeOffset EnrollmentTokenExpiresAt);
 
@@ -25,20 +29,20 @@ public static class IssueEnrollmentToken
         return (value, new EnrollmentTokenIssued(networkId, peerId, TokenSecrets.Hash(value), now + Lifetime, actor, now));
     }
 
-    [WolverinePost("/api/v1/networks/{networkId}/peers/{peerId}/enrollment-token")]
-    public static async Task<IResult> Post(
-        Guid networkId, Guid peerId, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    public static ProblemDetails Validate(Network? network, Guid networkId, Guid peerId) => network?.FindPeer(peerId) switch
     {
-        var stream = await session.Events.FetchForExclusiveWriting<Network>(networkId, ct);
-        var found = PeerLookup.Find(stream.Aggregate, networkId, peerId);
-        if (found.Rejected is { } missing) return missing.ToResult();
-        if (found.Value!.Kind == PeerKind.Static)
-            return Rejection.Conflict("A static peer has no agent and cannot enroll; download its config at creation instead.").ToResult();
+        null => PeerLookup.Missing(network, networkId, peerId),
+        { Kind: PeerKind.Static } => ApiProblems.Conflict("A static peer has no agent and cannot enroll; download its config at creation instead."),
+        _ => ApiProblems.None,
+    };
 
-        var now = clock.GetUtcNow();
-        var (value, issued) = New(networkId, peerId, user.ToActor(), now);
-        stream.AppendOne(issued);
-        await session.SaveChangesAsync(ct);
-        return Results.Ok(new IssuedEnrollmentToken(peerId, value, issued.ExpiresAt));
+    [RequiresRole(ApiTokenRole.Admin)]
+    [WolverinePost("/api/v1/networks/{networkId}/peers/{peerId}/enrollment-token")]
+    public static (IResult, Events) Post(
+        Guid peerId, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
+        ClaimsPrincipal user, TimeProvider clock)
+    {
+        var (value, issued) = New(network.Id, peerId, user.ToActor(), clock.GetUtcNow());
+        return (Results.Ok(new IssuedEnrollmentToken(peerId, value, issued.ExpiresAt)), [issued]);
     }
 }

@@ -22,4 +22,8 @@ public sealed record PeerView(
         p.Id, networkId, p.Name, p.Kind, p.Address, p.PublicKey, p.Kind == PeerKind.Static || p.PublicKey is not null,
         p.Endpoint, p.ListenPort, p.Isolated, p.FullEncapsulation, p.AdditionalAllowedIps, p.Blocked, p.BlockReason,
         p.CreatedAt, p.UpdatedAt) { ObservedEndpoint = p.ObservedEndpoint };
+
+    /// <summary>The peer as a change to it leaves it, by the same fold that stores it (so the answer matches a later GET).</summary>
+    public static PeerView After(Network network, PeerState peer, object change) =>
+        Of(network.Id, NetworkEvolution.Evolve(network, change)?.FindPeer(peer.Id) ?? peer);
 }

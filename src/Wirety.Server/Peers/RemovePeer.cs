@@ -1,25 +1,27 @@
 using System.Security.Claims;
-using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
 using Wirety.Server.Problems;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Wirety.Server.Peers;
 
+using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
+
+/// <summary>Releases the address; the peer's enrollment token and sessions die with it.</summary>
 public static class RemovePeer
 {
-    /// <summary>Releases the address; the peer's enrollment token and (later) sessions die with it.</summary>
-    [WolverineDelete("/api/v1/networks/{networkId}/peers/{peerId}")]
-    public static async Task<IResult> Delete(
-        Guid networkId, Guid peerId, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
-    {
-        var stream = await session.Events.FetchForExclusiveWriting<Network>(networkId, ct);
-        if (PeerLookup.Find(stream.Aggregate, networkId, peerId) is { Rejected: { } missing }) return missing.ToResult();
+    public static ProblemDetails Validate(Network? network, Guid networkId, Guid peerId) =>
+        network?.FindPeer(peerId) is null ? PeerLookup.Missing(network, networkId, peerId) : ApiProblems.None;
 
-        stream.AppendOne(new PeerRemoved(networkId, peerId, user.ToActor(), clock.GetUtcNow()));
-        await session.SaveChangesAsync(ct);
-        return Results.NoContent();
-    }
+    [RequiresRole(ApiTokenRole.Admin)]
+    [WolverineDelete("/api/v1/networks/{networkId}/peers/{peerId}")]
+    public static (IResult, Events) Delete(
+        Guid peerId, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
+        ClaimsPrincipal user, TimeProvider clock) =>
+        (Results.NoContent(), [new PeerRemoved(network.Id, peerId, user.ToActor(), clock.GetUtcNow())]);
 }

@@ -1,14 +1,16 @@
 using System.Security.Claims;
-using Marten;
-using Wirety.Events;
+using Microsoft.AspNetCore.Mvc;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
-using Wirety.Server.Networks;
 using Wirety.Server.Problems;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Wirety.Server.Peers;
+
+using Events = Wolverine.Marten.Events;
+using Wirety.Events.Tokens;
 
 /// <summary>
 /// PATCH body: absent (null) fields stay as they are; <c>endpoint: ""</c> and <c>listenPort: 0</c> clear.
@@ -18,14 +20,17 @@ public sealed record UpdatePeerRequest(
     string? Name, string? Endpoint, int? ListenPort, bool? Isolated, bool? FullEncapsulation,
     IReadOnlyList<string>? AdditionalAllowedIps, string? Kind, string? Address);
 
+/// <summary>Changes a peer's settings; a request that changes nothing is a no-op.</summary>
 public static class UpdatePeer
 {
-    /// <returns>The event, or null when nothing changes.</returns>
-    public static Decision<PeerUpdated?> Decide(UpdatePeerRequest request, Network network, PeerState peer, Actor actor, DateTimeOffset now)
+    public static PeerState? Load(Network? network, Guid peerId) => PeerLookup.Find(network, peerId);
+
+    public static ProblemDetails Validate(UpdatePeerRequest? request, Network? network, PeerState? peer, Guid networkId, Guid peerId)
     {
-        var endpoint = request.Endpoint is null ? peer.Endpoint : request.Endpoint is "" ? null : request.Endpoint;
-        var isolated = request.Isolated ?? peer.Isolated;
-        var fullEncapsulation = request.FullEncapsulation ?? peer.FullEncapsulation;
+        if (request is null) return ApiProblems.MissingBody();
+        if (network is null || peer is null) return PeerLookup.Missing(network, networkId, peerId);
+
+        var next = Merge(request, peer);
         var errors = new ValidationErrors()
             .Check("name", request.Name is null ? null : PeerRules.Name(request.Name))
             .Check("endpoint", request.Endpoint is null or "" ? null : PeerRules.Endpoint(request.Endpoint))
@@ -36,38 +41,37 @@ public static class UpdatePeer
                 ? "kind cannot be changed; delete the peer and create a new one." : null)
             .Check("address", request.Address is not null && request.Address != peer.Address
                 ? "address cannot be changed; delete the peer and create a new one." : null);
-        errors.Check(peer.Kind == PeerKind.Jump && endpoint is null ? "endpoint" : "kind",
-            PeerRules.KindFlags(peer.Kind, endpoint, isolated, fullEncapsulation));
-        if (errors.Any) return errors.ToRejection();
+        errors.Check(peer.Kind == PeerKind.Jump && next.Endpoint is null ? "endpoint" : "kind",
+            PeerRules.KindFlags(peer.Kind, next.Endpoint, next.Isolated, next.FullEncapsulation));
+        if (errors.Any) return errors.ToProblem();
 
-        var name = request.Name ?? peer.Name;
-        if (PeerRules.NameTaken(network, name, peer.Id) is { } taken) return Rejection.Conflict(taken);
-        PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps ?? peer.AdditionalAllowedIps, network, peer.Id, out var routes);
-        var listenPort = request.ListenPort is null ? peer.ListenPort : request.ListenPort is 0 ? null : request.ListenPort;
-
-        if (name == peer.Name && endpoint == peer.Endpoint && listenPort == peer.ListenPort && isolated == peer.Isolated
-            && fullEncapsulation == peer.FullEncapsulation && routes.SequenceEqual(peer.AdditionalAllowedIps))
-            return new Decision<PeerUpdated?>(null, null);
-        return new PeerUpdated(network.Id, peer.Id, name, endpoint, listenPort, isolated, fullEncapsulation, routes, actor, now);
+        return PeerRules.NameTaken(network, next.Name, peer.Id) is { } taken ? ApiProblems.Conflict(taken) : ApiProblems.None;
     }
 
+    [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePatch("/api/v1/networks/{networkId}/peers/{peerId}")]
-    public static async Task<IResult> Patch(
-        Guid networkId, Guid peerId, UpdatePeerRequest? request, IDocumentSession session, ClaimsPrincipal user,
-        TimeProvider clock, CancellationToken ct)
+    public static (IResult, Events) Patch(
+        UpdatePeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
+        [NotBody] PeerState peer, ClaimsPrincipal user, TimeProvider clock)
     {
-        if (request is null) return Rejection.MissingBody().ToResult();
-        var stream = await session.Events.FetchForExclusiveWriting<Network>(networkId, ct);
-        if (PeerLookup.Find(stream.Aggregate, networkId, peerId) is { Rejected: { } missing }) return missing.ToResult();
-        var network = stream.Aggregate!;
-        var peer = network.FindPeer(peerId)!;
+        var next = Merge(request, peer);
+        PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps ?? peer.AdditionalAllowedIps, network, peer.Id, out var routes);
+        if (next.Name == peer.Name && next.Endpoint == peer.Endpoint && next.ListenPort == peer.ListenPort && next.Isolated == peer.Isolated
+            && next.FullEncapsulation == peer.FullEncapsulation && routes.SequenceEqual(peer.AdditionalAllowedIps))
+            return (Results.Ok(PeerView.Of(network.Id, peer)), []);
 
-        var decision = Decide(request, network, peer, user.ToActor(), clock.GetUtcNow());
-        if (decision.Rejected is { } rejected) return rejected.ToResult();
-        if (decision.Value is not { } updated) return Results.Ok(PeerView.Of(networkId, peer));
-
-        stream.AppendOne(updated);
-        await session.SaveChangesAsync(ct);
-        return Results.Ok(PeerView.Of(networkId, NetworkEvolution.Evolve(network, updated)!.FindPeer(peerId)!));
+        var updated = new PeerUpdated(network.Id, peer.Id, next.Name, next.Endpoint, next.ListenPort, next.Isolated,
+            next.FullEncapsulation, routes, user.ToActor(), clock.GetUtcNow());
+        return (Results.Ok(PeerView.After(network, peer, updated)), [updated]);
     }
+
+    private sealed record Settings(string Name, string? Endpoint, int? ListenPort, bool Isolated, bool FullEncapsulation);
+
+    /// <summary>The peer's settings with the request applied (routes aside: they are canonicalised against the network).</summary>
+    private static Settings Merge(UpdatePeerRequest request, PeerState peer) => new(
+        request.Name ?? peer.Name,
+        request.Endpoint is null ? peer.Endpoint : request.Endpoint is "" ? null : request.Endpoint,
+        request.ListenPort is null ? peer.ListenPort : request.ListenPort is 0 ? null : request.ListenPort,
+        request.Isolated ?? peer.Isolated,
+        request.FullEncapsulation ?? peer.FullEncapsulation);
 }

@@ -1,26 +1,27 @@
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
 namespace Wirety.Server.Problems;
 
 /// <summary>
-/// Why a command was refused. Decide functions return it instead of throwing, so they stay pure and
-/// testable; the endpoint turns it into an RFC 7807 response.
+/// The RFC 7807 answers to refused requests. Endpoints' sibling <c>Validate</c> methods return them:
+/// Wolverine stops the request with any <see cref="ProblemDetails"/> other than <see cref="None"/> (it
+/// compares by reference), before the handler runs and so before anything is appended.
 /// </summary>
-public sealed record Rejection(int Status, string Title, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
+public static class ApiProblems
 {
-    public static Rejection NotFound(string detail) => new(404, "Not found", detail);
-    public static Rejection Conflict(string detail) => new(409, "Conflict", detail);
-    public static Rejection BadRequest(string detail) => new(400, "The request is invalid", detail);
-    public static Rejection MissingBody() => BadRequest("A JSON request body is required.");
+    public const string InvalidTitle = "The request is invalid";
 
-    public IResult ToResult() => Errors is null
-        ? Results.Problem(statusCode: Status, title: Title, detail: Detail)
-        : Results.ValidationProblem(Errors.ToDictionary(e => e.Key, e => e.Value), detail: Detail, title: Title, statusCode: Status);
-}
+    /// <summary>Go on to the handler.</summary>
+    public static ProblemDetails None => WolverineContinue.NoProblems;
 
-/// <summary>Either the outcome of a decision or why it was refused.</summary>
-public readonly record struct Decision<T>(T? Value, Rejection? Rejected)
-{
-    public static implicit operator Decision<T>(T value) => new(value, null);
-    public static implicit operator Decision<T>(Rejection rejected) => new(default, rejected);
+    public static ProblemDetails NotFound(string detail) => new() { Status = 404, Title = "Not found", Detail = detail };
+    public static ProblemDetails Conflict(string detail) => new() { Status = 409, Title = "Conflict", Detail = detail };
+    public static ProblemDetails BadRequest(string detail) => new() { Status = 400, Title = InvalidTitle, Detail = detail };
+    public static ProblemDetails MissingBody() => BadRequest("A JSON request body is required.");
+
+    /// <summary>For endpoints that answer a problem themselves (queries, hand-written shells).</summary>
+    public static IResult ToResult(this ProblemDetails problem) => Results.Problem(problem);
 }
 
 /// <summary>Collects per-field validation messages; answered as a 400 with an <c>errors</c> map (field → messages).</summary>
@@ -40,7 +41,8 @@ public sealed class ValidationErrors
     /// <summary>Adds the message when it is not null (rules return null for "fine").</summary>
     public ValidationErrors Check(string field, string? message) => message is null ? this : Add(field, message);
 
-    public Rejection ToRejection() => new(400, "The request is invalid",
-        string.Join(" ", _errors.SelectMany(e => e.Value)),
-        _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+    public ProblemDetails ToProblem() => new HttpValidationProblemDetails(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()))
+    {
+        Status = 400, Title = ApiProblems.InvalidTitle, Detail = string.Join(" ", _errors.SelectMany(e => e.Value)),
+    };
 }

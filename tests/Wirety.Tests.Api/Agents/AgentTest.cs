@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Wirety.Server.Peers;
 using Wirety.Tests.Api.Harness;
+using Wolverine;
+using Wolverine.Tracking;
 
 namespace Wirety.Tests.Api.Agents;
 
@@ -26,7 +28,7 @@ public abstract class AgentTest(WiretyApp app) : ApiTest(app)
         var b = await EnrollAsync(await TokenForAsync(net, "b"));
         await HeartbeatAsync(a, 51001, ["198.18.0.11:51001"]);
         await HeartbeatAsync(b, 51002, ["198.18.0.12:51002"]);
-        await EventuallyAsync(async () => (await AgentConfigAsync(a)).GetProperty("peers").GetArrayLength() == 1, "mesh formed");
+        Assert.Equal(1, (await AgentConfigAsync(a)).GetProperty("peers").GetArrayLength());
         return (net, a, b);
     }
 
@@ -45,20 +47,33 @@ public abstract class AgentTest(WiretyApp app) : ApiTest(app)
             body.GetProperty("config"), keys.PublicKey, App.Client(session));
     }
 
-    protected static Task<HttpResponseMessage> HeartbeatAsync(Enrolled agent, int listenPort = 51820, string[]? endpoints = null, string? from = null)
+    /// <summary>Sends a heartbeat and waits until the detection work it cascades (endpoint changes, incidents) is done.</summary>
+    protected Task<HttpResponseMessage> HeartbeatAsync(Enrolled agent, int listenPort = 51820, string[]? endpoints = null, string? from = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/agent/heartbeat")
         {
             Content = JsonContent.Create(new { hostname = "host", listenPort, endpoints, uptimeSeconds = 5, peerStats = Array.Empty<object>() }),
         };
         if (from is not null) request.Headers.Add(TestRemoteAddress.Header, from);
-        return agent.Client.SendAsync(request);
+        return AndCascadesAsync(() => agent.Client.SendAsync(request));
+    }
+
+    /// <summary>
+    /// Runs a request in a Wolverine tracked session: returns once every message it published (a heartbeat's
+    /// sighting) has been handled, and fails on a handler exception or after 15 s.
+    /// </summary>
+    protected async Task<T> AndCascadesAsync<T>(Func<Task<T>> request)
+    {
+        T result = default!;
+        await App.Services.TrackActivity(TimeSpan.FromSeconds(15))
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async _ => result = await request()));
+        return result;
     }
 
     protected static async Task<JsonElement> AgentConfigAsync(Enrolled agent) =>
         await BodyAsync(await agent.Client.GetAsync("/api/v1/agent/config"));
 
-    /// <summary>Polls an observable condition (work that runs off the request path) with a deadline.</summary>
+    /// <summary>Polls an observable condition (work off the request path that is not a Wolverine message) with a deadline.</summary>
     protected async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);

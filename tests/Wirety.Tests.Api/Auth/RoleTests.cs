@@ -11,30 +11,31 @@ namespace Wirety.Tests.Api.Auth;
 
 public sealed class RoleTests(WiretyApp app) : ApiTest(app)
 {
+    /// <summary>Every mapped endpoint as "METHOD /route" ("*" for the WebSockets, mapped for every method).</summary>
     private IReadOnlyList<(string Key, Endpoint Endpoint)> MappedEndpoints() =>
         App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Select(e => (AccessRules.Key(e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m[0] : AccessRules.AnyMethod,
-                e.RoutePattern.RawText ?? ""), (Endpoint)e))
+            .Select(e => ((e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m[0] : "*") + " " + e.RoutePattern.RawText,
+                (Endpoint)e))
             .ToList();
 
     [Fact]
-    public void every_mapped_endpoint_has_an_explicit_role_decision_that_matches_how_it_is_mapped()
+    public void every_mapped_endpoint_carries_exactly_one_rule_on_itself()
     {
         var mapped = MappedEndpoints();
+        Assert.True(mapped.Count > 30, $"only {mapped.Count} endpoints found");
         Assert.All(mapped, m => Assert.True(m.Endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods is null or { Count: 1 },
-            $"{m.Key} answers several methods; give each its own row"));
-        var missing = mapped.Where(m => !AccessRules.Table.ContainsKey(m.Key)).Select(m => m.Key).ToList();
-        Assert.True(missing.Count == 0, "Endpoints without a role decision in Auth/AccessRules.cs: " + string.Join(", ", missing));
-        var stale = AccessRules.Table.Keys.Except(mapped.Select(m => m.Key)).ToList();
-        Assert.True(stale.Count == 0, "Rows in Auth/AccessRules.cs for endpoints that are not mapped: " + string.Join(", ", stale));
-
+            $"{m.Key} answers several methods; give each its own endpoint and rule"));
         foreach (var (key, endpoint) in mapped)
         {
-            var access = AccessRules.Table[key];
-            var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
-            Assert.True(anonymous == (access == Access.Anonymous), $"{key}: AllowAnonymous is {anonymous} but the table says {access}");
-            var agent = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == AgentSessionAuthentication.Policy);
-            Assert.True(agent == (access == Access.AgentSession), $"{key}: agent policy is {agent} but the table says {access}");
+            var rules = new[]
+            {
+                endpoint.Metadata.GetOrderedMetadata<RequiresRoleAttribute>().Count > 0 ? "[RequiresRole]" : null,
+                endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null ? "anonymous" : null,
+                endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == AgentSessionAuthentication.Policy) ? "agent session" : null,
+            }.OfType<string>().ToList();
+            Assert.True(rules.Count == 1, $"{key} must carry exactly one rule ([RequiresRole(...)], [AllowAnonymous] or the agent policy), "
+                + $"but carries: {(rules.Count == 0 ? "none" : string.Join(", ", rules))}");
+            Assert.True(endpoint.Metadata.GetOrderedMetadata<RequiresRoleAttribute>().Count <= 1, $"{key} carries several [RequiresRole]");
         }
     }
 
@@ -51,26 +52,30 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
     [InlineData("admin")]
     [InlineData("analyst")]
     [InlineData("viewer")]
-    public async Task every_api_token_endpoint_is_forbidden_exactly_when_the_role_table_says_so(string role)
+    public async Task every_api_token_endpoint_is_forbidden_exactly_when_its_rule_says_so(string role)
     {
         var client = await ClientWithRoleAsync(role);
         var expectedRole = Enum.Parse<Wirety.Events.Tokens.ApiTokenRole>(role, ignoreCase: true);
         var net = (await CreateNetworkAsync()).GetProperty("id").GetGuid();
         var peer = (await CreatePeerAsync(net, new { name = "phone", kind = "static" })).GetProperty("id").GetGuid();
-        var rows = AccessRules.Table.Where(r => r.Value is Access.Viewer or Access.Analyst or Access.Admin).ToList();
-        Assert.NotEmpty(rows);
-        foreach (var (key, access) in rows)
+        var rules = MappedEndpoints()
+            .Select(m => (m.Key, Rule: m.Endpoint.Metadata.GetMetadata<RequiresRoleAttribute>()))
+            .Where(m => m.Rule is not null).ToList();
+        Assert.Contains(rules, r => r.Rule!.Role == Wirety.Events.Tokens.ApiTokenRole.Viewer);
+        Assert.Contains(rules, r => r.Rule!.Role == Wirety.Events.Tokens.ApiTokenRole.Analyst);
+        Assert.Contains(rules, r => r.Rule!.Role == Wirety.Events.Tokens.ApiTokenRole.Admin);
+        foreach (var (key, rule) in rules)
         {
             var method = key[..key.IndexOf(' ')];
             var path = key[(key.IndexOf(' ') + 1)..].Replace("{networkId}", net.ToString()).Replace("{peerId}", peer.ToString())
                 .Replace("{tokenId}", Guid.NewGuid().ToString()).Replace("{incidentId}", Guid.NewGuid().ToString());
             if (path.EndsWith("/config/diff")) path += "?from=1&to=2";
-            var request = new HttpRequestMessage(new HttpMethod(method == AccessRules.AnyMethod ? "GET" : method), path);
+            var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
             if (method is "POST" or "PUT" or "PATCH") request.Content = JsonContent.Create(new { });
             var before = await App.EventCountAsync();
             var response = await client.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
-            if (access.Allows(expectedRole))
+            if (rule!.Allows(expectedRole))
                 Assert.True(response.StatusCode is not (HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized),
                     $"{role} should reach {key} but got {(int)response.StatusCode}: {text}");
             else

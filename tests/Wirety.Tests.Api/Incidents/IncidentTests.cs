@@ -21,20 +21,12 @@ public sealed class IncidentTests(WiretyApp app) : AgentTest(app)
         var b = await EnrollAsync(await TokenForAsync(net, "b"));
         await HeartbeatAsync(a, 51001, from: "192.0.2.1");
         await HeartbeatAsync(b, 51002, from: "192.0.2.2");
-        await EventuallyAsync(async () => (await AgentConfigAsync(b)).GetProperty("peers").GetArrayLength() == 1, "b lists a directly");
+        Assert.Equal(1, (await AgentConfigAsync(b)).GetProperty("peers").GetArrayLength()); // b lists a directly
         return (net, a, b);
     }
 
-    private async Task<JsonElement> OpenIncidentAsync(Guid peerId)
-    {
-        JsonElement list = default;
-        await EventuallyAsync(async () =>
-        {
-            list = await BodyAsync(await Admin.GetAsync($"/api/v1/incidents?state=open&peerId={peerId}"));
-            return list.GetArrayLength() > 0;
-        }, "an incident opens");
-        return Assert.Single(list.EnumerateArray());
-    }
+    private async Task<JsonElement> OpenIncidentAsync(Guid peerId) =>
+        Assert.Single((await BodyAsync(await Admin.GetAsync($"/api/v1/incidents?state=open&peerId={peerId}"))).EnumerateArray());
 
     [Fact]
     public async Task a_peer_heartbeating_from_two_places_is_blocked_with_a_session_conflict_and_dropped_from_every_config()
@@ -137,11 +129,8 @@ public sealed class IncidentTests(WiretyApp app) : AgentTest(app)
         // 192.0.2.1, 198.51.100.7, 192.0.2.1 still inside the window: those were resolved, they are not evidence.
         App.Services.GetRequiredService<SightingFilter>().Clear();
         await HeartbeatAsync(a, 51001, from: "192.0.2.1");
-        await EventuallyAsync(async () =>
-        {
-            await using var query = App.Store.QuerySession();
-            return (await query.LoadAsync<PeerSightings>(a.PeerId))?.Entries.Count(e => e.At > resolvedAt) == 1;
-        }, "the owner's heartbeat after the resolution went through detection");
+        await using (var query = App.Store.QuerySession())
+            Assert.Equal(1, (await query.LoadAsync<PeerSightings>(a.PeerId))?.Entries.Count(e => e.At > resolvedAt)); // went through detection
         Assert.Empty((await BodyAsync(await Admin.GetAsync($"/api/v1/incidents?state=open&peerId={a.PeerId}"))).EnumerateArray());
         Assert.False((await BodyAsync(await Admin.GetAsync($"/api/v1/networks/{net}/peers/{a.PeerId}"))).GetProperty("blocked").GetBoolean());
 
@@ -173,12 +162,11 @@ public sealed class IncidentTests(WiretyApp app) : AgentTest(app)
     {
         var (net, a, _) = await MeshAsync();
         await Admin.PutAsJsonAsync($"/api/v1/networks/{net}/security", new { enabled = false });
-        // One at a time: sightings are handled concurrently, and an older one handled late moves no endpoint.
-        async Task EndpointChangesAsync(int count) => await EventuallyAsync(async () =>
+        async Task EndpointChangesAsync(int count)
         {
             await using var session = App.Store.QuerySession();
-            return (await session.Events.FetchStreamAsync(net)).Select(e => e.Data).OfType<EndpointChanged>().Count() >= count;
-        }, $"{count} endpoint changes are recorded");
+            Assert.Equal(count, (await session.Events.FetchStreamAsync(net)).Select(e => e.Data).OfType<EndpointChanged>().Count());
+        }
         await HeartbeatAsync(a, 51001, from: "198.51.100.7");
         await EndpointChangesAsync(3);
         await HeartbeatAsync(a, 51001, from: "192.0.2.1");

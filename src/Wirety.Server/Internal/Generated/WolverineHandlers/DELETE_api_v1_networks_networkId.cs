@@ -44,6 +44,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_network = await documentSession.Events.FetchForExclusiveWriting<Wirety.Projections.Networks.Network>(networkId, httpContext.RequestAborted);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", networkId);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Networks.Network");
             string force_rawValue = httpContext.Request.Query["force"];
             System.Nullable<bool> force = default;
 
@@ -57,9 +61,32 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var problemDetails1 = Wirety.Server.Networks.DeleteNetwork.Validate(stream_network.Aggregate, force, networkId);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Networks.DeleteNetwork.Delete(networkId, force, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events) = Wirety.Server.Networks.DeleteNetwork.Delete(stream_network.Aggregate, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_network.AppendMany(events);
+            }
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -44,9 +44,36 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_token = await documentSession.Events.FetchForExclusiveWriting<Wirety.Projections.Tokens.ApiToken>(tokenId, httpContext.RequestAborted);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", tokenId);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Tokens.ApiToken");
+            var problemDetails1 = await Wirety.Server.Tokens.RevokeApiToken.ValidateAsync(tokenId, stream_token.Aggregate, documentSession, _timeProvider).ConfigureAwait(false);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Tokens.RevokeApiToken.Delete(tokenId, documentSession, httpContext.User, _timeProvider).ConfigureAwait(false);
+            (var result, var events) = Wirety.Server.Tokens.RevokeApiToken.Delete(stream_token.Aggregate, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_token.AppendMany(events);
+            }
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

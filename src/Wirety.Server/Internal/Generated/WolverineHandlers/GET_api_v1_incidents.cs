@@ -29,7 +29,7 @@ namespace Internal.Generated.WolverineHandlers
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Incidents.IncidentQueries").SetTag("http.route", "/api/v1/incidents").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Incidents.ListIncidents").SetTag("http.route", "/api/v1/incidents").SetTag("http.request.method", "GET");
             var state = httpContext.Request.Query["state"];
             string networkId_rawValue = httpContext.Request.Query["networkId"];
             System.Nullable<System.Guid> networkId = default;
@@ -59,7 +59,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Incidents.IncidentQueries.List(state, networkId, peerId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Wirety.Server.Incidents.ListIncidents.Get(state, networkId, peerId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

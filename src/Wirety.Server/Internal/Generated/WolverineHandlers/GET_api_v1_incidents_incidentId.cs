@@ -29,7 +29,7 @@ namespace Internal.Generated.WolverineHandlers
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Incidents.IncidentQueries").SetTag("http.route", "/api/v1/incidents/{incidentId}").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Incidents.GetIncident").SetTag("http.route", "/api/v1/incidents/{incidentId}").SetTag("http.request.method", "GET");
             string incidentId_rawValue = (string?)httpContext.GetRouteValue("incidentId");
             System.Guid incidentId = default;
 
@@ -44,7 +44,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Incidents.IncidentQueries.Get(incidentId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Wirety.Server.Incidents.GetIncident.Get(incidentId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -29,7 +29,7 @@ namespace Internal.Generated.WolverineHandlers
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Networks.NetworkSecuritySettings").SetTag("http.route", "/api/v1/networks/{networkId}/security").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Networks.GetNetworkSecurity").SetTag("http.route", "/api/v1/networks/{networkId}/security").SetTag("http.request.method", "GET");
             string networkId_rawValue = (string?)httpContext.GetRouteValue("networkId");
             System.Guid networkId = default;
 
@@ -44,7 +44,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Networks.NetworkSecuritySettings.Get(networkId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Wirety.Server.Networks.GetNetworkSecurity.Get(networkId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

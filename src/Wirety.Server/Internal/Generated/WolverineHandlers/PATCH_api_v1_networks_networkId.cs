@@ -32,6 +32,9 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Networks.UpdateNetwork").SetTag("http.route", "/api/v1/networks/{networkId}").SetTag("http.request.method", "PATCH");
+            // Reading the request body via JSON deserialization
+            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Networks.UpdateNetworkRequest>(httpContext);
+            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             string networkId_rawValue = (string?)httpContext.GetRouteValue("networkId");
             System.Guid networkId = default;
 
@@ -44,12 +47,37 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            // Reading the request body via JSON deserialization
-            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Networks.UpdateNetworkRequest>(httpContext, true);
-            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_network = await documentSession.Events.FetchForExclusiveWriting<Wirety.Projections.Networks.Network>(networkId, httpContext.RequestAborted);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", networkId);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Networks.Network");
+            var networkIReadOnlyList = await Wirety.Server.Networks.UpdateNetwork.LoadAsync(documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = Wirety.Server.Networks.UpdateNetwork.Validate(request, stream_network.Aggregate, networkIReadOnlyList, networkId);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Networks.UpdateNetwork.Patch(networkId, request, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events) = Wirety.Server.Networks.UpdateNetwork.Patch(request, stream_network.Aggregate, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_network.AppendMany(events);
+            }
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

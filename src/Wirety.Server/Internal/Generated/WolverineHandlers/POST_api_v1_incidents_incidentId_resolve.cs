@@ -31,7 +31,11 @@ namespace Internal.Generated.WolverineHandlers
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
+            JasperFx.Events.IEventOperations eventOperations = documentSession.Events;
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Incidents.ResolveIncident").SetTag("http.route", "/api/v1/incidents/{incidentId}/resolve").SetTag("http.request.method", "POST");
+            // Reading the request body via JSON deserialization
+            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Incidents.ResolveIncidentRequest>(httpContext);
+            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             string incidentId_rawValue = (string?)httpContext.GetRouteValue("incidentId");
             System.Guid incidentId = default;
 
@@ -44,12 +48,44 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            // Reading the request body via JSON deserialization
-            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Incidents.ResolveIncidentRequest>(httpContext, true);
-            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_incident = await documentSession.Events.FetchForExclusiveWriting<Wirety.Projections.Incidents.Incident>(incidentId, httpContext.RequestAborted);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", incidentId);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Incidents.Incident");
+            var network = await Wirety.Server.Incidents.ResolveIncident.LoadAsync(stream_incident.Aggregate, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = Wirety.Server.Incidents.ResolveIncident.Validate(request, stream_incident.Aggregate, incidentId);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Incidents.ResolveIncident.Post(incidentId, request, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events, var appendEvents) = Wirety.Server.Incidents.ResolveIncident.Post(request, stream_incident.Aggregate, network, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_incident.AppendMany(events);
+            }
+
+            if (appendEvents != null)
+            {
+                
+                // Append events through the registered event store
+                appendEvents.Execute(eventOperations);
+            }
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

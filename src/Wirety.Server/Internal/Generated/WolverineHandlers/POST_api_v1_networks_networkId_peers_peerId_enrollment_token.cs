@@ -32,18 +32,6 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Peers.IssueEnrollmentToken").SetTag("http.route", "/api/v1/networks/{networkId}/peers/{peerId}/enrollment-token").SetTag("http.request.method", "POST");
-            string networkId_rawValue = (string?)httpContext.GetRouteValue("networkId");
-            System.Guid networkId = default;
-
-            if (networkId_rawValue != null && System.Guid.TryParse(networkId_rawValue, System.Globalization.CultureInfo.InvariantCulture, out networkId))
-            {
-            }
-            else
-            {
-                httpContext.Response.StatusCode = 404;
-                return;
-            }
-
             string peerId_rawValue = (string?)httpContext.GetRouteValue("peerId");
             System.Guid peerId = default;
 
@@ -56,9 +44,48 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            string networkId_rawValue = (string?)httpContext.GetRouteValue("networkId");
+            System.Guid networkId = default;
+
+            if (networkId_rawValue != null && System.Guid.TryParse(networkId_rawValue, System.Globalization.CultureInfo.InvariantCulture, out networkId))
+            {
+            }
+            else
+            {
+                httpContext.Response.StatusCode = 404;
+                return;
+            }
+
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_network = await documentSession.Events.FetchForExclusiveWriting<Wirety.Projections.Networks.Network>(networkId, httpContext.RequestAborted);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", networkId);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Networks.Network");
+            var problemDetails1 = Wirety.Server.Peers.IssueEnrollmentToken.Validate(stream_network.Aggregate, networkId, peerId);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Peers.IssueEnrollmentToken.Post(networkId, peerId, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events) = Wirety.Server.Peers.IssueEnrollmentToken.Post(peerId, stream_network.Aggregate, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_network.AppendMany(events);
+            }
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

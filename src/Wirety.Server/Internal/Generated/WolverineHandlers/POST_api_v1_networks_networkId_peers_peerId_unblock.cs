@@ -31,7 +31,10 @@ namespace Internal.Generated.WolverineHandlers
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Peers.BlockPeer").SetTag("http.route", "/api/v1/networks/{networkId}/peers/{peerId}/unblock").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Peers.UnblockPeer").SetTag("http.route", "/api/v1/networks/{networkId}/peers/{peerId}/unblock").SetTag("http.request.method", "POST");
+            // Reading the request body via JSON deserialization
+            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Peers.BlockPeerRequest>(httpContext, true);
+            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             string networkId_rawValue = (string?)httpContext.GetRouteValue("networkId");
             System.Guid networkId = default;
 
@@ -44,6 +47,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            // Loading Marten aggregate as part of the aggregate handler workflow
+            var stream_network = await documentSession.Events.FetchForExclusiveWriting<Wirety.Projections.Networks.Network>(networkId, httpContext.RequestAborted);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", networkId);
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Networks.Network");
             string peerId_rawValue = (string?)httpContext.GetRouteValue("peerId");
             System.Guid peerId = default;
 
@@ -56,12 +63,33 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            // Reading the request body via JSON deserialization
-            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Peers.BlockPeerRequest>(httpContext, true);
-            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            var peerState = Wirety.Server.Peers.UnblockPeer.Load(stream_network.Aggregate, peerId);
+            var problemDetails1 = Wirety.Server.Peers.UnblockPeer.Validate(request, stream_network.Aggregate, peerState, networkId, peerId);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Peers.BlockPeer.Unblock(networkId, peerId, request, documentSession, httpContext.User, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events) = Wirety.Server.Peers.UnblockPeer.Post(request, stream_network.Aggregate, peerState, httpContext.User, _timeProvider);
+
+            if (events != null)
+            {
+                
+                // Capturing any possible events returned from the command handlers
+                stream_network.AppendMany(events);
+            }
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

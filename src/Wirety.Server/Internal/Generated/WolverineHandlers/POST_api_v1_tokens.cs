@@ -33,13 +33,34 @@ namespace Internal.Generated.WolverineHandlers
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Tokens.IssueApiToken").SetTag("http.route", "/api/v1/tokens").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
-            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Tokens.IssueApiTokenRequest>(httpContext, true);
+            var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Tokens.IssueApiTokenRequest>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var now = System.DateTimeOffset.UtcNow;
-            var validationErrors = Wirety.Server.Tokens.IssueApiToken.Validate(request, now);
+            var problemDetails1 = Wirety.Server.Tokens.IssueApiToken.Validate(request, _timeProvider);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Tokens.IssueApiToken.Post(request, documentSession, httpContext.User, _timeProvider).ConfigureAwait(false);
+            (var result, var startStream) = Wirety.Server.Tokens.IssueApiToken.Post(request, httpContext.User, _timeProvider);
+
+            if (startStream != null)
+            {
+                
+                // Placed by Wolverine's ISideEffect policy
+                startStream.Execute(documentSession);
+            }
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -1,0 +1,21 @@
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Wirety.Events.Tokens;
+using Wirety.Projections.Incidents;
+using Wirety.Server.Auth;
+using Wirety.Server.Problems;
+using Wolverine.Http;
+
+namespace Wirety.Server.Incidents;
+
+public static class GetIncident
+{
+    public static ProblemDetails Missing(Guid incidentId) => ApiProblems.NotFound($"There is no incident {incidentId}.");
+
+    [RequiresRole(ApiTokenRole.Viewer)]
+    [WolverineGet("/api/v1/incidents/{incidentId}")]
+    public static async Task<IResult> Get(Guid incidentId, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<Incident>(incidentId, ct) is { } incident
+            ? Results.Ok(incident)
+            : Missing(incidentId).ToResult();
+}
