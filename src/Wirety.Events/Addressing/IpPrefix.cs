@@ -49,7 +49,11 @@ public readonly record struct IpPrefix : IComparable<IpPrefix>
     {
         var family = BaseAddress.AddressFamily.CompareTo(other.BaseAddress.AddressFamily);
         if (family != 0) return family;
-        var bytes = BaseAddress.GetAddressBytes().AsSpan().SequenceCompareTo(other.BaseAddress.GetAddressBytes());
+        // Configs sort every entry's prefixes: compare the bytes without allocating arrays.
+        Span<byte> mine = stackalloc byte[16], theirs = stackalloc byte[16];
+        BaseAddress.TryWriteBytes(mine, out var length);
+        other.BaseAddress.TryWriteBytes(theirs, out _);
+        var bytes = mine[..length].SequenceCompareTo(theirs[..length]);
         return bytes != 0 ? bytes : PrefixLength.CompareTo(other.PrefixLength);
     }
 
