@@ -21,17 +21,43 @@ public sealed record AgentConfig(
     string Kind,
     AgentInterface Interface,
     IReadOnlyList<AgentPeer> Peers,
-    AgentForwarding? Forwarding);
+    AgentForwarding? Forwarding,
+    AgentFilter? Filter = null);
 
 public sealed record AgentInterface(string Address, int? ListenPort, int? Mtu, IReadOnlyList<string> Dns);
 
 public sealed record AgentPeer(string PublicKey, string? Endpoint, IReadOnlyList<string> AllowedIps, int? PersistentKeepalive);
 
 /// <summary>
-/// For jump peers only: forward between peers, and masquerade traffic from these sources (the
-/// fully encapsulated peers' addresses) out of the machine's default route.
+/// For jump peers and the peers routes go through: forward between peers, and masquerade traffic from
+/// these sources (a jump: the fully encapsulated peers' addresses; a route's peer: the peers the route is
+/// offered to) out of every interface but the WireGuard one.
 /// </summary>
 public sealed record AgentForwarding(IReadOnlyList<string> MasqueradeSources);
+
+/// <summary>
+/// The packet filter the agent enforces on its WireGuard interface (null: the agent keeps no filter and
+/// removes one it installed). Each chain sees only packets that arrive on the WireGuard interface:
+/// <see cref="Input"/> those addressed to this host, <see cref="Forward"/> (jumps and route peers only;
+/// null elsewhere) those it forwards. In each chain the agent first accepts replies of connections it
+/// already let through (conntrack <c>established</c> in the reply direction, and <c>related</c>), then
+/// applies the rules in order (first match wins), then drops. Packets in the original direction of an
+/// established connection are checked against the rules every time, so removing a rule cuts connections
+/// it had allowed.
+/// </summary>
+public sealed record AgentFilter(IReadOnlyList<AgentFilterRule> Input, IReadOnlyList<AgentFilterRule>? Forward);
+
+/// <summary>
+/// One filter rule. <paramref name="Action"/> is <c>accept</c> or <c>drop</c>. <paramref name="Sources"/> and
+/// <paramref name="Destinations"/> are IPv4 prefixes (<c>10.0.0.5/32</c>); empty means any address.
+/// <paramref name="Ports"/> are canonical port rules (<c>tcp/22</c>, <c>tcp/8000-8100</c>, <c>udp</c>,
+/// <c>icmp</c>; see <c>Wirety.Events.Segmentation.PortRange</c>); empty means every protocol and port.
+/// </summary>
+public sealed record AgentFilterRule(string Action, IReadOnlyList<string> Sources, IReadOnlyList<string> Destinations, IReadOnlyList<string> Ports)
+{
+    public const string Accept = "accept";
+    public const string Drop = "drop";
+}
 
 /// <summary><c>POST /api/v1/agent/heartbeat</c> (Bearer). Acknowledged once its event is committed.</summary>
 public sealed record HeartbeatRequest(
