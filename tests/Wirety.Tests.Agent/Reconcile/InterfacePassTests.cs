@@ -14,9 +14,10 @@ public class InterfacePassTests
     private const string If = "wirety0";
     private readonly InMemoryWireGuard _wg = new();
     private readonly RecordingForwarding _forwarding = new();
+    private readonly RecordingFilter _filter = new();
     private readonly StringWriter _log = new();
 
-    private InterfacePass NewPass() => new(_wg, _forwarding, If, Self, Log(_log));
+    private InterfacePass NewPass() => new(_wg, _forwarding, _filter, If, Self, Log(_log));
 
     private async Task<InterfaceState> StateAsync() => (await _wg.ReadAsync(If, default))!;
 
