@@ -41,7 +41,7 @@ public sealed class Netns : IAsyncDisposable
             if (ProcessCommandRunner.Find(tool) is null) missing.Add(tool);
         Assert.True(missing.Count == 0,
             "real WireGuard test prerequisites missing: " + string.Join(", ", missing) +
-            ". Install them with: ops/install-prereqs.sh --wireguard --network (wireguard-go, wireguard-tools, nftables, iproute2, iputils-ping) and run as root.");
+            ". Install them with: ops/install-prereqs.sh --wireguard --network (wireguard-go, wireguard-tools, nftables, iptables, iproute2, iputils-ping) and run as root.");
     }
 
     public static string UniqueName(string prefix) => prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));

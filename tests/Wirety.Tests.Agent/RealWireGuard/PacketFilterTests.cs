@@ -129,7 +129,7 @@ public sealed class PacketFilterTests(ITestOutputHelper output)
         var a = NewAgent(nsA, "198.18.0.10/32", backend);
         var c = NewAgent(nsC, "198.18.0.11/32", backend);
         AgentConfig ConfigJ(string version, AgentFilter? filter) =>
-            Config(j, version, [PeerOf(a, "192.0.2.2:51820", "198.18.0.10/32"), PeerOf(c, "192.0.2.6:51820", "198.18.0.11/32")], filter, new AgentForwarding([]));
+            Config(j, version, [PeerOf(a, "192.0.2.2:51820", "198.18.0.10/32"), PeerOf(c, "192.0.2.6:51820", "198.18.0.11/32")], filter, new AgentForwarding(["198.18.0.10/32"]));
         await ApplyAsync(j, ConfigJ("1", null));
         await ApplyAsync(a, Config(a, "1", [PeerOf(j, "192.0.2.1:51820", "198.18.0.0/24")], null));
         await ApplyAsync(c, Config(c, "1", [PeerOf(j, "192.0.2.5:51820", "198.18.0.0/24")], null));
@@ -149,8 +149,11 @@ public sealed class PacketFilterTests(ITestOutputHelper output)
         Assert.False(await reverse, "C reached A:22 through the jump");
         Assert.False(await ping, "A's ping reached C through the jump");
 
+        // The masquerade table and the filter table live side by side; removing one keeps the other.
+        Assert.Contains("masquerade", await nsJ.RunAsync("nft", "list", "table", "inet", HostForwarding.NftTable), StringComparison.Ordinal);
         await ApplyAsync(j, ConfigJ("3", null));
         await AssertNothingLeftAsync(nsJ);
+        Assert.Contains("masquerade", await nsJ.RunAsync("nft", "list", "table", "inet", HostForwarding.NftTable), StringComparison.Ordinal);
     }
 
     /// <summary>No table or chain of the agent's filter is left in the namespace.</summary>
