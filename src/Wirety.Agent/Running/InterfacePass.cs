@@ -57,8 +57,8 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, IPacket
             log.Info($"the config names DNS resolvers ({string.Join(", ", dns)}); the agent does not change this host's resolver settings");
         }
 
-        // The filter goes first: a new interface never runs unfiltered, and a narrower filter takes
-        // effect before new peers do.
+        // The filter goes first: a new interface does not come up ahead of it, and a narrower filter
+        // takes effect before new peers do.
         var warnings = desired.Warnings.ToList();
         var (filterChanges, filterFailures) = await ApplyFilterAsync(config, warnings, ct).ConfigureAwait(false);
 
