@@ -21,6 +21,7 @@ using Wirety.Server.Forwarding;
 using Wirety.Server.LiveChannel;
 using Wirety.Server.Operations;
 using Wirety.Server.Problems;
+using Wirety.Server.Routes;
 using Wirety.Server.Sockets;
 using Wirety.Server.WebUi;
 using Wolverine;
@@ -53,6 +54,7 @@ foreach (var noisy in new[] { "Microsoft.AspNetCore", "Wolverine", "JasperFx", "
 
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(TrustedProxies.From(builder.Configuration));
+builder.Services.AddSingleton(ServerAddresses.From(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConfigCache>();
 builder.Services.AddSingleton(sp => new CredentialCache<ApiToken>(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<TimeProvider>(),
