@@ -132,6 +132,7 @@ app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseNilIdsAsMissing();
 app.MapHealth();
 app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))

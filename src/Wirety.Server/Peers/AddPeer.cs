@@ -42,7 +42,7 @@ public static class AddPeer
             .Check("name", PeerRules.Name(request.Name))
             .Check("endpoint", PeerRules.Endpoint(request.Endpoint))
             .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
-            .Check("additionalAllowedIps", PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out _));
+            .Check("additionalAllowedIps", PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out _, protectedAddresses));
         if (!PeerRules.TryParseKind(request.Kind, out var kind))
             errors.Add("kind", "kind is required and must be one of: jump, dynamic, static.");
         else
