@@ -1,32 +1,18 @@
 using Wirety.Events.Segmentation;
-using Wirety.Projections.History;
 using Wirety.Projections.Networks;
 
-namespace Wirety.Server.History;
+namespace Wirety.Projections.History;
 
 /// <summary>
-/// Timeline sentences for groups, policies, routes and the default policy ("admin created policy ssh: ops →
-/// servers on tcp/22"), naming things as they were called at the time. <see cref="Timeline"/> describes the
-/// other events; <see cref="GetTimeline"/> merges both by sequence.
+/// Timeline sentences for groups, policies, routes and the default policy ("admin created policy ssh: group ops →
+/// group servers on tcp/22"), naming things as the network called them just before the event.
 /// </summary>
-public static class SegmentationTimeline
+internal static class SegmentationSentences
 {
     private const int NamesShown = 5;
 
-    /// <param name="networkEvents">The network's stream.</param>
-    public static IEnumerable<TimelineEntry> Build(IEnumerable<RecordedEvent> networkEvents)
-    {
-        Network? network = null;
-        foreach (var e in networkEvents.OrderBy(e => e.Sequence))
-        {
-            if (network is not null && Describe(e.Data, network) is { } d)
-                yield return new TimelineEntry(e.Sequence, e.At, e.Data.GetType().Name, Timeline.ActorOf(e.Data), d.Summary, d.Subject);
-            if (NetworkEvolution.Handles(e.Data)) network = NetworkEvolution.Evolve(network, e.Data);
-        }
-    }
-
     /// <summary>The sentence for one event, against the network as it was just before it.</summary>
-    private static (string Summary, TimelineSubject Subject)? Describe(object data, Network before)
+    public static (string Summary, TimelineSubject Subject)? Describe(object data, Network before)
     {
         var who = Timeline.Who(Timeline.ActorOf(data));
         string Group(Guid id) => before.FindGroup(id)?.Name ?? id.ToString();
