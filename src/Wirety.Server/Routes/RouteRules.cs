@@ -11,7 +11,8 @@ namespace Wirety.Server.Routes;
 /// network's own range (those addresses are the peers'), any peer's endpoint address (declared, or observed
 /// from its heartbeats, when it is an IP literal: the tunnel to that peer would route into itself) and the
 /// server's addresses (peers would lose their control plane). The exit-node route <c>0.0.0.0/0</c> is the one
-/// exception (see <see cref="AddRoute"/>): the agents keep the server and the endpoints outside the tunnel.
+/// exception (see <see cref="AddRoute"/>): WireGuard's own packets to the endpoints bypass the tunnel (the agent
+/// marks them, as wg-quick does); the agent's traffic to the server does not (README, known limitations).
 /// </summary>
 public static class RouteRules
 {
