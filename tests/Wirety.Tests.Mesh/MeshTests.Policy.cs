@@ -165,7 +165,8 @@ public sealed partial class MeshTests
         if (hadFilter) await Sh.MustInNamespaceAsync(b.Namespace, "nft", "delete", "table", "inet", "wirety_filter");
         await Sh.MustInNamespaceAsync(b.Namespace, "wg", "set", iface, "peer", jumpKey, "allowed-ips", Cidr);
         await Sh.MustInNamespaceAsync(b.Namespace, "ip", "route", "replace", Cidr, "dev", iface);
-        var routes = (await Sh.MustInNamespaceAsync(b.Namespace, "ip", "-4", "route", "show", "dev", iface)).Trim().ReplaceLineEndings("; ");
+        var routes = string.Join("; ", (await Sh.MustInNamespaceAsync(b.Namespace, "ip", "-4", "route", "show", "dev", iface))
+            .Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         Note($"dyn-b by hand: agent stopped (exit {_agents["dyn-b"].ExitCode}); {(hadFilter ? "nft delete table inet wirety_filter" : "no filter table left to delete")}; " +
              $"wg set {iface} peer {jumpKey[..8]}… allowed-ips {Cidr}; ip route replace {Cidr} dev {iface} → routes: {routes}");
         Note($"dyn-b wg peers: {string.Join("; ", (await Probes.WgPeersAsync(b)).Select(p => $"{NameOfKey(p.PublicKey)} {p}"))}");
