@@ -19,6 +19,9 @@ namespace Wirety.Tests.Mesh;
 /// Agents run with a long config poll (<see cref="Poll"/>), far longer than the test waits for anything,
 /// so every config change seen after an agent's start must have reached it as a WebSocket
 /// <c>config-changed</c> push, or through the re-fetch that follows a reconnect.
+///
+/// The last steps (MeshTests.Policy.cs) switch the network to default deny with one policy and then to
+/// an isolated dyn-b, and judge the agents' packet filters by TCP connections and pings.
 /// </summary>
 public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output) : IClassFixture<MeshFixture>
 {
@@ -54,7 +57,7 @@ public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output
     private PeerDto PeerOf(string role) => _peers[role == Stolen ? "dyn-a" : role];
 
     [Fact]
-    public async Task real_agents_build_a_wireguard_mesh_that_follows_blocks_and_keeps_working_through_a_server_restart()
+    public async Task real_agents_build_a_wireguard_mesh_that_follows_blocks_survives_a_server_restart_and_enforces_policy_and_isolation_on_packets()
     {
         Assert.True(mesh.PrerequisiteProblem is null, mesh.PrerequisiteProblem);
         _clock.Start();
@@ -76,10 +79,15 @@ public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output
             await With_the_server_killed_the_tunnels_keep_working();
             await After_a_restart_the_agents_reconnect_and_apply_the_next_change();
             await The_resolved_incident_stays_resolved_and_dyn_a_unblocked();
+            await Under_default_deny_one_policy_lets_dyn_a_reach_dyn_b_on_tcp_22_and_nothing_else();
+            await Deleting_the_policy_cuts_the_live_connection_within_a_push();
+            // Last: it leaves dyn-b's agent stopped and its interface hand-edited.
+            await An_isolated_peer_that_routes_the_network_through_the_jump_by_hand_still_reaches_only_the_jump();
             Note($"scenario finished in {_clock.Elapsed.TotalSeconds:0.0} s");
         }
         finally
         {
+            await DisposePolicyProbesAsync();
             foreach (var log in mesh.Logs()) output.WriteLine(log.All());
         }
     }

@@ -5,9 +5,12 @@ using System.Text.Json;
 
 namespace Wirety.Tests.Mesh.Harness;
 
-public sealed record NetworkDto(Guid Id, string Name, string Cidr, int? Mtu, long Version);
+public sealed record NetworkDto(Guid Id, string Name, string Cidr, int? Mtu, long Version, string? DefaultPolicy = null);
 
-public sealed record PeerDto(Guid Id, string Name, string Kind, string Address, string? PublicKey, bool Enrolled, bool Blocked, string? EnrollmentToken);
+public sealed record PeerDto(Guid Id, string Name, string Kind, string Address, string? PublicKey, bool Enrolled, bool Blocked, string? EnrollmentToken, bool Isolated = false);
+
+/// <summary>A policy as <c>POST /api/v1/networks/{id}/policies</c> answers it (only what the test reads).</summary>
+public sealed record PolicyDto(Guid Id, string? Name = null);
 
 public sealed record ActorDto(Guid TokenId, string Name);
 
@@ -50,6 +53,16 @@ public sealed class AdminApi(Uri baseAddress, string token) : IDisposable
     public Task<PeerDto> GetPeerAsync(Guid networkId, Guid peerId) =>
         SendAsync<PeerDto>(HttpMethod.Get, $"/api/v1/networks/{networkId}/peers/{peerId}", null, HttpStatusCode.OK);
 
+    public Task<PeerDto> UpdatePeerAsync(Guid networkId, Guid peerId, object patch) =>
+        SendAsync<PeerDto>(HttpMethod.Patch, $"/api/v1/networks/{networkId}/peers/{peerId}", patch, HttpStatusCode.OK);
+
+    /// <summary>An allow rule: <c>{name, sources: {groups, peers}, destinations: {groups, peers}, ports: ["tcp/22"]}</c>.</summary>
+    public Task<PolicyDto> CreatePolicyAsync(Guid networkId, object policy) =>
+        SendAsync<PolicyDto>(HttpMethod.Post, $"/api/v1/networks/{networkId}/policies", policy, HttpStatusCode.Created);
+
+    public Task DeletePolicyAsync(Guid networkId, Guid policyId) =>
+        SendRawAsync(HttpMethod.Delete, $"/api/v1/networks/{networkId}/policies/{policyId}", null, HttpStatusCode.NoContent);
+
     public Task<PeerDto> BlockAsync(Guid networkId, Guid peerId, string reason) =>
         SendAsync<PeerDto>(HttpMethod.Post, $"/api/v1/networks/{networkId}/peers/{peerId}/block", new { reason }, HttpStatusCode.OK);
 
@@ -78,7 +91,10 @@ public sealed class AdminApi(Uri baseAddress, string token) : IDisposable
         return (body, version);
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, HttpStatusCode expected)
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, HttpStatusCode expected) =>
+        JsonSerializer.Deserialize<T>(await SendRawAsync(method, path, body, expected), Json) ?? throw new InvalidOperationException($"{method} {path}: empty body");
+
+    private async Task<string> SendRawAsync(HttpMethod method, string path, object? body, HttpStatusCode expected)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null) request.Content = JsonContent.Create(body, options: Json);
@@ -86,7 +102,7 @@ public sealed class AdminApi(Uri baseAddress, string token) : IDisposable
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected,
             $"{method} {path}: expected HTTP {(int)expected}, got {(int)response.StatusCode}\n{text}");
-        return JsonSerializer.Deserialize<T>(text, Json) ?? throw new InvalidOperationException($"{method} {path}: empty body");
+        return text;
     }
 
     public void Dispose() => _http.Dispose();

@@ -45,6 +45,13 @@ public sealed class AgentProcess(MeshHost host, string stateDir, RunDirectory ru
             new Dictionary<string, string>(), Log, run);
     }
 
+    /// <summary>SIGTERM (SIGKILL after 10 s): the machine's owner stops the agent; it leaves the interface (and its filter) as they are.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not null) await _process.StopAsync(TimeSpan.FromSeconds(10));
+        Log.Add($"[test] agent stopped (exit {ExitCode})");
+    }
+
     /// <summary>SIGKILL the agent (the machine's owner pulls the plug); its interface stays until the namespace goes.</summary>
     public async Task KillAsync()
     {

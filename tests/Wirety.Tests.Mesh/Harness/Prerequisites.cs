@@ -13,6 +13,8 @@ public static class Prerequisites
     public static readonly IReadOnlyList<(string Tool, string Package)> Tools =
     [
         ("ip", "iproute2"), ("wg", "wireguard-tools"), ("wireguard-go", "wireguard-go"), ("ping", "iputils-ping"),
+        // The agents enforce policy with nftables when nft is installed; the test reads their table.
+        ("nft", "nftables"),
     ];
 
     /// <returns>Null when everything is there, else the message to fail with.</returns>

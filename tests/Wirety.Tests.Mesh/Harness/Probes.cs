@@ -22,7 +22,23 @@ public sealed record PingResult(string From, string To, bool Succeeded, int Atte
         $"{From} → {To}: {(Succeeded ? "ok" : "FAILED")} after {Attempts} attempt(s), {Elapsed.TotalSeconds:0.0} s: {Reply}";
 }
 
-/// <summary>Observations inside a host's namespace: pings and WireGuard's own view of its peers.</summary>
+/// <summary>
+/// The agent's packet filter as <c>nft list table inet wirety_filter</c> shows it: the rules of each chain
+/// in order (the chain's <c>type filter hook …</c> line left out). <see cref="Exists"/> is false without the table.
+/// </summary>
+public sealed record NftTable(bool Exists, string Text, IReadOnlyDictionary<string, IReadOnlyList<string>> Chains)
+{
+    public IReadOnlyList<string> Chain(string name) => Chains.TryGetValue(name, out var rules) ? rules : [];
+
+    /// <summary>The chain's rules after the agent's fixed preamble (own interface only, replies, related, IPv4 only): the policy part.</summary>
+    public IReadOnlyList<string> PolicyRules(string chain) =>
+        [.. Chain(chain).Where(r => !(r.StartsWith("iifname ", StringComparison.Ordinal) || r.StartsWith("ct ", StringComparison.Ordinal) || r.StartsWith("meta nfproto", StringComparison.Ordinal)))];
+
+    public override string ToString() => !Exists ? "(no table inet wirety_filter)"
+        : string.Join("; ", Chains.Select(c => $"{c.Key}: [{string.Join(" | ", PolicyRules(c.Key))}]"));
+}
+
+/// <summary>Observations inside a host's namespace: pings, WireGuard's own view of its peers, the packet filter.</summary>
 public static class Probes
 {
     /// <summary>One <c>ping -c1 -W1</c> from inside <paramref name="from"/>.</summary>
@@ -62,6 +78,29 @@ public static class Probes
             f[3] == "(none)" ? [] : f[3].Split(','),
             handshake == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(handshake),
             long.Parse(f[5], CultureInfo.InvariantCulture), long.Parse(f[6], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The agent's nftables table (the agent uses nftables whenever <c>nft</c> is installed, which the mesh test requires).</summary>
+    public static async Task<NftTable> FilterAsync(MeshHost host)
+    {
+        var r = await Sh.InNamespaceAsync(host.Namespace, "nft", "list", "table", "inet", "wirety_filter");
+        if (r.ExitCode != 0) return new NftTable(false, (r.Stdout + r.Stderr).Trim(), new Dictionary<string, IReadOnlyList<string>>());
+        var chains = new Dictionary<string, IReadOnlyList<string>>();
+        List<string>? current = null;
+        foreach (var line in r.Stdout.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith("chain ", StringComparison.Ordinal)) chains[line["chain ".Length..].TrimEnd('{', ' ')] = current = [];
+            else if (line == "}") current = null;
+            else if (current is not null && !line.StartsWith("type ", StringComparison.Ordinal)) current.Add(line);
+        }
+        return new NftTable(true, r.Stdout, chains);
+    }
+
+    /// <summary><c>nft list ruleset</c> inside the namespace, for failure messages.</summary>
+    public static async Task<string> RulesetAsync(MeshHost host)
+    {
+        var r = await Sh.InNamespaceAsync(host.Namespace, "nft", "list", "ruleset");
+        return r.ExitCode == 0 ? (r.Stdout.Trim().Length == 0 ? "(empty ruleset)" : r.Stdout.TrimEnd()) : $"nft list ruleset failed: {r.Stderr.Trim()}";
     }
 
     /// <summary>The interface's MTU as <c>ip link</c> reports it, or null without the interface.</summary>
