@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Wirety.Events.Incidents;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 using Wirety.Events.Tokens;
 
 namespace Wirety.Projections.History;
@@ -18,6 +19,8 @@ public static class EventCatalog
         typeof(PeerAdded), typeof(PeerUpdated), typeof(PeerRemoved), typeof(EnrollmentTokenIssued), typeof(PeerBlocked),
         typeof(PeerUnblocked), typeof(PeerEnrolled), typeof(EndpointChanged), typeof(EnrollmentRejected), typeof(HeartbeatReceived),
         typeof(IncidentDetected), typeof(IncidentResolved),
+        typeof(DefaultPolicyChanged), typeof(GroupCreated), typeof(GroupUpdated), typeof(GroupMembersSet), typeof(GroupDeleted),
+        typeof(PolicyCreated), typeof(PolicyUpdated), typeof(PolicyDeleted), typeof(RouteAdded), typeof(RouteRemoved),
         typeof(ApiTokenIssued), typeof(ApiTokenRevoked),
     ];
 

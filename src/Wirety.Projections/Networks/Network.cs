@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 
 namespace Wirety.Projections.Networks;
 
@@ -23,8 +24,52 @@ public sealed record Network
     public NetworkSecurity Security { get; init; } = NetworkSecurity.Default;
     /// <summary>Peers in creation order; the order is part of the config rules (primary jump = first jump).</summary>
     public ImmutableList<PeerState> Peers { get; init; } = [];
+    /// <summary>What traffic no policy mentions gets: <see cref="DefaultPolicy.Allow"/> is the flat mesh of before policies.</summary>
+    public DefaultPolicy DefaultPolicy { get; init; } = DefaultPolicy.Allow;
+    /// <summary>Groups, policies and routes, each in creation order.</summary>
+    public ImmutableList<GroupState> Groups { get; init; } = [];
+    public ImmutableList<PolicyState> Policies { get; init; } = [];
+    public ImmutableList<RouteState> Routes { get; init; } = [];
 
     public PeerState? FindPeer(Guid peerId) => Peers.Find(p => p.Id == peerId);
+    public GroupState? FindGroup(Guid groupId) => Groups.Find(g => g.Id == groupId);
+    public PolicyState? FindPolicy(Guid policyId) => Policies.Find(p => p.Id == policyId);
+    public RouteState? FindRoute(Guid routeId) => Routes.Find(r => r.Id == routeId);
+}
+
+/// <summary>A named set of peers; <see cref="Members"/> sorted, so equal sets compare equal.</summary>
+public sealed record GroupState
+{
+    public Guid Id { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public ImmutableArray<Guid> Members { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>An allow rule: <see cref="Sources"/> may open connections to <see cref="Destinations"/> on <see cref="Ports"/> (empty = all).</summary>
+public sealed record PolicyState
+{
+    public Guid Id { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public required PolicyTargets Sources { get; init; }
+    public required PolicyTargets Destinations { get; init; }
+    /// <summary>Canonical <see cref="PortRange"/> texts; empty = every protocol and port.</summary>
+    public ImmutableArray<string> Ports { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>A subnet (or the internet, for an exit node) behind <see cref="ViaPeerId"/>, offered to <see cref="Groups"/> (all peers when empty).</summary>
+public sealed record RouteState
+{
+    public Guid Id { get; init; }
+    public required string Cidr { get; init; }
+    public Guid ViaPeerId { get; init; }
+    public ImmutableArray<Guid> Groups { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
 }
 
 public sealed record PeerState

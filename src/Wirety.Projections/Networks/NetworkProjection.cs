@@ -16,9 +16,7 @@ public partial class NetworkProjection : SingleStreamProjection<Network, Guid>
     {
         // Only network-stream events: without this allow-list every other stream in a commit (heartbeats)
         // would cost a snapshot lookup.
-        IncludeType<NetworkCreated>(); IncludeType<NetworkUpdated>(); IncludeType<NetworkDeleted>(); IncludeType<NetworkSecurityChanged>();
-        IncludeType<PeerAdded>(); IncludeType<PeerUpdated>(); IncludeType<PeerRemoved>(); IncludeType<PeerBlocked>();
-        IncludeType<PeerUnblocked>(); IncludeType<PeerEnrolled>(); IncludeType<EndpointChanged>();
+        foreach (var type in NetworkEvolution.EventTypes) IncludeType(type);
     }
 
     public override Network? Evolve(Network? snapshot, Guid id, IEvent e) => NetworkEvolution.Evolve(snapshot, e.Data);
