@@ -121,6 +121,19 @@ describe('policy editor', () => {
     expect(seg.writes).toEqual([]);
   });
 
+  it('deletes a policy only after showing what the removal would change', async () => {
+    const seg = serve({ groups: [group()], policies: [policy()], preview: () => ({ gained: [], lost: [pair(laptop, db, ['tcp/22'])], configsChanged: 2, truncated: true }) });
+    renderApp('/networks/n1/policies', { token: TOKEN });
+    await userEvent.click(await screen.findByRole('button', { name: 'Delete ssh' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete ssh' });
+    expect(await within(dialog).findByRole('list', { name: 'Lost connections' })).toHaveTextContent('laptop → db: tcp/22');
+    expect(within(dialog).getByText(/cut short/)).toBeInTheDocument();
+    expect(seg.writes).toEqual([{ method: 'POST', path: '/api/v1/networks/n1/policies/preview', body: { remove: ['pol1'] } }]);
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Delete ssh' }));
+    await screen.findByText(/No policies yet/);
+    expect(seg.writes.at(-1)).toMatchObject({ method: 'DELETE', path: '/api/v1/networks/n1/policies/pol1' });
+  });
+
   it('shows the server’s validation message next to the name', async () => {
     serve();
     renderApp('/networks/n1/policies', { token: TOKEN });
@@ -271,5 +284,23 @@ describe('history of segmentation events', () => {
     const timeline = await screen.findByRole('list', { name: 'Timeline' });
     expect(timeline).toHaveTextContent('group members set (devs)');
     expect(timeline).toHaveTextContent('admin created policy ssh');
+  });
+
+  it('draws the replayed topology with the reachability of that point in time', async () => {
+    const seg = fakeSegmentation({ pairs: [pair(laptop, db)] });
+    const api = fakeApi({
+      'GET /api/v1/me': () => json({ tokenId: 't', name: 'someone', role: 'admin' }),
+      'GET /api/v1/networks/n1': () => json(network()),
+      'GET /api/v1/incidents': () => json([]),
+      'GET /api/v1/networks/n1/timeline': () => json({ items: [
+        { sequence: 7, timestamp: '2026-11-01T10:00:00Z', type: 'PolicyCreated', actor: { name: 'admin' }, summary: 'admin created policy ssh', subject: null },
+      ], next: null }),
+      'GET /api/v1/networks/n1/state': () => json({ at: { sequence: 7, timestamp: '' }, network: network(), peers: peerList(), ipam: { total: 254, used: 4, free: 250 }, blocked: [], openIncidents: [] }),
+      'GET /api/v1/networks/n1/reachability': seg.routes['GET /api/v1/networks/n1/reachability'],
+    });
+    renderApp('/networks/n1/history', { token: TOKEN });
+    const links = await screen.findByRole('list', { name: 'Allowed links' });
+    expect(within(links).getAllByRole('listitem').map(i => i.textContent)).toEqual(['laptop – db: direct; laptop → db (all ports)']);
+    expect(api.calls.some(c => c.url === `/api/v1/networks/n1/reachability?at=${encodeURIComponent('2026-11-01T10:00:00Z')}`)).toBe(true);
   });
 });
