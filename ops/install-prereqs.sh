@@ -7,7 +7,8 @@
 #   (no arguments)  same as --postgresql
 #   --postgresql    PostgreSQL server + client (initdb, pg_ctl, psql)
 #   --wireguard     wireguard-go wireguard-tools (userspace WireGuard; no kernel module here)
-#                   nftables (a jump peer's NAT; the agent's namespace tests check it)
+#                   nftables (a jump peer's NAT and the agent's packet filter)
+#                   iptables (the agent's fallback where nft is missing; its tests use both)
 #   --network       iproute2 iputils-ping (namespaces, veth, ping)
 #   --browser       chromium chromium-driver (headless browser tests)
 #   --all           every group above
@@ -16,7 +17,7 @@
 # Works as root; otherwise uses sudo when available, else fails saying what to run.
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 log() { echo "install-prereqs: $*" >&2; }
 die() { echo "install-prereqs: error: $*" >&2; exit 1; }
 
@@ -25,7 +26,7 @@ dry_run=0
 add_group() {
     case "$1" in
         postgresql) wanted+=(postgresql) ;;
-        wireguard)  wanted+=(wireguard-go wireguard-tools nftables) ;;
+        wireguard)  wanted+=(wireguard-go wireguard-tools nftables iptables) ;;
         network)    wanted+=(iproute2 iputils-ping) ;;
         browser)    wanted+=(chromium chromium-driver) ;;
         *) die "unknown group '$1'" ;;
@@ -57,6 +58,8 @@ present() {
         wireguard-go)    command -v wireguard-go >/dev/null; return ;;
         wireguard-tools) command -v wg >/dev/null; return ;;
         nftables)        command -v nft >/dev/null || [[ -x /usr/sbin/nft ]]; return ;;
+        iptables)        { command -v iptables-restore >/dev/null || [[ -x /usr/sbin/iptables-restore ]]; } &&
+                         { command -v ip6tables-restore >/dev/null || [[ -x /usr/sbin/ip6tables-restore ]]; }; return ;;
         iproute2)        command -v ip >/dev/null; return ;;
         iputils-ping)    command -v ping >/dev/null; return ;;
         chromium)        [[ -x /usr/bin/chromium ]]; return ;;

@@ -6,6 +6,7 @@ using Wirety.Bench;
 // dotnet run -c Release --project bench/Wirety.Bench -- propagation [--agents 1000] [--rounds 2] [--instances 1|2] [--scenario hub,mesh]
 // dotnet run -c Release --project bench/Wirety.Bench -- history    [--events 1000000] [--networks 4] [--peers 25]
 // dotnet run -c Release --project bench/Wirety.Bench -- broadcast  [--samples 50]
+// dotnet run -c Release --project bench/Wirety.Bench -- policies   [--peers 250,500,1000] [--groups 50] [--policies 200] [--rounds 4] [--previews 30]
 return args.FirstOrDefault() switch
 {
     "heartbeats" => await HeartbeatBench.RunAsync(args),
@@ -13,12 +14,13 @@ return args.FirstOrDefault() switch
     "propagation" => await PropagationBench.RunAsync(args),
     "history" => await HistoryBench.RunAsync(args),
     "broadcast" => await BroadcastBench.RunAsync(args),
+    "policies" => await PolicyBench.RunAsync(args),
     "config" or null => await ConfigBench.RunAsync(args),
     var other => Usage(other),
 };
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config', 'heartbeats', 'propagation', 'export', 'history' or 'broadcast'");
+    Console.Error.WriteLine($"unknown benchmark '{what}'; use 'config', 'heartbeats', 'propagation', 'export', 'history', 'broadcast' or 'policies'");
     return 2;
 }

@@ -129,7 +129,7 @@ public static class PropagationBench
         return 0;
     }
 
-    private sealed record Agent(int Index, Guid PeerId, string Session);
+    internal sealed record Agent(int Index, Guid PeerId, string Session);
 
     /// <summary>
     /// One block (and an unmeasured unblock) per round. An agent counts as affected when it receives a
@@ -185,7 +185,7 @@ public static class PropagationBench
         return report;
     }
 
-    private static async Task WaitUntilQuietAsync(HttpClient admin, Guid net, TimeSpan limit)
+    internal static async Task WaitUntilQuietAsync(HttpClient admin, Guid net, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
         for (long last = -1, version; clock.Elapsed < limit; last = version)
@@ -198,10 +198,10 @@ public static class PropagationBench
     }
 
 
-    private sealed record Outcome(double PushMs, double FetchedMs);
+    internal sealed record Outcome(double PushMs, double FetchedMs);
 
     /// <summary>One measurement window: the first push each agent receives after <see cref="Clients.Arm"/>.</summary>
-    private sealed class Run(int total)
+    internal sealed class Run(int total)
     {
         public readonly Stopwatch Clock = Stopwatch.StartNew();
         private readonly ConcurrentDictionary<int, Outcome> _results = new();
@@ -242,7 +242,7 @@ public static class PropagationBench
     }
 
     /// <summary>The simulated agents' sockets and HTTP clients, over one or two instances.</summary>
-    private sealed class Clients(Uri first) : IAsyncDisposable
+    internal sealed class Clients(Uri first) : IAsyncDisposable
     {
         private readonly List<Uri> _instances = [first];
         private readonly List<HttpClient> _http = [NewHttp(first)];

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Wirety.Agent.Cli;
+using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Logging;
 using Wirety.Agent.Running;
@@ -41,7 +42,7 @@ try
             using var runLock = store.LockForRun();
             var runner = new ProcessCommandRunner();
             var agent = new AgentRunner(options, identity, store,
-                new WgCommandLine(runner, log, options.Userspace), new HostForwarding(runner, log), log, clock);
+                new WgCommandLine(runner, log, options.Userspace), new HostForwarding(runner, log), new HostFilter(runner, log), log, clock);
             return await agent.RunAsync(stop.Token);
         }
         default:

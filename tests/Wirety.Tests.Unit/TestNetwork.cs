@@ -2,6 +2,7 @@ using Wirety.Events;
 using Wirety.Events.Addressing;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
 
@@ -59,4 +60,23 @@ internal static class TestNetwork
         var index = network.Peers.FindIndex(p => p.Id == id);
         return network with { Peers = network.Peers.SetItem(index, change(network.Peers[index])) };
     }
+
+    public static Network Deny(this Network network) =>
+        NetworkEvolution.Evolve(network, new DefaultPolicyChanged(network.Id, DefaultPolicy.Deny, Actor.System, At))!;
+
+    public static Network Group(this Network network, Guid id, string name, params Guid[] members)
+    {
+        var created = NetworkEvolution.Evolve(network, new GroupCreated(network.Id, id, name, null, Actor.System, At))!;
+        return NetworkEvolution.Evolve(created, new GroupMembersSet(network.Id, id, members, Actor.System, At))!;
+    }
+
+    /// <summary>A policy from <paramref name="sources"/> to <paramref name="destinations"/>: each id a peer's or a group's.</summary>
+    public static Network Policy(this Network network, Guid id, Guid[] sources, Guid[] destinations, params string[] ports)
+    {
+        PolicyTargets Targets(Guid[] ids) => new(ids.Where(i => network.FindGroup(i) is not null).ToArray(), ids.Where(i => network.FindPeer(i) is not null).ToArray());
+        return NetworkEvolution.Evolve(network, new PolicyCreated(network.Id, id, $"policy-{id:N}", null, Targets(sources), Targets(destinations), ports, Actor.System, At))!;
+    }
+
+    public static Network Route(this Network network, Guid id, string cidr, Guid via, params Guid[] groups) =>
+        NetworkEvolution.Evolve(network, new RouteAdded(network.Id, id, cidr, via, groups, Actor.System, At))!;
 }

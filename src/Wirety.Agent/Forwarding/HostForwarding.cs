@@ -8,7 +8,7 @@ using Wirety.Events.Addressing;
 
 namespace Wirety.Agent.Forwarding;
 
-/// <summary>What a jump peer needs from the host beyond WireGuard: IP forwarding and NAT.</summary>
+/// <summary>What a peer that forwards for others (a jump, a route's peer) needs from the host beyond WireGuard: IP forwarding and NAT.</summary>
 public interface IForwarding
 {
     /// <summary>Turns on IPv4 forwarding (<c>/proc/sys/net/ipv4/ip_forward</c>) if it is off. Never turns it off.</summary>
@@ -39,7 +39,7 @@ public sealed partial class HostForwarding(ICommandRunner runner, AgentLog log) 
         var current = (await runner.ReadFileAsync(IpForward, ct).ConfigureAwait(false))?.Trim();
         if (current == "1") return;
         await runner.WriteFileAsync(IpForward, "1\n", ct).ConfigureAwait(false);
-        log.Info("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for this jump peer");
+        log.Info("enabled IPv4 forwarding (net.ipv4.ip_forward=1): this peer forwards traffic for other peers");
     }
 
     public async Task<IReadOnlyList<string>> ApplyMasqueradeAsync(string iface, IReadOnlyList<IpPrefix> sources, CancellationToken ct)

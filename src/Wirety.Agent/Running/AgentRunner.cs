@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
@@ -28,7 +29,7 @@ public sealed record RunOptions(
 /// SIGINT/SIGTERM end it with exit 0 and leave the interface up.
 /// </summary>
 public sealed class AgentRunner(
-    RunOptions options, AgentIdentity identity, StateStore store, IWireGuard wg, IForwarding forwarding, AgentLog log, TimeProvider clock)
+    RunOptions options, AgentIdentity identity, StateStore store, IWireGuard wg, IForwarding forwarding, IPacketFilter filter, AgentLog log, TimeProvider clock)
 {
     private readonly Channel<string> _kicks = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,7 +47,7 @@ public sealed class AgentRunner(
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stop);
         _session = session;
         _reachability = new Reachability(log, clock, identity.Server.Authority);
-        var pass = new InterfacePass(wg, forwarding, options.Interface, identity.Keys, log);
+        var pass = new InterfacePass(wg, forwarding, filter, options.Interface, identity.Keys, log);
         log.Info($"wirety-agent {AgentVersion.Current}: peer {identity.PeerId} on {identity.Server}, interface {options.Interface}" +
                  (options.Userspace ? " (wireguard-go)" : ""));
 

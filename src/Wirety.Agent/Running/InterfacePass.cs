@@ -1,4 +1,5 @@
 using System.Net;
+using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
@@ -17,15 +18,16 @@ public sealed record PassResult(int Changes, IReadOnlyList<string> Failures, str
 }
 
 /// <summary>
-/// One reconcile pass: config → desired state → plan against the live interface → apply, plus
-/// forwarding and NAT on jump peers. Remembers the last applied state (for endpoint roaming) and
+/// One reconcile pass: config → desired state → packet filter → plan against the live interface →
+/// apply, plus forwarding and NAT on peers that forward for others. Remembers the last applied state (for endpoint roaming) and
 /// the last warnings, so a persistent problem is logged once, not on every pass.
 /// </summary>
-public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, string iface, KeyPair keys, AgentLog log)
+public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, IPacketFilter filter, string iface, KeyPair keys, AgentLog log)
 {
     private DesiredState? _lastApplied;
     private HashSet<string> _lastProblems = [];
     private bool? _forwardingActive;
+    private bool? _filterActive;
     private bool _dnsWarned;
 
     public string Interface => iface;
@@ -55,6 +57,11 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, string 
             log.Info($"the config names DNS resolvers ({string.Join(", ", dns)}); the agent does not change this host's resolver settings");
         }
 
+        // The filter goes first: a new interface does not come up ahead of it, and a narrower filter
+        // takes effect before new peers do.
+        var warnings = desired.Warnings.ToList();
+        var (filterChanges, filterFailures) = await ApplyFilterAsync(config, warnings, ct).ConfigureAwait(false);
+
         InterfaceState? actual;
         try
         {
@@ -64,8 +71,8 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, string 
         {
             // Cannot even look at the interface (tools missing, not a WireGuard device): retried next pass.
             var failure = $"cannot read {iface}: {e.Message}";
-            Report([failure], LogLevel.Error);
-            return new PassResult(0, [failure], null);
+            Report([failure, .. filterFailures], LogLevel.Error);
+            return new PassResult(filterChanges, [failure, .. filterFailures], null);
         }
         var plan = Reconciler.Plan(desired, actual, _lastApplied);
         if (!plan.IsEmpty)
@@ -74,24 +81,45 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, string 
         var result = await PlanExecutor.ApplyAsync(wg, iface, plan, keys.PrivateKey, log, ct).ConfigureAwait(false);
 
         var failures = result.Failures.ToList();
-        var changes = result.Applied;
+        var changes = result.Applied + filterChanges;
+        failures.AddRange(filterFailures);
         failures.AddRange(await ApplyForwardingAsync(config, ct).ConfigureAwait(false));
 
-        Report([.. desired.Warnings, .. failures], LogLevel.Warn);
+        Report([.. warnings, .. failures], LogLevel.Warn);
         if (failures.Count == 0) _lastApplied = desired;
         return new PassResult(changes, failures, null);
+    }
+
+    /// <summary>Installs, updates or removes the packet filter; a config without one removes it (checked once, then only after a change).</summary>
+    private async Task<(int Changes, List<string> Failures)> ApplyFilterAsync(AgentConfig config, List<string> warnings, CancellationToken ct)
+    {
+        var ruleset = config.Filter is null ? null : FilterRuleset.Read(config.Filter, warnings);
+        if (ruleset is null && _filterActive == false) return (0, []);
+        try
+        {
+            var changes = await filter.ApplyAsync(iface, ruleset, ct).ConfigureAwait(false);
+            foreach (var change in changes) log.Info(change);
+            _filterActive = ruleset is not null;
+            return (changes.Count, []);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The old filter stays in force: both backends replace it atomically.
+            return (0, [$"packet filter: {e.Message}"]);
+        }
     }
 
     private async Task<List<string>> ApplyForwardingAsync(AgentConfig config, CancellationToken ct)
     {
         var problems = new List<string>();
-        var isJump = string.Equals(config.Kind, "jump", StringComparison.OrdinalIgnoreCase) && config.Forwarding is not null;
-        // Not a jump: clean up once (first pass, or after this peer stopped being a jump).
-        if (!isJump && _forwardingActive == false) return problems;
+        // Jumps, and peers that route a subnet or an exit for others: the server sends forwarding for both.
+        var forwards = config.Forwarding is not null;
+        // Forwarding for nobody: clean up once (first pass, or after this peer stopped forwarding).
+        if (!forwards && _forwardingActive == false) return problems;
         try
         {
             var sources = new List<IpPrefix>();
-            if (isJump)
+            if (forwards)
             {
                 await forwarding.EnableIpForwardingAsync(ct).ConfigureAwait(false);
                 foreach (var text in config.Forwarding!.MasqueradeSources ?? [])
@@ -102,7 +130,7 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, string 
             }
             foreach (var change in await forwarding.ApplyMasqueradeAsync(iface, sources, ct).ConfigureAwait(false))
                 log.Info(change);
-            _forwardingActive = isJump;
+            _forwardingActive = forwards;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -22,7 +22,7 @@ public static partial class ConfigBuilder
             void One(int i)
             {
                 var model = Build(network, peerIds[i]);
-                results[i] = (peerIds[i], ConfigFingerprint.Of(model, AgentConfigMapper.MasqueradeSources(network, peerIds[i])));
+                results[i] = (peerIds[i], ConfigFingerprint.Of(model, HostRules.For(network, peerIds[i])));
             }
             if (peerIds.Count < 64) for (var i = 0; i < peerIds.Count; i++) One(i);
             else Parallel.For(0, peerIds.Count, One);
@@ -37,18 +37,19 @@ public static partial class ConfigBuilder
                 ? found
                 : throw new ArgumentException($"Peer {peerIds[i]} is not in network {network.Id}.", nameof(peerIds));
             var header = new PeerConfigModel(network.Id, viewer.Id, viewer.Name, viewer.Kind, Interface(network, viewer), []);
-            var masquerade = viewer.Kind == PeerKind.Jump ? AgentConfigMapper.MasqueradeSources(network, viewer.Id) : null;
-            results[i] = (viewer.Id, ConfigFingerprint.Combine(header, sums.For(viewer), masquerade));
+            results[i] = (viewer.Id, ConfigFingerprint.Combine(header, sums.For(viewer), HostRules.For(network, viewer.Id)));
         }
         return results;
     }
 
     /// <summary>
-    /// No routes behind any peer and no two peers on one address: then every entry claims only its own
-    /// prefixes, whatever else the config holds, and an entry's content does not depend on its neighbours.
+    /// No routes behind any peer, no two peers on one address, and the default policy <c>allow</c> (so every two
+    /// mesh members are connected): then every entry claims only its own prefixes, whatever else the config
+    /// holds, and an entry's content does not depend on its neighbours or on policies.
     /// </summary>
     internal static bool HasIndependentEntries(Network network)
     {
+        if (network.DefaultPolicy != Wirety.Events.Segmentation.DefaultPolicy.Allow || network.Routes.Count > 0) return false;
         var addresses = new HashSet<string>();
         foreach (var peer in network.Peers)
             if (peer.AdditionalAllowedIps.Length > 0 || !addresses.Add(peer.Address)) return false;

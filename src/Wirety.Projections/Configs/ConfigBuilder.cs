@@ -1,6 +1,7 @@
 using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
+using Wirety.Projections.Segmentation;
 
 namespace Wirety.Projections.Configs;
 
@@ -53,7 +54,11 @@ public static partial class ConfigBuilder
     internal static bool IsMeshMember(PeerState peer) =>
         IsUsable(peer) && peer.Kind == PeerKind.Dynamic && !peer.Isolated && !string.IsNullOrEmpty(peer.ReachableEndpoint);
 
-    /// <summary>A jump relays for everyone: it lists every other usable peer with the routes behind it.</summary>
+    /// <summary>
+    /// A jump relays for everyone: it lists every other usable peer with the routes behind it (its subnet
+    /// routes, never an exit route: that would take the jump's own traffic). Its packet filter decides what
+    /// it actually relays (<see cref="PeerFilters"/>).
+    /// </summary>
     private static List<PeerEntry> JumpView(Network network, PeerState viewer)
     {
         var claimed = new HashSet<IpPrefix>();
@@ -61,28 +66,38 @@ public static partial class ConfigBuilder
         foreach (var peer in InEntryOrder(network.Peers.Where(p => p.Id != viewer.Id && IsUsable(p))))
         {
             var isJump = peer.Kind == PeerKind.Jump;
+            var subnets = RoutesVia(network, peer.Id).Where(r => !r.IsDefault);
             entries.Add(Entry(peer, isJump ? peer.ReachableEndpoint : null, isJump ? PersistentKeepalive : null,
-                Claim(claimed, OwnRoutes(peer))));
+                Claim(claimed, OwnRoutes(peer).Concat(subnets))));
         }
         return entries;
     }
 
-    /// <summary>Dynamic and static peers: jump entries, plus direct entries inside the mesh.</summary>
+    /// <summary>
+    /// Dynamic and static peers: jump entries, plus direct entries inside the mesh with the members policy
+    /// connects this peer to (in either direction: replies need the tunnel too), plus the routes offered to
+    /// this peer — on the route's peer's entry when there is one, else relayed by the primary jump (an exit
+    /// route only directly).
+    /// </summary>
     private static List<PeerEntry> MemberView(Network network, PeerState viewer)
     {
+        var access = AccessRules.Of(network);
         var jumps = network.Peers.Where(p => p.Kind == PeerKind.Jump && IsUsable(p)).ToList();
         var direct = IsMeshMember(viewer)
-            ? network.Peers.Where(p => p.Id != viewer.Id && IsMeshMember(p)).ToList()
+            ? network.Peers.Where(p => p.Id != viewer.Id && IsMeshMember(p) && access.Connected(viewer, p)).ToList()
             : [];
+        var offered = network.Routes
+            .Where(r => network.FindPeer(r.ViaPeerId) is { } via && IsUsable(via) && !access.RouteAccess(r, viewer).IsEmpty)
+            .ToList();
 
         // A prefix may sit on one entry only. Entries claim their own prefixes first, in output order;
         // routes relayed through the primary jump come last, so a peer reached directly keeps its own.
         var claimed = new HashSet<IpPrefix>();
         var drafts = new List<(PeerState Peer, List<IpPrefix> Routes)>();
         for (var i = 0; i < jumps.Count; i++)
-            drafts.Add((jumps[i], Claim(claimed, JumpRoutes(network, viewer, jumps[i], primary: i == 0))));
+            drafts.Add((jumps[i], Claim(claimed, JumpRoutes(network, viewer, jumps[i], primary: i == 0).Concat(Offered(offered, jumps[i].Id)))));
         foreach (var peer in direct)
-            drafts.Add((peer, Claim(claimed, OwnRoutes(peer))));
+            drafts.Add((peer, Claim(claimed, OwnRoutes(peer).Concat(Offered(offered, peer.Id)))));
 
         if (jumps.Count > 0 && !viewer.Isolated && !viewer.FullEncapsulation)
         {
@@ -90,8 +105,8 @@ public static partial class ConfigBuilder
             // those peers' addresses, but the routes behind them must be added explicitly.
             var listed = drafts.Select(d => d.Peer.Id).ToHashSet();
             var relayed = network.Peers
-                .Where(p => p.Id != viewer.Id && IsUsable(p) && !listed.Contains(p.Id))
-                .SelectMany(AdditionalRoutes);
+                .Where(p => p.Id != viewer.Id && IsUsable(p) && !listed.Contains(p.Id) && !access.Allowed(viewer, p).IsEmpty)
+                .SelectMany(p => AdditionalRoutes(p).Concat(Offered(offered, p.Id).Where(r => !r.IsDefault)));
             drafts[0].Routes.AddRange(Claim(claimed, relayed));
         }
 
@@ -151,6 +166,20 @@ public static partial class ConfigBuilder
         {
             if (IpPrefix.TryParse(text, out var prefix, out _)) yield return prefix;
         }
+    }
+
+    /// <summary>The explicit routes through <paramref name="peerId"/>.</summary>
+    private static IEnumerable<IpPrefix> RoutesVia(Network network, Guid peerId)
+    {
+        foreach (var route in network.Routes)
+            if (route.ViaPeerId == peerId && IpPrefix.TryParse(route.Cidr, out var prefix, out _)) yield return prefix;
+    }
+
+    /// <summary>Of the routes offered to the viewer, those through <paramref name="peerId"/>.</summary>
+    private static IEnumerable<IpPrefix> Offered(List<RouteState> offered, Guid peerId)
+    {
+        foreach (var route in offered)
+            if (route.ViaPeerId == peerId && IpPrefix.TryParse(route.Cidr, out var prefix, out _)) yield return prefix;
     }
 
     /// <summary>The prefixes not yet claimed by an earlier entry (or earlier in this one), now claimed.</summary>

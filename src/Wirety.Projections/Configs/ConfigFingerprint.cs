@@ -8,7 +8,7 @@ namespace Wirety.Projections.Configs;
 
 /// <summary>
 /// A hash of a peer's config content: everything the wg-quick text and the agent JSON show (not the
-/// version), plus a jump's masquerade sources. It tells whether a change altered a config without
+/// version), plus what the agent does to its host (<see cref="HostRules"/>: masquerade sources and packet filter). It tells whether a change altered a config without
 /// rendering or storing it. The entries go in as a sum of per-entry hashes: a config's entry order is
 /// fixed by the entries themselves (jumps first, then creation order), and a sum lets
 /// <see cref="ConfigBuilder.Fingerprints"/> derive N configs that share N−1 entries from one total in
@@ -18,12 +18,12 @@ public static class ConfigFingerprint
 {
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
 
-    public static string Of(PeerConfigModel model, IReadOnlyList<string>? masqueradeSources)
+    public static string Of(PeerConfigModel model, HostRules host)
     {
         ArgumentNullException.ThrowIfNull(model);
         var entries = UInt128.Zero;
         foreach (var entry in model.Peers) entries += Entry(entry);
-        return Combine(model, entries, masqueradeSources);
+        return Combine(model, entries, host);
     }
 
     /// <summary>One <c>[Peer]</c> entry's hash, including the peer it is for.</summary>
@@ -43,7 +43,7 @@ public static class ConfigFingerprint
     }
 
     /// <summary>The fingerprint of <paramref name="header"/> (its <see cref="PeerConfigModel.Peers"/> ignored) with entries summing to <paramref name="entries"/>.</summary>
-    public static string Combine(PeerConfigModel header, UInt128 entries, IReadOnlyList<string>? masqueradeSources)
+    public static string Combine(PeerConfigModel header, UInt128 entries, HostRules host)
     {
         var buffer = Buffer();
         Add(buffer, header.NetworkId.ToString("N"));
@@ -57,11 +57,31 @@ public static class ConfigFingerprint
         Add(buffer, "|entries");
         BinaryPrimitives.WriteUInt128LittleEndian(buffer.GetSpan(16), entries);
         buffer.Advance(16);
-        Add(buffer, masqueradeSources is null ? "|no-forwarding" : "|forwarding");
-        foreach (var source in masqueradeSources ?? []) Add(buffer, source);
+        Add(buffer, host.MasqueradeSources is null ? "|no-forwarding" : "|forwarding");
+        foreach (var source in host.MasqueradeSources ?? []) Add(buffer, source);
+        Add(buffer, host.Filter is null ? "|no-filter" : "|filter");
+        if (host.Filter is { } filter)
+        {
+            AddRules(buffer, "|input", filter.Input);
+            AddRules(buffer, filter.Forward is null ? "|no-forward" : "|forward", filter.Forward ?? []);
+        }
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(buffer.WrittenSpan, hash);
         return Convert.ToHexStringLower(hash[..16]);
+    }
+
+    private static void AddRules(ArrayBufferWriter<byte> buffer, string chain, IReadOnlyList<Wirety.Events.Agent.AgentFilterRule> rules)
+    {
+        Add(buffer, chain);
+        foreach (var rule in rules)
+        {
+            Add(buffer, "|" + rule.Action);
+            foreach (var source in rule.Sources) Add(buffer, source);
+            Add(buffer, "|to");
+            foreach (var destination in rule.Destinations) Add(buffer, destination);
+            Add(buffer, "|ports");
+            foreach (var port in rule.Ports) Add(buffer, port);
+        }
     }
 
     private static ArrayBufferWriter<byte> Buffer()

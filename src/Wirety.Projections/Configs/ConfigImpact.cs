@@ -1,5 +1,7 @@
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 using Wirety.Projections.Networks;
+using Wirety.Projections.Segmentation;
 
 namespace Wirety.Projections.Configs;
 
@@ -31,14 +33,31 @@ public static class ConfigImpact
             .ToList();
 
         // A jump appears in every config (and which jump is primary shapes every config); routes
-        // behind a peer can ride on the primary jump's entry in any config.
-        if (versions.Any(p => p.Kind == PeerKind.Jump || p.AdditionalAllowedIps.Length > 0)) return AllPeers(after);
+        // behind a peer can ride on the primary jump's entry in any config, and so can routes through it.
+        if (versions.Any(p => p.Kind == PeerKind.Jump || p.AdditionalAllowedIps.Length > 0
+            || before.Routes.Concat(after.Routes).Any(r => r.ViaPeerId == p.Id)))
+            return AllPeers(after);
 
         var affected = touchedPeerIds.Where(id => after.FindPeer(id) is not null).ToHashSet();
-        if (versions.Any(ConfigBuilder.IsUsable))
+        // Jumps list usable peers, and their filters drop blocked ones.
+        if (versions.Any(p => ConfigBuilder.IsUsable(p) || p.Blocked))
             affected.UnionWith(after.Peers.Where(p => p.Kind == PeerKind.Jump).Select(p => p.Id));
         if (versions.Any(ConfigBuilder.IsMeshMember))
             affected.UnionWith(after.Peers.Where(p => p.Kind == PeerKind.Dynamic && !p.Isolated).Select(p => p.Id));
+
+        // Routes: the peers they go through list their users in their filters.
+        affected.UnionWith(after.Routes.Select(r => r.ViaPeerId).Where(id => after.FindPeer(id) is not null));
+
+        // Under deny, a peer's filter names the peers policy lets reach it, and its mesh entries the peers it is
+        // connected to: both sides of every connection the touched peers had or have.
+        if (before.DefaultPolicy == DefaultPolicy.Deny || after.DefaultPolicy == DefaultPolicy.Deny)
+            foreach (var network in new[] { before, after })
+            {
+                var access = AccessRules.Of(network);
+                foreach (var touched in touchedPeerIds)
+                    if (network.FindPeer(touched) is { } peer)
+                        affected.UnionWith(network.Peers.Where(p => access.Connected(p, peer)).Select(p => p.Id).Where(id => after.FindPeer(id) is not null));
+            }
         return affected;
     }
 

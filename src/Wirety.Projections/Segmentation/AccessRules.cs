@@ -29,6 +29,8 @@ public sealed class AccessRules
     private readonly ulong[][] _asSource;
     private readonly ulong[][] _asDestination;
     private readonly PortSet[] _ports;
+    private readonly int[][] _sources;
+    private readonly int[][] _destinations;
     private readonly Dictionary<Guid, HashSet<Guid>> _groupsOf = [];
 
     private AccessRules(Network network)
@@ -49,12 +51,16 @@ public sealed class AccessRules
             _asDestination[i] = new ulong[words];
         }
         _ports = new PortSet[network.Policies.Count];
+        _sources = new int[network.Policies.Count][];
+        _destinations = new int[network.Policies.Count][];
         for (var p = 0; p < network.Policies.Count; p++)
         {
             var policy = network.Policies[p];
             _ports[p] = PortSet.OfPolicy(policy.Ports);
-            foreach (var i in Resolve(policy.Sources)) _asSource[i][p / 64] |= 1UL << (p % 64);
-            foreach (var i in Resolve(policy.Destinations)) _asDestination[i][p / 64] |= 1UL << (p % 64);
+            _sources[p] = [.. Resolve(policy.Sources)];
+            _destinations[p] = [.. Resolve(policy.Destinations)];
+            foreach (var i in _sources[p]) _asSource[i][p / 64] |= 1UL << (p % 64);
+            foreach (var i in _destinations[p]) _asDestination[i][p / 64] |= 1UL << (p % 64);
         }
     }
 
@@ -77,6 +83,20 @@ public sealed class AccessRules
                 foreach (var member in group.Members)
                     if (_index.TryGetValue(member, out var i)) result.Add(i);
         return result;
+    }
+
+    /// <summary>Policy <paramref name="index"/> (into <see cref="Network.Policies"/>): its sources and destinations (peer indexes) and ports.</summary>
+    public (IReadOnlyList<int> Sources, IReadOnlyList<int> Destinations, PortSet Ports) Policy(int index) =>
+        (_sources[index], _destinations[index], _ports[index]);
+
+    /// <summary>The indexes of the policies with <paramref name="peerId"/> among their destinations, in policy order.</summary>
+    public IEnumerable<int> PoliciesTo(Guid peerId)
+    {
+        if (!_index.TryGetValue(peerId, out var i)) yield break;
+        var bits = _asDestination[i];
+        for (var w = 0; w < bits.Length; w++)
+            for (var word = bits[w]; word != 0; word &= word - 1)
+                yield return w * 64 + BitOperations.TrailingZeroCount(word);
     }
 
     public bool InGroup(Guid peerId, Guid groupId) => _groupsOf.TryGetValue(peerId, out var groups) && groups.Contains(groupId);

@@ -90,6 +90,10 @@ public sealed class PortSet : IEquatable<PortSet>
         if (cut.To < range.To) yield return range with { From = cut.To + 1 };
     }
 
+    /// <summary>Whether a packet of <paramref name="protocol"/> (null: any other IP protocol) to <paramref name="port"/> is in the set.</summary>
+    public bool Allows(PortProtocol? protocol, int port) =>
+        IsEverything || (protocol is { } p && Ranges.Any(r => r.Protocol == p && (p == PortProtocol.Icmp || (port >= r.From && port <= r.To))));
+
     /// <summary>Canonical texts, as policies and agent filters carry them; empty for <see cref="Everything"/>.</summary>
     public IReadOnlyList<string> ToTexts() => IsEverything ? [] : Ranges.Select(r => r.ToString()).ToArray();
 

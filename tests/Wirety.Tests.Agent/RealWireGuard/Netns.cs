@@ -1,3 +1,6 @@
+using System.ComponentModel;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Wirety.Agent.WireGuard;
 using Xunit.Abstractions;
@@ -38,7 +41,7 @@ public sealed class Netns : IAsyncDisposable
             if (ProcessCommandRunner.Find(tool) is null) missing.Add(tool);
         Assert.True(missing.Count == 0,
             "real WireGuard test prerequisites missing: " + string.Join(", ", missing) +
-            ". Install them with: ops/install-prereqs.sh --wireguard --network (wireguard-go, wireguard-tools, nftables, iproute2, iputils-ping) and run as root.");
+            ". Install them with: ops/install-prereqs.sh --wireguard --network (wireguard-go, wireguard-tools, nftables, iptables, iproute2, iputils-ping) and run as root.");
     }
 
     public static string UniqueName(string prefix) => prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -84,6 +87,61 @@ public sealed class Netns : IAsyncDisposable
         Assert.True(result.Succeeded, $"{result.CommandLine} failed ({result.ExitCode}): {result.Stderr}");
         return result.Stdout;
     }
+
+    /// <summary>
+    /// An IPv4 socket that lives in this namespace, for traffic tests without helper processes: a
+    /// socket stays in the namespace it was created in, so a short-lived thread enters the namespace
+    /// (setns only moves the calling thread), creates it, and returns before it ends.
+    /// </summary>
+    public Socket OpenSocket(SocketType type, ProtocolType protocol)
+    {
+        Socket? socket = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            var home = Open("/proc/thread-self/ns/net");
+            var target = Open($"/var/run/netns/{Name}");
+            try
+            {
+                if (target < 0 || home < 0) throw new Win32Exception(Marshal.GetLastPInvokeError(), $"cannot open the namespaces of {Name}");
+                if (SetNs(target, CloneNewNet) != 0) throw new Win32Exception(Marshal.GetLastPInvokeError(), $"setns into {Name} failed");
+                try
+                {
+                    socket = new Socket(AddressFamily.InterNetwork, type, protocol);
+                }
+                finally
+                {
+                    if (SetNs(home, CloneNewNet) != 0) Environment.FailFast("a test thread could not return to its network namespace");
+                }
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            finally
+            {
+                if (home >= 0) Close(home);
+                if (target >= 0) Close(target);
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return socket ?? throw new InvalidOperationException($"cannot open a socket in {Name}", error);
+    }
+
+    private const int CloneNewNet = 0x40000000;
+    private const int OpenReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC
+
+    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static extern int SetNs(int fd, int nstype);
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenFile([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int fd);
+
+    private static int Open(string path) => OpenFile(path, OpenReadOnlyCloseOnExec);
 
     /// <summary>PIDs of wireguard-go daemons serving <paramref name="iface"/>.</summary>
     public static List<int> WireGuardGoProcesses(string iface)

@@ -1,3 +1,4 @@
+using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
@@ -30,7 +31,7 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
         var self = KeyPair.Generate();
         var log = NewLog();
         var wg = new WgCommandLine(ns.Runner, log, preferUserspace: true);
-        return (iface, self, log, wg, new InterfacePass(wg, new HostForwarding(ns.Runner, log), iface, self, log));
+        return (iface, self, log, wg, new InterfacePass(wg, new HostForwarding(ns.Runner, log), new HostFilter(ns.Runner, log), iface, self, log));
     }
 
     private static AgentConfig TwoPeers(string version = "1") =>
@@ -199,8 +200,8 @@ public sealed class WireGuardGoTests(ITestOutputHelper output)
         var configB = new AgentConfig("1", "dynamic", new AgentInterface("198.18.0.2/32", 51820, null, []),
             [new AgentPeer(keysA.PublicKey, "192.0.2.1:51820", ["198.18.0.1/32"], 25)], null);
 
-        Assert.True((await new InterfacePass(wgA, new HostForwarding(a.Runner, log), ifA, keysA, log).ApplyAsync(configA, default)).Succeeded);
-        Assert.True((await new InterfacePass(wgB, new HostForwarding(b.Runner, log), ifB, keysB, log).ApplyAsync(configB, default)).Succeeded);
+        Assert.True((await new InterfacePass(wgA, new HostForwarding(a.Runner, log), new HostFilter(a.Runner, log), ifA, keysA, log).ApplyAsync(configA, default)).Succeeded);
+        Assert.True((await new InterfacePass(wgB, new HostForwarding(b.Runner, log), new HostFilter(b.Runner, log), ifB, keysB, log).ApplyAsync(configB, default)).Succeeded);
 
         var ping = await a.TryRunAsync("ping", "-c", "3", "-i", "0.2", "-W", "3", "198.18.0.2");
         Assert.True(ping.Succeeded, $"ping through the tunnel failed:\n{ping.Stdout}{ping.Stderr}");

@@ -14,9 +14,10 @@ public class InterfacePassTests
     private const string If = "wirety0";
     private readonly InMemoryWireGuard _wg = new();
     private readonly RecordingForwarding _forwarding = new();
+    private readonly RecordingFilter _filter = new();
     private readonly StringWriter _log = new();
 
-    private InterfacePass NewPass() => new(_wg, _forwarding, If, Self, Log(_log));
+    private InterfacePass NewPass() => new(_wg, _forwarding, _filter, If, Self, Log(_log));
 
     private async Task<InterfaceState> StateAsync() => (await _wg.ReadAsync(If, default))!;
 
@@ -128,5 +129,66 @@ public class InterfacePassTests
         // Demoted to an ordinary peer: Wirety's NAT rules go away.
         await pass.ApplyAsync(Config("2"), default);
         Assert.Empty(_forwarding.Masqueraded);
+    }
+
+    [Fact]
+    public async Task a_peer_that_routes_for_others_forwards_and_masquerades_even_when_it_is_not_a_jump()
+    {
+        var routePeer = Config() with { Forwarding = new AgentForwarding(["198.18.0.11/32"]) };
+
+        var result = await NewPass().ApplyAsync(routePeer, default);
+
+        Assert.True(result.Succeeded);
+        Assert.True(_forwarding.IpForwardingEnabled);
+        Assert.Equal(["198.18.0.11/32"], _forwarding.Masqueraded.Select(p => p.ToString()));
+    }
+
+    [Fact]
+    public async Task the_filter_of_the_config_is_enforced_on_the_interface_and_removed_once_the_config_has_none()
+    {
+        var pass = NewPass();
+        var filtered = Config() with
+        {
+            Filter = new AgentFilter([new AgentFilterRule("accept", ["198.18.0.10/32"], [], ["tcp/22"])], null),
+        };
+
+        Assert.True((await pass.ApplyAsync(filtered, default)).Succeeded);
+        Assert.Equal(If, _filter.Interface);
+        var rule = Assert.Single(_filter.Applied!.Input);
+        Assert.Equal("ip saddr 198.18.0.10/32 tcp dport 22 accept", Assert.Single(Wirety.Agent.Filtering.NftFilterRules.Rule(rule)));
+        Assert.Null(_filter.Applied.Forward);
+
+        Assert.True((await pass.ApplyAsync(Config("2"), default)).Succeeded);
+        Assert.Null(_filter.Applied);
+        var calls = _filter.Calls;
+        await pass.ApplyAsync(Config("2"), default);
+        Assert.Equal(calls, _filter.Calls); // removal is checked once, not on every pass
+    }
+
+    [Fact]
+    public async Task a_filter_that_cannot_be_installed_fails_the_pass_so_the_config_is_not_saved_as_good()
+    {
+        var pass = NewPass();
+        _filter.Failure = "nft -f - failed (exit 1): Operation not permitted";
+
+        var result = await pass.ApplyAsync(Config() with { Filter = new AgentFilter([], null) }, default);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(["packet filter: nft -f - failed (exit 1): Operation not permitted"], result.Failures);
+        Assert.True((await StateAsync()).IsUp); // the tunnel is still configured
+        Assert.Contains("warn: wirety0: packet filter: nft -f - failed", _log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task an_unreadable_filter_rule_is_a_warning_and_left_out_when_it_would_accept()
+    {
+        var pass = NewPass();
+        var config = Config() with { Filter = new AgentFilter([new AgentFilterRule("accept", ["nonsense"], [], [])], null) };
+
+        var result = await pass.ApplyAsync(config, default);
+
+        Assert.True(result.Succeeded);
+        Assert.Empty(_filter.Applied!.Input);
+        Assert.Contains("input filter rule 1: cannot read address 'nonsense'", _log.ToString(), StringComparison.Ordinal);
     }
 }

@@ -106,7 +106,7 @@ public class FailStaticTests
             var store = new StateStore(dir.FullName);
             store.SaveConfig(new SavedConfig(Config("7"), "\"e7\"", DateTimeOffset.UnixEpoch));
             var wg = new InMemoryWireGuard();
-            var pass = new InterfacePass(wg, new RecordingForwarding(), If, Self, Log());
+            var pass = new InterfacePass(wg, new RecordingForwarding(), new RecordingFilter(), If, Self, Log());
 
             // Start: what the run loop does before its first fetch.
             var startup = RunDecisions.StartupConfig(store.LoadConfig());

@@ -51,7 +51,7 @@ public class NoSecretLeakTests
         const string enrollmentToken = "wet_enroll_123456";
         // A heartbeat with real content: built from an interface configured with these keys.
         var wg = new InMemoryWireGuard();
-        await new InterfacePass(wg, new RecordingForwarding(), "wirety0", keys, Log()).ApplyAsync(Config(), default);
+        await new InterfacePass(wg, new RecordingForwarding(), new RecordingFilter(), "wirety0", keys, Log()).ApplyAsync(Config(), default);
         var heartbeat = Heartbeats.Build("laptop", await wg.ShowAsync("wirety0", default), TimeSpan.FromMinutes(5), ["192.0.2.5:51820"]);
 
         var enroll = await SerializeAsync(AgentRequests.Enroll(Server, new EnrollRequest(enrollmentToken, keys.PublicKey, "laptop", AgentVersion.Current)));
@@ -82,7 +82,7 @@ public class NoSecretLeakTests
         var sink = new StringWriter();
         var wg = new WgCommandLine(runner, Log(sink));
 
-        var result = await new InterfacePass(wg, new RecordingForwarding(), "wirety0", keys, Log(sink)).ApplyAsync(Config(), default);
+        var result = await new InterfacePass(wg, new RecordingForwarding(), new RecordingFilter(), "wirety0", keys, Log(sink)).ApplyAsync(Config(), default);
 
         Assert.True(result.Succeeded, string.Join("\n", result.Failures));
         var setKey = Assert.Single(runner.Commands, c => c.Args.Contains("private-key"));

@@ -130,6 +130,26 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public void the_saved_config_keeps_its_packet_filter_so_fail_static_keeps_enforcing_it()
+    {
+        var store = Store;
+        var config = Config("9") with
+        {
+            Filter = new AgentFilter(
+                [new AgentFilterRule("accept", ["198.18.0.10/32"], ["198.18.0.2/32"], ["tcp/22", "udp/53"])],
+                [new AgentFilterRule("drop", [], [], [])]),
+        };
+
+        store.SaveConfig(new SavedConfig(config, "\"abc\"", DateTimeOffset.UnixEpoch));
+        var filter = store.LoadConfig()!.Config.Filter!;
+
+        var rule = Assert.Single(filter.Input);
+        Assert.Equal(("accept", "198.18.0.10/32", "198.18.0.2/32", "tcp/22,udp/53"),
+            (rule.Action, rule.Sources.Single(), rule.Destinations.Single(), string.Join(',', rule.Ports)));
+        Assert.Equal("drop", Assert.Single(filter.Forward!).Action);
+    }
+
+    [Fact]
     public void a_missing_identity_says_how_to_enroll()
     {
         var e = Assert.Throws<StateException>(Store.LoadIdentity);

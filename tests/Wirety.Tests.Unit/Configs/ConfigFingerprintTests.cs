@@ -57,13 +57,13 @@ public sealed class ConfigFingerprintTests
     }
 
     private static string Built(Network network, Guid peerId) =>
-        ConfigFingerprint.Of(ConfigBuilder.Build(network, peerId), AgentConfigMapper.MasqueradeSources(network, peerId));
+        ConfigFingerprint.Of(ConfigBuilder.Build(network, peerId), HostRules.For(network, peerId));
 
     /// <summary>Everything served for the peer except the version: the wg-quick text and the agent JSON.</summary>
     private static string Served(Network network, Guid peerId)
     {
         var model = ConfigBuilder.Build(network, peerId);
         return WgQuickRenderer.Render(model) + "\n---\n"
-            + AgentConfigMapper.Serialize(AgentConfigMapper.From(model, 0, AgentConfigMapper.MasqueradeSources(network, peerId)));
+            + AgentConfigMapper.Serialize(AgentConfigMapper.From(model, 0, HostRules.For(network, peerId)));
     }
 }

@@ -20,7 +20,8 @@ public class ConfigImpactTests
     private static string Fingerprint(Network network, Guid peerId)
     {
         var model = ConfigBuilder.Build(network, peerId);
-        return WgQuickRenderer.Render(model) + string.Join(",", model.Peers.Select(e => e.PeerId));
+        return WgQuickRenderer.Render(model) + string.Join(",", model.Peers.Select(e => e.PeerId))
+            + AgentConfigMapper.Serialize(AgentConfigMapper.From(model, 0, HostRules.For(network, peerId)));
     }
 
     [Fact]

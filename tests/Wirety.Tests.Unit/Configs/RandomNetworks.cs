@@ -1,5 +1,6 @@
 using Wirety.Events;
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 using Wirety.Projections.Networks;
 
 namespace Wirety.Tests.Unit.Configs;
@@ -25,6 +26,40 @@ internal sealed class RandomNetworks(int seed)
         var network = TestNetwork.Create(dns: ["10.10.0.53"], domain: "mesh.test", mtu: 1420);
         var count = _random.Next(0, maxPeers + 1);
         for (var i = 0; i < count; i++) network = AddRandomPeer(network);
+        return Segmented(network);
+    }
+
+    private static readonly string[] PortPool = ["tcp/22", "tcp/8000-8100", "udp/53", "icmp", "tcp", "udp/1-100"];
+    private static readonly string[] SubnetPool = ["192.168.10.0/24", "192.168.11.0/24", "172.20.0.0/16", "0.0.0.0/0"];
+
+    /// <summary>
+    /// Half the networks get groups, policies, routes and a random default policy, so changes are also tried
+    /// under <c>deny</c>, with routes, and with peers in several groups and policies.
+    /// </summary>
+    public Network Segmented(Network network)
+    {
+        if (network.Peers.Count == 0 || Chance(0.5)) return network;
+        var ids = network.Peers.Select(p => p.Id).ToArray();
+        Guid[] SomePeers() => ids.Where(_ => Chance(0.35)).ToArray();
+        if (Chance(0.7)) network = Apply(network, new DefaultPolicyChanged(network.Id, DefaultPolicy.Deny, Actor.System, TestNetwork.At));
+        var groups = new List<Guid>();
+        for (var g = 0; g < _random.Next(0, 4); g++)
+        {
+            var groupId = TestNetwork.PeerId(10_000 + _nextId++);
+            groups.Add(groupId);
+            network = Apply(network, new GroupCreated(network.Id, groupId, $"group-{groupId:N}", null, Actor.System, TestNetwork.At));
+            network = Apply(network, new GroupMembersSet(network.Id, groupId, SomePeers(), Actor.System, TestNetwork.At));
+        }
+        PolicyTargets Targets() => new(groups.Where(_ => Chance(0.4)).ToArray(), SomePeers());
+        for (var p = 0; p < _random.Next(0, 5); p++)
+        {
+            var ports = Chance(0.4) ? [] : Enumerable.Range(0, _random.Next(1, 3)).Select(_ => Pick(PortPool)).Distinct().ToArray();
+            network = Apply(network, new PolicyCreated(network.Id, TestNetwork.PeerId(20_000 + _nextId++), $"policy-{p}", null,
+                Targets(), Targets(), ports, Actor.System, TestNetwork.At));
+        }
+        for (var r = 0; r < _random.Next(0, 3); r++)
+            network = Apply(network, new RouteAdded(network.Id, TestNetwork.PeerId(30_000 + _nextId++), Pick(SubnetPool), Pick(ids),
+                groups.Where(_ => Chance(0.3)).ToArray(), Actor.System, TestNetwork.At));
         return network;
     }
 
