@@ -21,6 +21,7 @@ using Wirety.Server.Forwarding;
 using Wirety.Server.LiveChannel;
 using Wirety.Server.Operations;
 using Wirety.Server.Problems;
+using Wirety.Server.Routes;
 using Wirety.Server.Sockets;
 using Wirety.Server.WebUi;
 using Wolverine;
@@ -53,6 +54,7 @@ foreach (var noisy in new[] { "Microsoft.AspNetCore", "Wolverine", "JasperFx", "
 
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(TrustedProxies.From(builder.Configuration));
+builder.Services.AddSingleton(ServerAddresses.From(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConfigCache>();
 builder.Services.AddSingleton(sp => new CredentialCache<ApiToken>(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<TimeProvider>(),
@@ -130,6 +132,7 @@ app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseNilIdsAsMissing();
 app.MapHealth();
 app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))

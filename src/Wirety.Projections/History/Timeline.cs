@@ -2,7 +2,6 @@ using Wirety.Events;
 using Wirety.Events.Incidents;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
-using Wirety.Events.Segmentation;
 using Wirety.Projections.Networks;
 
 namespace Wirety.Projections.History;
@@ -29,7 +28,7 @@ public static class Timeline
         foreach (var e in events.OrderBy(e => e.Sequence))
         {
             string Name(Guid id) => names.TryGetValue(id, out var n) ? n : id.ToString();
-            var entry = Describe(e.Data, networkName ?? "", Name);
+            var entry = (network is null ? null : SegmentationSentences.Describe(e.Data, network)) ?? Describe(e.Data, networkName ?? "", Name);
             if (entry is { } d)
                 entries.Add(new TimelineEntry(e.Sequence, e.At, e.Data.GetType().Name, ActorOf(e.Data), d.Summary, d.Subject));
 
@@ -40,9 +39,6 @@ public static class Timeline
                 {
                     networkName = network.Name;
                     foreach (var p in network.Peers) names[p.Id] = p.Name;
-                    foreach (var g in network.Groups) names[g.Id] = g.Name;
-                    foreach (var p in network.Policies) names[p.Id] = p.Name;
-                    foreach (var r in network.Routes) names[r.Id] = r.Cidr;
                 }
             }
         }
@@ -60,11 +56,8 @@ public static class Timeline
         _ => actor.Name,
     };
 
-    /// <param name="peer">The name of a peer, group or policy at the time (ids are unique across them).</param>
     private static (string Summary, TimelineSubject Subject)? Describe(object data, string networkName, Func<Guid, string> peer)
     {
-        TimelineSubject Group(Guid id, string? name = null) => new("group", id, name ?? peer(id));
-        TimelineSubject Policy(Guid id, string? name = null) => new("policy", id, name ?? peer(id));
         TimelineSubject Net(Guid id, string? name = null) => new("network", id, name ?? networkName);
         TimelineSubject Peer(Guid id) => new("peer", id, peer(id));
         var who = Who(ActorOf(data));
@@ -92,26 +85,9 @@ public static class Timeline
                 new("incident", e.IncidentId, $"incident on {peer(e.PeerId)}")),
             EnrollmentRejected e => ($"an enrollment" + (e.PeerId is { } p ? $" for peer {peer(p)}" : "") + $" from {e.SourceAddress} was refused: {e.Reason}",
                 e.PeerId is { } id ? Peer(id) : Net(e.NetworkId ?? Guid.Empty)),
-            DefaultPolicyChanged e => ($"{who} set the default policy of network {networkName} to {e.DefaultPolicy.ToString().ToLowerInvariant()}", Net(e.NetworkId)),
-            GroupCreated e => ($"{who} created group {e.Name}", Group(e.GroupId, e.Name)),
-            GroupUpdated e => ($"{who} updated group {e.Name}", Group(e.GroupId, e.Name)),
-            GroupDeleted e => ($"{who} deleted group {peer(e.GroupId)}", Group(e.GroupId)),
-            GroupMembersSet e => ($"{who} set the members of group {peer(e.GroupId)}: " + (e.PeerIds.Count == 0 ? "none" : string.Join(", ", e.PeerIds.Select(peer))),
-                Group(e.GroupId)),
-            PolicyCreated e => ($"{who} created policy {e.Name}: {Targets(e.Sources, peer)} → {Targets(e.Destinations, peer)} on {Ports(e.Ports)}", Policy(e.PolicyId, e.Name)),
-            PolicyUpdated e => ($"{who} changed policy {e.Name}: {Targets(e.Sources, peer)} → {Targets(e.Destinations, peer)} on {Ports(e.Ports)}", Policy(e.PolicyId, e.Name)),
-            PolicyDeleted e => ($"{who} deleted policy {peer(e.PolicyId)}", Policy(e.PolicyId)),
-            RouteAdded e => ($"{who} added route {e.Cidr} via peer {peer(e.ViaPeerId)}" + (e.Groups.Count == 0 ? "" : $" for {string.Join(", ", e.Groups.Select(peer))}"),
-                new("route", e.RouteId, e.Cidr)),
-            RouteRemoved e => ($"{who} removed route {peer(e.RouteId)}", new("route", e.RouteId, peer(e.RouteId))),
             _ => null,
         };
     }
-
-    private static string Targets(PolicyTargets targets, Func<Guid, string> name) =>
-        string.Join(", ", targets.Groups.Concat(targets.Peers).Select(name).DefaultIfEmpty("nobody"));
-
-    private static string Ports(IReadOnlyList<string> ports) => ports.Count == 0 ? "every port" : string.Join(", ", ports);
 
     private static string Describe(IncidentType type) => type switch
     {

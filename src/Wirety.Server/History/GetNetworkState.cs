@@ -2,6 +2,9 @@ using Marten;
 using Wirety.Events.Tokens;
 using Wirety.Projections.Incidents;
 using Wirety.Server.Auth;
+using Wirety.Server.Groups;
+using Wirety.Server.Policies;
+using Wirety.Server.Routes;
 using Wirety.Server.Networks;
 using Wirety.Server.Peers;
 using Wirety.Server.Problems;
@@ -14,11 +17,11 @@ public sealed record HistoryAt(long Sequence, DateTimeOffset? Timestamp);
 
 public sealed record NetworkStateView(
     HistoryAt At, NetworkView Network, IReadOnlyList<PeerView> Peers, IpamView Ipam, IReadOnlyList<Guid> Blocked,
-    IReadOnlyList<Incident> OpenIncidents);
+    IReadOnlyList<Incident> OpenIncidents, IReadOnlyList<GroupView> Groups, IReadOnlyList<PolicyView> Policies, IReadOnlyList<RouteView> Routes);
 
 /// <summary>
-/// <c>GET /api/v1/networks/{id}/state?at=</c>: the network, its peers, IPAM, ACL (blocked peers) and open
-/// incidents as they were at a point, replayed from the events up to it (<see cref="Projections.History.NetworkReplay"/>).
+/// <c>GET /api/v1/networks/{id}/state?at=</c>: the network (with its default policy), its peers, IPAM, ACL
+/// (blocked peers), open incidents, groups, policies and routes as they were at a point, replayed from the events up to it (<see cref="Projections.History.NetworkReplay"/>).
 /// </summary>
 public static class GetNetworkState
 {
@@ -39,9 +42,12 @@ public static class GetNetworkState
         return Results.Ok(new NetworkStateView(
             new HistoryAt(state.Sequence, point.Time ?? state.At),
             NetworkView.Of(network),
-            network.Peers.Select(p => PeerView.Of(network.Id, p)).ToList(),
+            network.Peers.Select(p => PeerView.Of(network, p)).ToList(),
             NetworkQueries.IpamOf(network),
             network.Peers.Where(p => p.Blocked).Select(p => p.Id).ToList(),
-            state.Incidents.Where(i => i.State == IncidentState.Open).ToList()));
+            state.Incidents.Where(i => i.State == IncidentState.Open).ToList(),
+            network.Groups.Select(g => GroupView.Of(network, g)).ToList(),
+            network.Policies.Select(p => PolicyView.Of(network, p)).ToList(),
+            network.Routes.Select(r => RouteView.Of(network, r)).ToList()));
     }
 }

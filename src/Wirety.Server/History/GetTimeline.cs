@@ -39,7 +39,8 @@ public static class GetTimeline
         var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: true, ct);
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
 
-        var entries = Timeline.Build(history.All).Where(e => e.Sequence > after).Take(limit + 1).ToList();
+        var entries = Timeline.Build(history.All)
+            .Where(e => e.Sequence > after).OrderBy(e => e.Sequence).Take(limit + 1).ToList();
         var page = entries.Take(limit)
             .Select(e => new TimelineItem(e.Sequence, e.Timestamp, e.Type, e.Actor is null ? null : ActorView.Of(e.Actor), e.Summary, e.Subject))
             .ToList();

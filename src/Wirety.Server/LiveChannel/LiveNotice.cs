@@ -4,6 +4,7 @@ using JasperFx.Events;
 using Wirety.Events.Incidents;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 
 namespace Wirety.Server.LiveChannel;
 
@@ -130,6 +131,17 @@ public static class LiveNotices
         {
             IncidentId = e.IncidentId, NetworkId = e.NetworkId, PeerId = e.PeerId,
         }),
+        // Segmentation: the network's version moved; the UI re-reads groups, policies and routes.
+        DefaultPolicyChanged e => (e.NetworkId, null),
+        GroupCreated e => (e.NetworkId, null),
+        GroupUpdated e => (e.NetworkId, null),
+        GroupMembersSet e => (e.NetworkId, null),
+        GroupDeleted e => (e.NetworkId, null),
+        PolicyCreated e => (e.NetworkId, null),
+        PolicyUpdated e => (e.NetworkId, null),
+        PolicyDeleted e => (e.NetworkId, null),
+        RouteAdded e => (e.NetworkId, null),
+        RouteRemoved e => (e.NetworkId, null),
         // HeartbeatReceived (presence has its own path), EnrollmentRejected, ApiTokenIssued/Revoked.
         _ => (null, null),
     };

@@ -33,6 +33,17 @@ public static partial class NetworkRules
     /// <summary>0 means "unset" on update.</summary>
     public static string? Mtu(int? mtu) => mtu is null or 0 or (>= 1280 and <= 9000) ? null : "mtu must be between 1280 and 9000.";
 
+    /// <summary><c>allow</c> or <c>deny</c>, exactly as the API writes them; null (absent) is fine.</summary>
+    public static string? DefaultPolicy(string? text) => text is null || TryParseDefaultPolicy(text, out _)
+        ? null
+        : $"defaultPolicy must be \"allow\" or \"deny\"; got \"{text}\".";
+
+    public static bool TryParseDefaultPolicy(string? text, out Wirety.Events.Segmentation.DefaultPolicy policy)
+    {
+        policy = text == "deny" ? Wirety.Events.Segmentation.DefaultPolicy.Deny : Wirety.Events.Segmentation.DefaultPolicy.Allow;
+        return text is "allow" or "deny";
+    }
+
     /// <summary>Canonical form of DNS resolver addresses, so equal inputs give equal configs.</summary>
     public static IReadOnlyList<string> CanonicalDns(IReadOnlyList<string>? dns) =>
         dns?.Select(d => IPAddress.Parse(d).ToString()).ToArray() ?? [];

@@ -1,5 +1,6 @@
 using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 using Wirety.Projections.Addressing;
 using Wirety.Projections.Networks;
 
@@ -9,13 +10,13 @@ public sealed record PeerCounts(int Total, int Jump, int Dynamic, int Static, in
 
 public sealed record NetworkView(
     Guid Id, string Name, string Cidr, string? Domain, IReadOnlyList<string> Dns, int? Mtu, long Version,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, PeerCounts Peers, IpamCapacity Ipam)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, PeerCounts Peers, IpamCapacity Ipam, DefaultPolicy DefaultPolicy)
 {
     public static NetworkView Of(Network n) => new(
         n.Id, n.Name, n.Cidr, n.Domain, n.Dns, n.Mtu, n.Version, n.CreatedAt, n.UpdatedAt,
         new PeerCounts(n.Peers.Count, n.Peers.Count(p => p.Kind == PeerKind.Jump), n.Peers.Count(p => p.Kind == PeerKind.Dynamic),
             n.Peers.Count(p => p.Kind == PeerKind.Static), n.Peers.Count(p => p.Blocked)),
-        CapacityOf(n));
+        CapacityOf(n), n.DefaultPolicy);
 
     public static IpamCapacity CapacityOf(Network n) => Projections.Addressing.Ipam.Capacity(Ipv4Cidr.Parse(n.Cidr), n.Peers.Select(p => p.Address));
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Wirety.Events.Addressing;
 using Wirety.Events;
 using Wirety.Events.Networks;
+using Wirety.Events.Segmentation;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
 using Wirety.Server.Problems;
@@ -18,8 +19,12 @@ using Wirety.Events.Tokens;
 /// <summary>
 /// PATCH body: absent (null) fields stay as they are; <c>domain: ""</c>, <c>dns: []</c> and <c>mtu: 0</c>
 /// clear a setting. The CIDR cannot change (peers hold addresses from it); naming it unchanged is fine.
+/// <c>defaultPolicy</c>: <c>allow</c> (the flat mesh) or <c>deny</c> (only what policies allow).
 /// </summary>
-public sealed record UpdateNetworkRequest(string? Name, string? Cidr, string? Domain, IReadOnlyList<string>? Dns, int? Mtu);
+public sealed record UpdateNetworkRequest(string? Name, string? Cidr, string? Domain, IReadOnlyList<string>? Dns, int? Mtu)
+{
+    public string? DefaultPolicy { get; init; }
+}
 
 /// <summary>Renames or reconfigures a network; a request that changes nothing is a no-op, not an error.</summary>
 public static class UpdateNetwork
@@ -39,7 +44,8 @@ public static class UpdateNetwork
             .Check("name", request.Name is null ? null : NetworkRules.Name(request.Name))
             .Check("domain", NetworkRules.Domain(request.Domain))
             .Check("dns", NetworkRules.Dns(request.Dns))
-            .Check("mtu", NetworkRules.Mtu(request.Mtu));
+            .Check("mtu", NetworkRules.Mtu(request.Mtu))
+            .Check("defaultPolicy", NetworkRules.DefaultPolicy(request.DefaultPolicy));
         if (request.Cidr is not null
             && (!Ipv4Cidr.TryParse(request.Cidr, out var cidr, out _) || cidr.ToString() != network.Cidr))
             errors.Add("cidr", $"cidr cannot be changed (it is {network.Cidr}); create a new network instead.");
@@ -61,12 +67,15 @@ public static class UpdateNetwork
         var domain = request.Domain is null ? network.Domain : request.Domain is "" ? null : request.Domain;
         IReadOnlyList<string> dns = request.Dns is null ? network.Dns : NetworkRules.CanonicalDns(request.Dns);
         var mtu = request.Mtu is null ? network.Mtu : request.Mtu is 0 ? null : request.Mtu;
-        if (name == network.Name && domain == network.Domain && dns.SequenceEqual(network.Dns) && mtu == network.Mtu)
-            return (Results.Ok(NetworkView.Of(network)), []);
+        var events = new List<object>();
+        if (name != network.Name || domain != network.Domain || !dns.SequenceEqual(network.Dns) || mtu != network.Mtu)
+            events.Add(new NetworkUpdated(network.Id, name, domain, dns, mtu, user.ToActor(), clock.GetUtcNow()));
+        if (NetworkRules.TryParseDefaultPolicy(request.DefaultPolicy, out var policy) && policy != network.DefaultPolicy)
+            events.Add(new DefaultPolicyChanged(network.Id, policy, user.ToActor(), clock.GetUtcNow()));
+        if (events.Count == 0) return (Results.Ok(NetworkView.Of(network)), []);
 
-        var updated = new NetworkUpdated(network.Id, name, domain, dns, mtu, user.ToActor(), clock.GetUtcNow());
-        // An update leaves the network (only a NetworkDeleted ends it), one version on.
-        var after = NetworkEvolution.Evolve(network, updated)! with { Version = network.Version + 1 };
-        return (Results.Ok(NetworkView.Of(after)), [updated]);
+        // An update leaves the network (only a NetworkDeleted ends it), one version on per event.
+        var after = NetworkEvolution.Evolve(network, events)! with { Version = network.Version + events.Count };
+        return (Results.Ok(NetworkView.Of(after)), [.. events]);
     }
 }

@@ -11,6 +11,7 @@ using Wirety.Server.Agents;
 using Wirety.Server.Auth;
 using Wirety.Server.Networks;
 using Wirety.Server.Problems;
+using Wirety.Server.Routes;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -29,7 +30,10 @@ public sealed record AddPeerRequest(
 /// </summary>
 public static class AddPeer
 {
-    public static ProblemDetails Validate(AddPeerRequest? request, Network? network, Guid networkId)
+    /// <summary>The server addresses this request must not route away (routes behind the peer are checked against them).</summary>
+    public static ProtectedAddresses Before(HttpContext http, ServerAddresses server) => server.For(http);
+
+    public static ProblemDetails Validate(AddPeerRequest? request, Network? network, Guid networkId, ProtectedAddresses? protectedAddresses = null)
     {
         if (request is null) return ApiProblems.MissingBody();
         if (network is null) return NetworkLookup.Missing(networkId);
@@ -38,7 +42,7 @@ public static class AddPeer
             .Check("name", PeerRules.Name(request.Name))
             .Check("endpoint", PeerRules.Endpoint(request.Endpoint))
             .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
-            .Check("additionalAllowedIps", PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out _));
+            .Check("additionalAllowedIps", PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out _, protectedAddresses));
         if (!PeerRules.TryParseKind(request.Kind, out var kind))
             errors.Add("kind", "kind is required and must be one of: jump, dynamic, static.");
         else
@@ -76,7 +80,7 @@ public static class AddPeer
         var location = $"/api/v1/networks/{network.Id}/peers/{added.PeerId}";
         // Adding a peer to an existing network leaves the network, with the peer.
         var after = NetworkEvolution.Evolve(network, added)!;
-        var view = PeerView.Of(network.Id, after.FindPeer(added.PeerId)!);
+        var view = PeerView.Of(after, after.FindPeer(added.PeerId)!);
 
         if (keys is not null)
             return (Results.Created(location, view with { Config = WgQuickRenderer.Render(ConfigBuilder.Build(after, added.PeerId), keys.PrivateKey) }),

@@ -38,7 +38,7 @@ public static class BlockPeer
         BlockPeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
         [NotBody] PeerState peer, ClaimsPrincipal user, TimeProvider clock)
     {
-        if (peer.Blocked) return (Results.Ok(PeerView.Of(network.Id, peer)), []);
+        if (peer.Blocked) return (Results.Ok(PeerView.Of(network, peer)), []);
         var blocked = new PeerBlocked(network.Id, peer.Id, request.Reason!.Trim(), user.ToActor(), clock.GetUtcNow());
         return (Results.Ok(PeerView.After(network, peer, blocked)), [blocked]);
     }

@@ -30,7 +30,7 @@ public static class PeerQueries
     [WolverineGet("/api/v1/networks/{networkId}/peers")]
     public static async Task<IResult> List(Guid networkId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Network>(networkId, ct) is { } network
-            ? Results.Ok(network.Peers.Select(p => PeerView.Of(networkId, p)).ToList())
+            ? Results.Ok(network.Peers.Select(p => PeerView.Of(network, p)).ToList())
             : NetworkLookup.Missing(networkId).ToResult();
 
     [RequiresRole(ApiTokenRole.Viewer)]
@@ -39,7 +39,7 @@ public static class PeerQueries
     {
         var network = await session.LoadAsync<Network>(networkId, ct);
         return network?.FindPeer(peerId) is { } peer
-            ? Results.Ok(PeerView.Of(networkId, peer))
+            ? Results.Ok(PeerView.Of(network, peer))
             : PeerLookup.Missing(network, networkId, peerId).ToResult();
     }
 }

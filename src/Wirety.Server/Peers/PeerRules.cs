@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
+using Wirety.Server.Routes;
 
 namespace Wirety.Server.Peers;
 
@@ -41,11 +42,14 @@ public static partial class PeerRules
 
     /// <summary>
     /// Routes behind the peer: each a valid prefix, not /0 (that is what fullEncapsulation is for), not
-    /// inside or around the network's own range, and not claimed by another peer — WireGuard routes a
-    /// prefix to one peer only.
+    /// inside or around the network's own range, not claimed by another peer — WireGuard routes a
+    /// prefix to one peer only — and not covering a peer's endpoint or the server (<see cref="RouteRules.Covers"/>).
+    /// A prefix the peer already has is not checked again for the last rule: stored values stay as they are
+    /// (they predate it) and an update that keeps them goes through.
     /// </summary>
     public static string? AdditionalAllowedIps(
-        IReadOnlyList<string>? prefixes, Network network, Guid? peerId, out ImmutableArray<string> canonical)
+        IReadOnlyList<string>? prefixes, Network network, Guid? peerId, out ImmutableArray<string> canonical,
+        ProtectedAddresses? protectedAddresses = null)
     {
         if (!IpPrefix.TryParseAll(prefixes, out canonical, out var error)) return "additionalAllowedIps: " + error;
         var networkPrefix = Ipv4Cidr.Parse(network.Cidr).Prefix;
@@ -60,6 +64,9 @@ public static partial class PeerRules
                 && p.AdditionalAllowedIps.Any(other => IpPrefix.Parse(other).Overlaps(prefix)));
             if (owner is not null)
                 return $"additionalAllowedIps: {text} overlaps a route of peer '{owner.Name}'.";
+            if (peerId is { } id && network.FindPeer(id)?.AdditionalAllowedIps.Contains(text) == true) continue;
+            if (RouteRules.Covers(prefix, network, protectedAddresses ?? ProtectedAddresses.None) is { } covers)
+                return "additionalAllowedIps: " + covers;
         }
         return null;
     }

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
+using Wirety.Server.Networks;
 
 namespace Wirety.Server.Peers;
 
@@ -18,12 +19,22 @@ public sealed record PeerView(
     /// <summary>Where the peer's agent was last seen from (reported or observed in its heartbeats); null until then.</summary>
     public string? ObservedEndpoint { get; init; }
 
-    public static PeerView Of(Guid networkId, PeerState p) => new(
-        p.Id, networkId, p.Name, p.Kind, p.Address, p.PublicKey, p.Kind == PeerKind.Static || p.PublicKey is not null,
+    /// <summary>The groups the peer is a member of, in the network's group order.</summary>
+    public IReadOnlyList<NamedRef> Groups { get; init; } = [];
+
+    public static PeerView Of(Network network, PeerState p) => new(
+        p.Id, network.Id, p.Name, p.Kind, p.Address, p.PublicKey, p.Kind == PeerKind.Static || p.PublicKey is not null,
         p.Endpoint, p.ListenPort, p.Isolated, p.FullEncapsulation, p.AdditionalAllowedIps, p.Blocked, p.BlockReason,
-        p.CreatedAt, p.UpdatedAt) { ObservedEndpoint = p.ObservedEndpoint };
+        p.CreatedAt, p.UpdatedAt)
+    {
+        ObservedEndpoint = p.ObservedEndpoint,
+        Groups = network.Groups.Where(g => g.Members.Contains(p.Id)).Select(g => new NamedRef(g.Id, g.Name)).ToList(),
+    };
 
     /// <summary>The peer as a change to it leaves it, by the same fold that stores it (so the answer matches a later GET).</summary>
-    public static PeerView After(Network network, PeerState peer, object change) =>
-        Of(network.Id, NetworkEvolution.Evolve(network, change)?.FindPeer(peer.Id) ?? peer);
+    public static PeerView After(Network network, PeerState peer, object change)
+    {
+        var after = NetworkEvolution.Evolve(network, change) ?? network;
+        return Of(after, after.FindPeer(peer.Id) ?? peer);
+    }
 }

@@ -29,7 +29,7 @@ public static class UnblockPeer
         [FromBody] BlockPeerRequest? request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
         [NotBody] PeerState peer, ClaimsPrincipal user, TimeProvider clock)
     {
-        if (!peer.Blocked) return (Results.Ok(PeerView.Of(network.Id, peer)), []);
+        if (!peer.Blocked) return (Results.Ok(PeerView.Of(network, peer)), []);
         var unblocked = new PeerUnblocked(network.Id, peer.Id, request?.Reason?.Trim(), user.ToActor(), clock.GetUtcNow());
         return (Results.Ok(PeerView.After(network, peer, unblocked)), [unblocked]);
     }

@@ -4,6 +4,7 @@ using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
 using Wirety.Server.Problems;
+using Wirety.Server.Routes;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -25,7 +26,11 @@ public static class UpdatePeer
 {
     public static PeerState? Load(Network? network, Guid peerId) => PeerLookup.Find(network, peerId);
 
-    public static ProblemDetails Validate(UpdatePeerRequest? request, Network? network, PeerState? peer, Guid networkId, Guid peerId)
+    /// <summary>The server addresses this request must not route away (routes behind the peer are checked against them).</summary>
+    public static ProtectedAddresses Before(HttpContext http, ServerAddresses server) => server.For(http);
+
+    public static ProblemDetails Validate(
+        UpdatePeerRequest? request, Network? network, PeerState? peer, Guid networkId, Guid peerId, ProtectedAddresses? protectedAddresses = null)
     {
         if (request is null) return ApiProblems.MissingBody();
         if (network is null || peer is null) return PeerLookup.Missing(network, networkId, peerId);
@@ -36,7 +41,7 @@ public static class UpdatePeer
             .Check("endpoint", request.Endpoint is null or "" ? null : PeerRules.Endpoint(request.Endpoint))
             .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
             .Check("additionalAllowedIps", request.AdditionalAllowedIps is null ? null
-                : PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, peer.Id, out _))
+                : PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, peer.Id, out _, protectedAddresses))
             .Check("kind", request.Kind is not null && request.Kind != peer.Kind.ToString().ToLowerInvariant()
                 ? "kind cannot be changed; delete the peer and create a new one." : null)
             .Check("address", request.Address is not null && request.Address != peer.Address
@@ -58,7 +63,7 @@ public static class UpdatePeer
         PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps ?? peer.AdditionalAllowedIps, network, peer.Id, out var routes);
         if (next.Name == peer.Name && next.Endpoint == peer.Endpoint && next.ListenPort == peer.ListenPort && next.Isolated == peer.Isolated
             && next.FullEncapsulation == peer.FullEncapsulation && routes.SequenceEqual(peer.AdditionalAllowedIps))
-            return (Results.Ok(PeerView.Of(network.Id, peer)), []);
+            return (Results.Ok(PeerView.Of(network, peer)), []);
 
         var updated = new PeerUpdated(network.Id, peer.Id, next.Name, next.Endpoint, next.ListenPort, next.Isolated,
             next.FullEncapsulation, routes, user.ToActor(), clock.GetUtcNow());

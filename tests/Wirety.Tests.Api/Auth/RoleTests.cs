@@ -64,11 +64,28 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
         Assert.Contains(rules, r => r.Rule!.Role == Wirety.Events.Tokens.ApiTokenRole.Viewer);
         Assert.Contains(rules, r => r.Rule!.Role == Wirety.Events.Tokens.ApiTokenRole.Analyst);
         Assert.Contains(rules, r => r.Rule!.Role == Wirety.Events.Tokens.ApiTokenRole.Admin);
+        // The segmentation endpoints are in the matrix: reads for every role, writes and the preview for admins.
+        foreach (var (route, least) in new[]
+                 {
+                     ("GET /api/v1/networks/{networkId}/groups", "Viewer"), ("POST /api/v1/networks/{networkId}/groups", "Admin"),
+                     ("GET /api/v1/networks/{networkId}/groups/{groupId}", "Viewer"), ("PATCH /api/v1/networks/{networkId}/groups/{groupId}", "Admin"),
+                     ("DELETE /api/v1/networks/{networkId}/groups/{groupId}", "Admin"), ("PUT /api/v1/networks/{networkId}/groups/{groupId}/members", "Admin"),
+                     ("GET /api/v1/networks/{networkId}/policies", "Viewer"), ("POST /api/v1/networks/{networkId}/policies", "Admin"),
+                     ("GET /api/v1/networks/{networkId}/policies/{policyId}", "Viewer"), ("PATCH /api/v1/networks/{networkId}/policies/{policyId}", "Admin"),
+                     ("DELETE /api/v1/networks/{networkId}/policies/{policyId}", "Admin"), ("POST /api/v1/networks/{networkId}/policies/preview", "Admin"),
+                     ("GET /api/v1/networks/{networkId}/routes", "Viewer"), ("POST /api/v1/networks/{networkId}/routes", "Admin"),
+                     ("GET /api/v1/networks/{networkId}/routes/{routeId}", "Viewer"), ("DELETE /api/v1/networks/{networkId}/routes/{routeId}", "Admin"),
+                     ("GET /api/v1/networks/{networkId}/reachability", "Viewer"),
+                 })
+            Assert.True(rules.Any(r => r.Key == route && r.Rule!.Role.ToString() == least), $"{route} should be mapped for {least}");
         foreach (var (key, rule) in rules)
         {
             var method = key[..key.IndexOf(' ')];
             var path = key[(key.IndexOf(' ') + 1)..].Replace("{networkId}", net.ToString()).Replace("{peerId}", peer.ToString())
-                .Replace("{tokenId}", Guid.NewGuid().ToString()).Replace("{incidentId}", Guid.NewGuid().ToString());
+                .Replace("{tokenId}", Guid.NewGuid().ToString()).Replace("{incidentId}", Guid.NewGuid().ToString())
+                .Replace("{groupId}", Guid.NewGuid().ToString()).Replace("{policyId}", Guid.NewGuid().ToString())
+                .Replace("{routeId}", Guid.NewGuid().ToString());
+            Assert.DoesNotContain("{", path);
             if (path.EndsWith("/config/diff")) path += "?from=1&to=2";
             var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
             if (method is "POST" or "PUT" or "PATCH") request.Content = JsonContent.Create(new { });

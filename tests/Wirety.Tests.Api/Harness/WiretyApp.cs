@@ -27,6 +27,8 @@ public sealed class WiretyApp : IAsyncLifetime
     public const string AdminToken = "wirety_test-admin-token-0123456789abcdefghijklmnop";
     /// <summary>The load balancers this server believes X-Forwarded-For from (addresses no other test uses).</summary>
     public const string TrustedProxies = "10.255.0.1, fd00:ffff::/64";
+    /// <summary>The server's configured addresses (<c>Wirety:ServerAddresses</c>), which no route may cover.</summary>
+    public const string ServerAddresses = "203.0.113.10, 2001:db8::10";
     private WebApplicationFactory<Program>? _factory;
     public ConcurrentQueue<string> Logs { get; } = new();
     public DatabaseCommandCounter DatabaseCommands { get; } = new();
@@ -52,11 +54,13 @@ public sealed class WiretyApp : IAsyncLifetime
             b.UseSetting("WIRETY_ADMIN_TOKEN", AdminToken);
             b.UseSetting("WIRETY_WEB_ROOT", WebRoot);
             b.UseSetting("WIRETY_TRUSTED_PROXIES", TrustedProxies);
+            b.UseSetting("Wirety:ServerAddresses", ServerAddresses);
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));
                 s.AddSingleton<TimeProvider>(Clock);
                 s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, TestRemoteAddress>();
+                s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, TestLocalAddress>();
                 s.ConfigureMarten(opts => opts.Logger(DatabaseCommands));
             });
         });

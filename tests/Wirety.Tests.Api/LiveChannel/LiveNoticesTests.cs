@@ -4,6 +4,7 @@ using Wirety.Events;
 using Wirety.Events.Incidents;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 using Wirety.Events.Tokens;
 using Wirety.Server.LiveChannel;
 
@@ -20,6 +21,9 @@ public sealed class LiveNoticesTests
     private static readonly Guid Incident = new("33333333-3333-3333-3333-333333333333");
     private static readonly Guid Session = new("44444444-4444-4444-4444-444444444444");
     private static readonly Guid Token = new("55555555-5555-5555-5555-555555555555");
+    private static readonly Guid Group = new("66666666-6666-6666-6666-666666666666");
+    private static readonly Guid Policy = new("77777777-7777-7777-7777-777777777777");
+    private static readonly Guid Route = new("88888888-8888-8888-8888-888888888888");
     private static readonly Actor Admin = new(Token, "admin");
     private static readonly DateTimeOffset At = new(2026, 11, 22, 14, 2, 0, TimeSpan.Zero);
     private const long Version = 7;
@@ -46,6 +50,16 @@ public sealed class LiveNoticesTests
         On(Incident, new IncidentResolved(Incident, Net, Peer, "false alarm", true, Admin, At)),
         On(Token, new ApiTokenIssued(Token, "ci", "hash", null, false, Admin, At, ApiTokenRole.Admin)),
         On(Token, new ApiTokenRevoked(Token, Admin, At)),
+        On(Net, new DefaultPolicyChanged(Net, DefaultPolicy.Deny, Admin, At)),
+        On(Net, new GroupCreated(Net, Group, "ops", null, Admin, At)),
+        On(Net, new GroupUpdated(Net, Group, "operators", "on call", Admin, At)),
+        On(Net, new GroupMembersSet(Net, Group, [Peer], Admin, At)),
+        On(Net, new GroupDeleted(Net, Group, Admin, At)),
+        On(Net, new PolicyCreated(Net, Policy, "ssh", null, new PolicyTargets([Group], []), new PolicyTargets([], [Peer]), ["tcp/22"], Admin, At)),
+        On(Net, new PolicyUpdated(Net, Policy, "ssh", null, new PolicyTargets([Group], []), new PolicyTargets([], [Peer]), [], Admin, At)),
+        On(Net, new PolicyDeleted(Net, Policy, Admin, At)),
+        On(Net, new RouteAdded(Net, Route, "192.168.50.0/24", Peer, [Group], Admin, At)),
+        On(Net, new RouteRemoved(Net, Route, Admin, At)),
     }.ToDictionary(e => e.Data.GetType().Name);
 
     private const string NetworkChanged = """{"type":"network-changed","networkId":"11111111-1111-1111-1111-111111111111","version":7}""";
@@ -82,6 +96,17 @@ public sealed class LiveNoticesTests
         { nameof(EnrollmentRejected), [] },
         { nameof(ApiTokenIssued), [] },
         { nameof(ApiTokenRevoked), [] },
+        // Segmentation changes move the network's version; the UI re-reads groups, policies and routes.
+        { nameof(DefaultPolicyChanged), [NetworkChanged] },
+        { nameof(GroupCreated), [NetworkChanged] },
+        { nameof(GroupUpdated), [NetworkChanged] },
+        { nameof(GroupMembersSet), [NetworkChanged] },
+        { nameof(GroupDeleted), [NetworkChanged] },
+        { nameof(PolicyCreated), [NetworkChanged] },
+        { nameof(PolicyUpdated), [NetworkChanged] },
+        { nameof(PolicyDeleted), [NetworkChanged] },
+        { nameof(RouteAdded), [NetworkChanged] },
+        { nameof(RouteRemoved), [NetworkChanged] },
     };
 
     [Theory]

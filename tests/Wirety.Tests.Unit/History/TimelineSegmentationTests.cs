@@ -39,10 +39,10 @@ public class TimelineSegmentationTests
             "ops-admin created group admins",
             "ops-admin set the members of group admins: alice",
             "ops-admin set the default policy of network office to deny",
-            "ops-admin created policy ssh: admins → bob on tcp/22",
-            "ops-admin added route 192.168.10.0/24 via peer bob for admins",
+            "ops-admin created policy ssh: group admins → peer bob on tcp/22",
+            "ops-admin added route 192.168.10.0/24 via peer bob for group admins",
             "ops-admin deleted policy ssh",
-            "ops-admin removed route 192.168.10.0/24",
+            "ops-admin removed route 192.168.10.0/24 via peer bob",
             "ops-admin deleted group admins",
         ], timeline.Skip(3).Select(e => e.Summary));
         Assert.Equal("policy", timeline[6].Subject.Kind);

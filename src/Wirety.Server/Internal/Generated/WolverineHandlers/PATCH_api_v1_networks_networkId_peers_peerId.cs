@@ -3,6 +3,7 @@
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
+using Wirety.Server.Routes;
 using Wolverine.Http;
 using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
@@ -15,13 +16,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly System.TimeProvider _timeProvider;
+        private readonly Wirety.Server.Routes.ServerAddresses _serverAddresses;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public PATCH_api_v1_networks_networkId_peers_peerId(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public PATCH_api_v1_networks_networkId_peers_peerId(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, System.TimeProvider timeProvider, Wirety.Server.Routes.ServerAddresses serverAddresses, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _timeProvider = timeProvider;
+            _serverAddresses = serverAddresses;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -64,7 +67,8 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             var peerState = Wirety.Server.Peers.UpdatePeer.Load(stream_network.Aggregate, peerId);
-            var problemDetails1 = Wirety.Server.Peers.UpdatePeer.Validate(request, stream_network.Aggregate, peerState, networkId, peerId);
+            var protectedAddresses = Wirety.Server.Peers.UpdatePeer.Before(httpContext, _serverAddresses);
+            var problemDetails1 = Wirety.Server.Peers.UpdatePeer.Validate(request, stream_network.Aggregate, peerState, networkId, peerId, protectedAddresses);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
