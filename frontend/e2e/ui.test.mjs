@@ -371,7 +371,10 @@ describe('web UI', { concurrency: false }, () => {
     assert.equal(await graph.locator('.react-flow__edge').count(), 4);
     for (const link of ['laptop~phone', 'db~phone'])
       assert.equal(await graph.locator(`.react-flow__edge[data-link="${link}"]`).count(), 0, `no ${link} link`);
+    // The same as text, under the graph.
+    await page.locator('details.links summary').click();
     const links = page.getByRole('list', { name: 'Allowed links' });
+    await links.waitFor();
     assert.deepEqual(await links.locator('li').allTextContents(), ['laptop – db: direct; laptop → db (tcp/22)']);
     await shot(page, '37-topology-policy');
   });

@@ -52,10 +52,21 @@ export type DefaultPolicy = 'allow' | 'deny';
 /** A peer or group named in another view. */
 export interface Ref { id: string; name: string }
 export interface GroupView { id: string; networkId: string; name: string; description: string | null; members: Ref[]; createdAt: string; updatedAt: string }
+/** One side of a policy as it is written: group ids and peer ids. */
 export interface PolicyTargets { groups: string[]; peers: string[] }
+/** One side of a policy as the server reads it back: the groups and peers named. */
+export interface PolicyTargetsView { groups: Ref[]; peers: Ref[] }
 /** A policy as the editor sends it. `ports` empty = every protocol and port. */
 export interface PolicyDraft { name: string; description?: string | null; sources: PolicyTargets; destinations: PolicyTargets; ports: string[] }
-export interface PolicyView extends PolicyDraft { id: string; networkId: string; description: string | null; createdAt: string; updatedAt: string }
+export interface PolicyView {
+  id: string; networkId: string; name: string; description: string | null;
+  sources: PolicyTargetsView; destinations: PolicyTargetsView; ports: string[]; createdAt: string; updatedAt: string;
+}
+/** The ids of a side as read back, to write it again (tolerates plain ids). */
+export const targetIds = (t: PolicyTargetsView | PolicyTargets): PolicyTargets => ({
+  groups: t.groups.map(g => (typeof g === 'string' ? g : g.id)),
+  peers: t.peers.map(p => (typeof p === 'string' ? p : p.id)),
+});
 /** One direction of allowed traffic: `from` may open connections to `to` on `ports` (empty = everything). */
 export interface ReachPair { from: Ref; to: Ref; ports: string[] }
 export interface PreviewRequest {
@@ -152,7 +163,7 @@ export const keys = {
   groups: (id: string) => ['groups', id] as const,
   policies: (id: string) => ['policies', id] as const,
   routes: (id: string) => ['routes', id] as const,
-  /** `at` (ISO-8601) for a past point; the prefix without it covers every point. */
+  /** `at` (event sequence or ISO-8601) for a past point; the prefix without it covers every point. */
   reachability: (id: string, at?: string) => (at ? ['reachability', id, at] : ['reachability', id]) as readonly unknown[],
 };
 

@@ -8,7 +8,7 @@ export const usePolicies = (networkId: string) =>
   useQuery({ queryKey: keys.policies(networkId), queryFn: () => segmentation.policies(networkId) });
 export const useRoutes = (networkId: string) =>
   useQuery({ queryKey: keys.routes(networkId), queryFn: () => segmentation.routes(networkId) });
-/** Who may reach whom, now or at `at` (ISO-8601). */
+/** Who may reach whom, now or at `at` (an event sequence number or an ISO-8601 time). */
 export const useReachability = (networkId: string, at?: string, enabled = true) =>
   useQuery({ queryKey: keys.reachability(networkId, at), queryFn: () => segmentation.reachability(networkId, at), enabled });
 

@@ -40,7 +40,8 @@ export default function History() {
     placeholderData: keepPreviousData,
   });
   // Who could reach whom at that point, so the graph then shows only what policy allowed then.
-  const reach = useReachability(networkId, point?.timestamp, !!point);
+  // By sequence, like state?at=: two events may share a timestamp.
+  const reach = useReachability(networkId, point ? String(point.sequence) : undefined, !!point);
   const pairs = isStatus(reach.error, 404) ? undefined : reach.data?.pairs;
 
   if (isStatus(timeline.error, 403)) return <section><NetworkTabs network={network.data} current="history" /><p role="alert">Your role may not read the timeline.</p></section>;

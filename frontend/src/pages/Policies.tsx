@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
-  ApiError, isStatus, segmentation, type DefaultPolicy, type GroupView, type NetworkView, type PeerView, type PolicyDraft,
+  ApiError, isStatus, segmentation, targetIds, type PolicyTargetsView, type DefaultPolicy, type GroupView, type NetworkView, type PeerView, type PolicyDraft,
   type PolicyPreview, type PolicyTargets, type PolicyView, type PreviewRequest,
 } from '../lib/api';
 import { useSession } from '../lib/session';
@@ -26,8 +26,11 @@ export function Policies() {
   const close = () => setDialog(null);
   const unavailable = isStatus(policies.error, 404) && !!network.data;
   const name = new Map<string, string>([...(groups.data ?? []).map(g => [g.id, g.name] as const), ...(peers.data ?? []).map(p => [p.id, p.name] as const)]);
-  const targets = (t: PolicyTargets) => {
-    const items = [...t.groups.map(id => ({ id, text: name.get(id) ?? 'unknown group', group: true })), ...t.peers.map(id => ({ id, text: name.get(id) ?? 'unknown peer', group: false }))];
+  const targets = (t: PolicyTargetsView) => {
+    // The view names its groups and peers; the lists are only a fallback for a bare id.
+    const named = (r: PolicyTargetsView['groups'][number] | string, what: string) =>
+      typeof r === 'string' ? { id: r, text: name.get(r) ?? `unknown ${what}` } : { id: r.id, text: r.name };
+    const items = [...t.groups.map(g => ({ ...named(g, 'group'), group: true })), ...t.peers.map(p => ({ ...named(p, 'peer'), group: false }))];
     return items.length === 0 ? <span className="muted">nobody</span>
       : <ul className="chips">{items.map(i => <li key={i.id}><Badge tone={i.group ? 'info' : 'muted'}>{i.group ? `group ${i.text}` : i.text}</Badge></li>)}</ul>;
   };
@@ -147,7 +150,7 @@ export function PolicyEditor({ networkId, policy, groups, peers, onDone }: {
 }) {
   const client = useQueryClient();
   const [d, setD] = useState<PolicyDraft>(() => policy
-    ? { name: policy.name, description: policy.description ?? '', sources: policy.sources, destinations: policy.destinations, ports: policy.ports }
+    ? { name: policy.name, description: policy.description ?? '', sources: targetIds(policy.sources), destinations: targetIds(policy.destinations), ports: policy.ports }
     : { name: '', description: '', sources: emptyTargets(), destinations: emptyTargets(), ports: [] });
   const [portText, setPortText] = useState('');
   const [portError, setPortError] = useState<string | null>(null);

@@ -78,6 +78,7 @@ export const peer = (over: object = {}) => ({
 
 type Ref = { id: string; name: string };
 type Targets = { groups: string[]; peers: string[] };
+type TargetRefs = { groups: Ref[]; peers: Ref[] };
 export type FakePair = { from: Ref; to: Ref; ports: string[] };
 export type FakePreview = { gained: FakePair[]; lost: FakePair[]; configsChanged: number; truncated: boolean };
 const T0 = '2026-11-01T10:00:00Z';
@@ -85,7 +86,7 @@ const T0 = '2026-11-01T10:00:00Z';
 export const group = (over: object = {}) => ({ id: 'g1', networkId: 'n1', name: 'devs', description: null as string | null, members: [] as Ref[], createdAt: T0, updatedAt: T0, ...over });
 export const policy = (over: object = {}) => ({
   id: 'pol1', networkId: 'n1', name: 'ssh', description: null as string | null,
-  sources: { groups: ['g1'], peers: [] } as Targets, destinations: { groups: [], peers: ['p3'] } as Targets, ports: ['tcp/22'],
+  sources: { groups: [{ id: 'g1', name: 'devs' }], peers: [] } as TargetRefs, destinations: { groups: [], peers: [{ id: 'p3', name: 'db' }] } as TargetRefs, ports: ['tcp/22'],
   createdAt: T0, updatedAt: T0, ...over,
 });
 export const route = (over: object = {}) => ({
@@ -112,6 +113,12 @@ export function fakeSegmentation(init: {
   let next = 100;
   const base = '/api/v1/networks/n1';
   const peerRef = (id: string) => state.peers.find(p => p.id === id) ?? { id, name: id };
+  // Policies are written with ids and read back with names, as the server does.
+  const groupRef = (id: string) => state.groups.find(g => g.id === id) ? { id, name: state.groups.find(g => g.id === id)!.name } : { id, name: id };
+  const refs = (t: Targets): TargetRefs => ({ groups: t.groups.map(groupRef), peers: t.peers.map(peerRef) });
+  const named = (b: { sources?: Targets; destinations?: Targets }) => ({
+    ...b, ...(b.sources && { sources: refs(b.sources) }), ...(b.destinations && { destinations: refs(b.destinations) }),
+  });
   const record: (h: Handler) => Handler = h => req => { writes.push({ method: req.method, path: req.url.pathname, body: req.body }); return h(req); };
   const nameProblem = (name: unknown) => (typeof name === 'string' && /^[a-z0-9][a-z0-9-]*$/i.test(name) ? null
     : problem(400, 'The request is invalid.', { name: ['name must be letters, digits and hyphens.'] }));
@@ -148,14 +155,14 @@ export function fakeSegmentation(init: {
     [`POST ${base}/policies`]: record(({ body }) => {
       const bad = nameProblem((body as { name: string }).name);
       if (bad) return bad;
-      const p = policy({ ...(body as object), id: `pol${next++}` });
+      const p = policy({ ...named(body as object), id: `pol${next++}` });
       state.policies.push(p);
       return json(p, 201);
     }),
     [`PATCH ${base}/policies/:id`]: record(({ params, body }) => {
       const p = state.policies.find(x => x.id === params.id);
       if (!p) return problem(404, `There is no policy ${params.id}.`);
-      Object.assign(p, body);
+      Object.assign(p, named(body as object));
       return json(p);
     }),
     [`DELETE ${base}/policies/:id`]: record(({ params }) => { state.policies = state.policies.filter(x => x.id !== params.id); return noContent(); }),
