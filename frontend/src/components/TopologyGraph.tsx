@@ -45,6 +45,7 @@ export function TopologyGraph({ peers, online, label, pairs }: {
     }));
     return { nodes, edges, links: links.map(t => ({ id: t.id, kind: t.kind, text: linkText(t, names) })) };
   }, [peers, online, pairs]);
+  const peerLinks = links.filter(l => l.kind !== 'jump');
   return (
     <>
     <div className="topology" role="figure" aria-label={label}>
@@ -66,9 +67,9 @@ export function TopologyGraph({ peers, online, label, pairs }: {
       {pairs && (
         // The graph as text: what a screen reader (and a test without layout) can read.
         <details className="links">
-          <summary>{links.filter(l => l.kind !== 'jump').length} allowed links between peers</summary>
+          <summary>{peerLinks.length} allowed {peerLinks.length === 1 ? 'link' : 'links'} between peers</summary>
           <ul aria-label="Allowed links">
-            {links.filter(l => l.kind !== 'jump').map(l => <li key={l.id} data-kind={l.kind}>{l.text}</li>)}
+            {peerLinks.map(l => <li key={l.id} data-kind={l.kind}>{l.text}</li>)}
           </ul>
         </details>
       )}

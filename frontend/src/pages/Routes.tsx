@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { isStatus, segmentation, type GroupView, type PeerView, type RouteView } from '../lib/api';
+import { ApiError, isStatus, segmentation, type GroupView, type PeerView, type RouteView } from '../lib/api';
 import { useSession } from '../lib/session';
 import { invalidateSegmentation, useGroups, useRoutes } from '../lib/segmentation';
 import { when } from '../lib/format';
@@ -82,8 +82,9 @@ function RouteForm({ networkId, peers, groups, onDone }: { networkId: string; pe
   const err = add.error;
   return (
     <form className="form" noValidate onSubmit={e => { e.preventDefault(); add.mutate(); }}>
-      {/* A refusal (the route covers the network, a peer's endpoint or the server) is a problem detail, not a field. */}
-      <ErrorNote error={err} title="Refused" />
+      {/* A refusal (the route covers the network, a peer's endpoint or the server) may come as a detail only, or
+          also as a field message; the detail is shown unless it is already under its field. */}
+      {!(err instanceof ApiError && Object.values(err.problem.errors ?? {}).flat().includes(err.message)) && <ErrorNote error={err} title="Refused" />}
       <Field label="Destination CIDR" name="cidr" error={err} hint="A subnet behind the peer, e.g. 192.168.10.0/24; 0.0.0.0/0 makes it an exit node">
         {p => <input {...p} value={cidr} onChange={e => setCidr(e.target.value)} required autoFocus placeholder="192.168.10.0/24" />}
       </Field>

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { fakeApi, fakeSegmentation, group, json, network, pair, peer, policy, renderApp } from '../test/fakes';
+import { fakeApi, fakeSegmentation, group, json, network, pair, peer, policy, problem, renderApp } from '../test/fakes';
 
 const TOKEN = 'wirety_test-token-0123456789abcdefghijklmnop';
 afterEach(() => { cleanup(); sessionStorage.clear(); });
@@ -242,6 +242,27 @@ describe('routes', () => {
     dialog = screen.getByRole('dialog', { name: 'Delete route 192.168.50.0/24' });
     await userEvent.click(within(dialog).getByRole('button', { name: 'Delete route' }));
     await screen.findByText(/No routes yet/);
+  });
+
+  it('shows a refusal that names its field once, under the field', async () => {
+    const reason = "10.10.0.0/24 overlaps the network's own range 10.10.0.0/24.";
+    const seg = fakeSegmentation({ peers: [hub, laptop, db, phone] });
+    fakeApi({
+      'GET /api/v1/me': () => json({ tokenId: 't', name: 'someone', role: 'admin' }),
+      'GET /api/v1/networks/n1/peers': () => json(peerList()),
+      'GET /api/v1/incidents': () => json([]),
+      ...seg.routes,
+      'POST /api/v1/networks/n1/routes': () => problem(400, reason, { cidr: [reason] }),
+    });
+    renderApp('/networks/n1/routes', { token: TOKEN });
+    await userEvent.click(await screen.findByRole('button', { name: 'Add route' }));
+    const dialog = screen.getByRole('dialog', { name: 'Add route' });
+    await userEvent.type(within(dialog).getByLabelText('Destination CIDR'), '10.10.0.0/24');
+    await userEvent.selectOptions(within(dialog).getByLabelText('Via peer'), 'p3');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Add route' }));
+    const cidr = within(dialog).getByLabelText('Destination CIDR');
+    await waitFor(() => expect(cidr).toHaveAccessibleDescription(expect.stringContaining(reason)));
+    expect(within(dialog).getAllByText(reason)).toHaveLength(1);
   });
 });
 
