@@ -106,8 +106,10 @@ public static class PreviewPolicies
     /// <summary>Pairs that gain and lose, and the number of configs that change, from <paramref name="before"/> to <paramref name="after"/>.</summary>
     public static PolicyPreviewView Diff(Network before, Network after)
     {
-        var old = AccessRules.Of(before).Pairs().ToDictionary(p => (p.From.Id, p.To.Id), p => p.Ports);
-        var now = AccessRules.Of(after).Pairs().ToDictionary(p => (p.From.Id, p.To.Id), p => p.Ports);
+        // Pair by pair, without materialising either side's N² pairs: the peer set (and so each peer's index)
+        // is the same before and after, since a preview changes policies only.
+        var old = AccessRules.Of(before);
+        var now = AccessRules.Of(after);
         var gained = new List<PairView>();
         var lost = new List<PairView>();
         var truncated = false;
@@ -115,8 +117,9 @@ public static class PreviewPolicies
         foreach (var from in after.Peers)
             foreach (var to in after.Peers)
             {
-                var was = old.GetValueOrDefault((from.Id, to.Id), PortSet.None);
-                var @is = now.GetValueOrDefault((from.Id, to.Id), PortSet.None);
+                if (!AccessRules.PolicyApplies(from, to)) continue;
+                var was = old.Allowed(from, to);
+                var @is = now.Allowed(from, to);
                 if (was.Equals(@is)) continue;
                 truncated |= Add(gained, from, to, @is.Except(was));
                 truncated |= Add(lost, from, to, was.Except(@is));
