@@ -331,8 +331,8 @@ describe('web UI', { concurrency: false }, () => {
     await dialog.getByLabel('Destination CIDR').fill('10.20.0.0/24');
     await dialog.getByLabel('Via peer').selectOption(db.id);
     await dialog.getByRole('button', { name: 'Add route' }).click();
-    const alert = dialog.getByRole('alert').first();
-    await alert.waitFor();
+    // As a problem detail (an alert) or, when the server names the field, under the CIDR field.
+    await dialog.locator('[role="alert"], [data-field-error="cidr"]').first().waitFor();
     const r = await fetch(`${h.baseUrl}/api/v1/networks/${networkId}/routes`, {
       method: 'POST', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ cidr: '10.20.0.0/24', via: db.id }),
