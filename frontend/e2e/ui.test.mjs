@@ -136,9 +136,12 @@ describe('web UI', { concurrency: false }, () => {
     await graph.locator('[data-peer="hub"]').waitFor();
     await graph.locator('[data-peer="laptop"][data-state="online"]').waitFor();
     await graph.locator('[data-peer="phone"]').waitFor();
-    // hub–laptop, hub–db, hub–phone, and laptop–db directly (both endpoints known).
-    await graph.locator('.react-flow__edge.topo-edge-mesh').waitFor();
-    await eventually(async () => await graph.locator('.react-flow__edge').count() === 4, 'four tunnels');
+    // The default policy is allow, so every pair may talk: hub–laptop, hub–db, hub–phone (tunnels to the jump),
+    // laptop–db directly (both endpoints known), and laptop–phone, db–phone relayed by the jump (a static peer
+    // has only its jump entry).
+    await graph.locator('.react-flow__edge.topo-edge-mesh[data-link="db~laptop"]').waitFor();
+    await eventually(async () => await graph.locator('.react-flow__edge').count() === 6, 'six links');
+    assert.equal(await graph.locator('.react-flow__edge.topo-edge-relay').count(), 2, 'laptop–phone and db–phone are relayed');
     await shot(page, '08-topology');
   });
 
@@ -158,9 +161,10 @@ describe('web UI', { concurrency: false }, () => {
     await page.goto(`/networks/${networkId}/topology`);
     await page.locator('[data-peer="laptop"][data-state="blocked"]').waitFor();
     // React Flow draws edges after it has measured the nodes: wait for them, then check none was left out or added.
-    await eventually(async () => await page.locator('.react-flow__edge').count() === 2, 'the two remaining tunnels (hub–db, hub–phone)');
+    await eventually(async () => await page.locator('.react-flow__edge').count() === 3, 'the three remaining links (hub–db, hub–phone, db–phone)');
     await page.waitForTimeout(300);
-    assert.equal(await page.locator('.react-flow__edge').count(), 2, 'only hub–db and hub–phone remain');
+    assert.equal(await page.locator('.react-flow__edge').count(), 3, 'only hub–db, hub–phone and db–phone remain');
+    assert.equal(await page.locator('.react-flow__edge[data-link^="laptop~"], .react-flow__edge[data-link$="~laptop"]').count(), 0);
     await shot(page, '09b-topology-blocked');
     await page.goto('/');
 
@@ -225,6 +229,156 @@ describe('web UI', { concurrency: false }, () => {
     assert.deepEqual((await h.api('GET', '/api/v1/networks')).map(n => n.name), ['corp']);
   });
 
+  // --- segmentation: groups, the default policy, policies with their what-if, routes, and the topology they draw ---
+
+  test('groups: creates groups and sets their members with the peer picker', async () => {
+    await page.goto(`/networks/${networkId}`);
+    await page.getByRole('navigation', { name: 'Network views' }).getByRole('link', { name: 'Groups' }).click();
+    const addGroup = async (name, description) => {
+      await page.getByRole('button', { name: 'New group' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New group' });
+      await dialog.getByLabel('Name').fill(name);
+      await dialog.getByLabel('Description').fill(description);
+      await dialog.getByRole('button', { name: 'Create group' }).click();
+      await page.locator(`tr[data-group="${name}"]`).waitFor();
+    };
+    await addGroup('devs', 'people with laptops');
+    await addGroup('servers', 'databases');
+    const setMembers = async (name, members) => {
+      await page.getByRole('button', { name: `Members of ${name}` }).click();
+      const dialog = page.getByRole('dialog', { name: `Members of ${name}` });
+      for (const m of members) await dialog.getByLabel(m).check();
+      await shot(page, `30-group-members-${name}`);
+      await dialog.getByRole('button', { name: 'Save members' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      for (const m of members) await page.locator(`tr[data-group="${name}"] [data-testid="members"]`).getByText(m, { exact: true }).waitFor();
+    };
+    await setMembers('devs', ['laptop']);
+    await setMembers('servers', ['db']);
+    await shot(page, '31-groups');
+    const groups = await h.api('GET', `/api/v1/networks/${networkId}/groups`);
+    const peerList = await h.api('GET', `/api/v1/networks/${networkId}/peers`);
+    const id = name => peerList.find(p => p.name === name).id;
+    assert.deepEqual(groups.find(g => g.name === 'devs').members.map(m => m.id), [id('laptop')]);
+    assert.deepEqual(groups.find(g => g.name === 'servers').members.map(m => m.id), [id('db')]);
+    // The peers list shows each peer's groups.
+    await page.getByRole('link', { name: 'Peers', exact: true }).click();
+    await page.locator('tr[data-peer="laptop"] [data-testid="groups"]').getByText('devs').waitFor();
+    await page.locator('tr[data-peer="db"] [data-testid="groups"]').getByText('servers').waitFor();
+  });
+
+  test('default policy: switching to deny shows what would be lost before it is saved', async () => {
+    await page.goto(`/networks/${networkId}/policies`);
+    const card = page.getByTestId('default-policy');
+    await card.getByText('allow', { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Switch to deny…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Default policy: deny' });
+    await dialog.getByRole('list', { name: 'Lost connections' }).getByText(/^laptop → db: /).waitFor();
+    assert.ok(Number(await dialog.getByTestId('configs-changed').textContent()) > 0, 'configs change');
+    await shot(page, '32-default-policy-preview');
+    assert.equal((await h.api('GET', `/api/v1/networks/${networkId}`)).defaultPolicy, 'allow', 'nothing saved before the confirmation');
+    await dialog.getByRole('button', { name: 'Switch to deny' }).click();
+    await page.locator('[data-testid="default-policy"][data-policy="deny"]').waitFor();
+    assert.equal((await h.api('GET', `/api/v1/networks/${networkId}`)).defaultPolicy, 'deny');
+  });
+
+  test('policy editor: ports are checked as typed, the what-if is shown before saving, Cancel saves nothing', async () => {
+    await page.goto(`/networks/${networkId}/policies`);
+    const fill = async () => {
+      await page.getByRole('button', { name: 'New policy' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New policy' });
+      await dialog.getByLabel('Name').fill('devs-to-servers');
+      await dialog.getByRole('group', { name: 'Sources: groups' }).getByLabel('devs').check();
+      await dialog.getByRole('group', { name: 'Destinations: groups' }).getByLabel('servers').check();
+      const ports = dialog.getByLabel('Ports');
+      await ports.fill('tcp/70000');
+      await ports.press('Enter');
+      assert.match(await dialog.locator('[data-field-error="ports"]').textContent(), /1 to 65535/);
+      await ports.fill('tcp/22');
+      await ports.press('Enter');
+      await dialog.getByRole('list', { name: 'Port rules' }).getByText('tcp/22').waitFor();
+      await dialog.getByRole('button', { name: 'Review changes' }).click();
+      await dialog.getByRole('list', { name: 'Gained connections' }).getByText('laptop → db: tcp/22').waitFor();
+      return dialog;
+    };
+    let dialog = await fill();
+    await shot(page, '33-policy-what-if');
+    assert.deepEqual(await h.api('GET', `/api/v1/networks/${networkId}/policies`), [], 'previewing saves nothing');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.deepEqual(await h.api('GET', `/api/v1/networks/${networkId}/policies`), [], 'cancelling saves nothing');
+
+    dialog = await fill();
+    await dialog.getByRole('button', { name: 'Create policy' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const row = page.locator('tr[data-policy="devs-to-servers"]');
+    await row.getByText('group devs').waitFor();
+    await row.getByText('group servers').waitFor();
+    await row.getByText('tcp/22').waitFor();
+    const saved = await h.api('GET', `/api/v1/networks/${networkId}/policies`);
+    assert.equal(saved.length, 1);
+    assert.deepEqual(saved[0].ports, ['tcp/22']);
+    await shot(page, '34-policies');
+  });
+
+  test('routes: adds a route for a group, and a refused one shows the server’s reason', async () => {
+    const peerList = await h.api('GET', `/api/v1/networks/${networkId}/peers`);
+    const db = peerList.find(p => p.name === 'db');
+    await page.goto(`/networks/${networkId}/routes`);
+    await page.getByRole('button', { name: 'Add route' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add route' });
+    // The network's own range behind a peer: refused. The UI shows what the server says.
+    await dialog.getByLabel('Destination CIDR').fill('10.20.0.0/24');
+    await dialog.getByLabel('Via peer').selectOption(db.id);
+    await dialog.getByRole('button', { name: 'Add route' }).click();
+    // As a problem detail (an alert) or, when the server names the field, under the CIDR field.
+    await dialog.locator('[role="alert"], [data-field-error="cidr"]').first().waitFor();
+    const r = await fetch(`${h.baseUrl}/api/v1/networks/${networkId}/routes`, {
+      method: 'POST', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ cidr: '10.20.0.0/24', via: db.id }),
+    });
+    assert.ok(r.status === 400 || r.status === 409, `refused with 400/409, not ${r.status}`);
+    const problem = await r.json();
+    const reason = problem.detail || Object.values(problem.errors ?? {}).flat()[0];
+    assert.ok(reason, 'the problem says why');
+    assert.ok((await dialog.textContent()).includes(reason), `the dialog shows "${reason}"`);
+    await shot(page, '35-route-refused');
+    assert.deepEqual(await h.api('GET', `/api/v1/networks/${networkId}/routes`), []);
+
+    await dialog.getByLabel('Destination CIDR').fill('192.168.50.0/24');
+    await dialog.getByRole('group', { name: 'Offered to groups' }).getByLabel('devs').check();
+    await dialog.getByRole('button', { name: 'Add route' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const row = page.locator('tr[data-route="192.168.50.0/24"]');
+    await row.getByText('db', { exact: true }).waitFor();
+    await row.getByText('group devs').waitFor();
+    const routes = await h.api('GET', `/api/v1/networks/${networkId}/routes`);
+    assert.equal(routes.length, 1);
+    assert.equal(routes[0].via.id, db.id);
+    assert.deepEqual(routes[0].groups.map(g => g.name), ['devs']);
+    await shot(page, '36-routes');
+  });
+
+  test('the topology draws only the links policy allows', async () => {
+    // Default deny and one policy (devs → servers on tcp/22): laptop may reach db, nothing else between peers.
+    await page.goto(`/networks/${networkId}/topology`);
+    const graph = page.getByRole('figure', { name: /Topology of corp/ });
+    await graph.locator('[data-peer="hub"]').waitFor();
+    await page.getByTestId('reachability-note').getByText(/default deny/).waitFor();
+    await graph.locator('.react-flow__edge[data-link="db~laptop"]').waitFor();
+    await eventually(async () => await graph.locator('.react-flow__edge').count() === 4, 'four links (three to the jump, laptop–db)');
+    await page.waitForTimeout(300);
+    assert.equal(await graph.locator('.react-flow__edge').count(), 4);
+    for (const link of ['laptop~phone', 'db~phone'])
+      assert.equal(await graph.locator(`.react-flow__edge[data-link="${link}"]`).count(), 0, `no ${link} link`);
+    // The same as text, under the graph.
+    await page.locator('details.links summary').click();
+    const links = page.getByRole('list', { name: 'Allowed links' });
+    await links.waitFor();
+    assert.deepEqual(await links.locator('li').allTextContents(), ['laptop – db: direct; laptop → db (tcp/22)']);
+    await shot(page, '37-topology-policy');
+  });
+
   test('screens in dark mode and on a narrow screen', async () => {
     const dark = await h.newPage({ dark: true });
     await dark.goto('/');
@@ -264,6 +418,9 @@ describe('web UI', { concurrency: false }, () => {
         ['/networks', () => p.getByRole('link', { name: 'corp' }).waitFor()],
         [`/networks/${networkId}`, () => p.locator('tr[data-peer="laptop"]').waitFor()],
         [`/networks/${networkId}/topology`, () => p.locator('[data-peer="hub"]').waitFor()],
+        [`/networks/${networkId}/groups`, () => p.locator('tr[data-group="devs"]').waitFor()],
+        [`/networks/${networkId}/policies`, () => p.locator('tr[data-policy="devs-to-servers"]').waitFor()],
+        [`/networks/${networkId}/routes`, () => p.locator('tr[data-route]').first().waitFor()],
         ['/incidents?state=all', () => p.locator('tr[data-incident]').first().waitFor()],
       ];
       for (const [path, ready] of screens) {
@@ -275,6 +432,14 @@ describe('web UI', { concurrency: false }, () => {
       await p.getByRole('button', { name: 'Add peer' }).click();
       await p.getByRole('dialog', { name: 'Add peer' }).waitFor();
       problems.push(...(await accessibilityProblems(p)).map(x => `add-peer dialog${dark ? ' (dark)' : ''}: ${x}`));
+      await p.getByRole('dialog', { name: 'Add peer' }).getByRole('button', { name: 'Close' }).click();
+      await p.goto(`/networks/${networkId}/policies`);
+      await p.getByRole('button', { name: 'Edit devs-to-servers' }).click();
+      const editor = p.getByRole('dialog', { name: 'Edit devs-to-servers' });
+      problems.push(...(await accessibilityProblems(p)).map(x => `policy editor${dark ? ' (dark)' : ''}: ${x}`));
+      await editor.getByRole('button', { name: 'Review changes' }).click();
+      await editor.getByTestId('policy-preview').waitFor();
+      problems.push(...(await accessibilityProblems(p)).map(x => `policy what-if${dark ? ' (dark)' : ''}: ${x}`));
       await p.context().close();
     }
     assert.deepEqual(problems, []);
@@ -335,5 +500,13 @@ describe('web UI', { concurrency: false }, () => {
       return false;
     }, 'the laptop to appear while stepping forward');
     await shot(page, '15-history-earlier');
+    // Segmentation changes are in the timeline, in words (the server's sentence; the UI falls back to the type).
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+    for (const [type, text] of [['GroupCreated', 'devs'], ['GroupMembersSet', 'devs'], ['PolicyCreated', 'devs-to-servers'],
+      ['DefaultPolicyChanged', 'deny'], ['RouteAdded', '192.168.50.0/24']]) {
+      const item = timeline.locator('li').filter({ hasText: type }).first();
+      await item.waitFor();
+      assert.ok((await item.textContent()).includes(text), `${type} names ${text}`);
+    }
   });
 });

@@ -9,6 +9,9 @@ import { SignIn } from './pages/SignIn';
 import { Dashboard } from './pages/Dashboard';
 import { Networks } from './pages/Networks';
 import { NetworkDetail } from './pages/NetworkDetail';
+import { Groups } from './pages/Groups';
+import { Policies } from './pages/Policies';
+import { RoutesPage } from './pages/Routes';
 import { Incidents, IncidentDetail } from './pages/Incidents';
 
 // Heavy or rarely used screens load on demand (the graph library lives only in these chunks).
@@ -109,6 +112,9 @@ function SignedIn({ themeButton }: { themeButton: React.ReactNode }) {
             <Route path="/" element={<Dashboard />} />
             <Route path="/networks" element={<Networks />} />
             <Route path="/networks/:networkId" element={<NetworkDetail />} />
+            <Route path="/networks/:networkId/groups" element={<Groups />} />
+            <Route path="/networks/:networkId/policies" element={<Policies />} />
+            <Route path="/networks/:networkId/routes" element={<RoutesPage />} />
             <Route path="/networks/:networkId/topology" element={<Topology />} />
             <Route path="/networks/:networkId/history" element={<History />} />
             <Route path="/incidents" element={<Incidents />} />

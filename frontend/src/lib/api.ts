@@ -10,6 +10,8 @@ export interface NetworkView {
   createdAt: string; updatedAt: string;
   peers: { total: number; jump: number; dynamic: number; static: number; blocked: number };
   ipam: Capacity;
+  /** What traffic no policy mentions does; absent on servers without segmentation (= allow). */
+  defaultPolicy?: DefaultPolicy;
 }
 export interface PeerView {
   id: string; networkId: string; name: string; kind: PeerKind; address: string; publicKey: string | null; enrolled: boolean;
@@ -17,6 +19,8 @@ export interface PeerView {
   blocked: boolean; blockReason: string | null; createdAt: string; updatedAt: string;
   /** Where the agent was last seen from; `endpoint` is the configured one (jump peers). */
   observedEndpoint: string | null;
+  /** The groups the peer belongs to (servers without segmentation leave it out). */
+  groups?: Ref[];
   enrollmentToken?: string; enrollmentTokenExpiresAt?: string; config?: string;
 }
 export interface Presence { peerId: string; online: boolean; lastSeen: string | null }
@@ -34,13 +38,43 @@ export interface StoredEvent { sequence: number; streamId?: string; version?: nu
 export interface EventPage { items: StoredEvent[]; next: number | null }
 export interface TimelineItem {
   sequence: number; timestamp: string; type: string; actor: Actor | null; summary: string;
-  subject: { kind: 'network' | 'peer' | 'incident' | 'token'; id: string; name: string } | null;
+  subject: { kind: 'network' | 'peer' | 'incident' | 'token' | 'group' | 'policy' | 'route'; id: string; name: string } | null;
 }
 export interface TimelinePage { items: TimelineItem[]; next: number | null }
 export interface NetworkState {
   at: { sequence: number; timestamp: string }; network: NetworkView; peers: PeerView[]; ipam: IpamView | Capacity;
   blocked: string[]; openIncidents: Incident[];
 }
+
+// --- segmentation: groups, policies, the default policy, reachability and routes ---
+
+export type DefaultPolicy = 'allow' | 'deny';
+/** A peer or group named in another view. */
+export interface Ref { id: string; name: string }
+export interface GroupView { id: string; networkId: string; name: string; description: string | null; members: Ref[]; createdAt: string; updatedAt: string }
+/** One side of a policy as it is written: group ids and peer ids. */
+export interface PolicyTargets { groups: string[]; peers: string[] }
+/** One side of a policy as the server reads it back: the groups and peers named. */
+export interface PolicyTargetsView { groups: Ref[]; peers: Ref[] }
+/** A policy as the editor sends it. `ports` empty = every protocol and port. */
+export interface PolicyDraft { name: string; description?: string | null; sources: PolicyTargets; destinations: PolicyTargets; ports: string[] }
+export interface PolicyView {
+  id: string; networkId: string; name: string; description: string | null;
+  sources: PolicyTargetsView; destinations: PolicyTargetsView; ports: string[]; createdAt: string; updatedAt: string;
+}
+/** The ids of a side as read back, to write it again (tolerates plain ids). */
+export const targetIds = (t: PolicyTargetsView | PolicyTargets): PolicyTargets => ({
+  groups: t.groups.map(g => (typeof g === 'string' ? g : g.id)),
+  peers: t.peers.map(p => (typeof p === 'string' ? p : p.id)),
+});
+/** One direction of allowed traffic: `from` may open connections to `to` on `ports` (empty = everything). */
+export interface ReachPair { from: Ref; to: Ref; ports: string[] }
+export interface PreviewRequest {
+  add?: PolicyDraft[]; remove?: string[]; update?: (Partial<PolicyDraft> & { id: string })[]; defaultPolicy?: DefaultPolicy;
+}
+export interface PolicyPreview { gained: ReachPair[]; lost: ReachPair[]; configsChanged: number; truncated: boolean }
+export interface Reachability { networkId: string; defaultPolicy: DefaultPolicy; pairs: ReachPair[]; total: number; truncated: boolean }
+export interface RouteView { id: string; networkId: string; cidr: string; via: Ref; groups: Ref[]; exitNode: boolean; createdAt: string }
 
 export interface Problem { type?: string; title?: string; status?: number; detail?: string; errors?: Record<string, string[]> }
 
@@ -126,4 +160,42 @@ export const keys = {
   incident: (id: string) => ['incident', id] as const,
   timeline: (id: string) => ['timeline', id] as const,
   security: (id: string) => ['security', id] as const,
+  groups: (id: string) => ['groups', id] as const,
+  policies: (id: string) => ['policies', id] as const,
+  routes: (id: string) => ['routes', id] as const,
+  /** `at` (event sequence or ISO-8601) for a past point; the prefix without it covers every point. */
+  reachability: (id: string, at?: string) => (at ? ['reachability', id, at] : ['reachability', id]) as readonly unknown[],
+};
+
+const net = (networkId: string) => `/api/v1/networks/${networkId}`;
+
+/** The segmentation endpoints of one network. */
+export const segmentation = {
+  setDefaultPolicy: (networkId: string, defaultPolicy: DefaultPolicy) =>
+    api<NetworkView>(net(networkId), { method: 'PATCH', body: { defaultPolicy } }),
+
+  groups: (networkId: string) => api<GroupView[]>(`${net(networkId)}/groups`),
+  createGroup: (networkId: string, body: { name: string; description?: string }) =>
+    api<GroupView>(`${net(networkId)}/groups`, { method: 'POST', body }),
+  updateGroup: (networkId: string, groupId: string, body: { name?: string; description?: string }) =>
+    api<GroupView>(`${net(networkId)}/groups/${groupId}`, { method: 'PATCH', body }),
+  deleteGroup: (networkId: string, groupId: string) => api<void>(`${net(networkId)}/groups/${groupId}`, { method: 'DELETE' }),
+  setMembers: (networkId: string, groupId: string, peerIds: string[]) =>
+    api<GroupView>(`${net(networkId)}/groups/${groupId}/members`, { method: 'PUT', body: { peerIds } }),
+
+  policies: (networkId: string) => api<PolicyView[]>(`${net(networkId)}/policies`),
+  createPolicy: (networkId: string, body: PolicyDraft) => api<PolicyView>(`${net(networkId)}/policies`, { method: 'POST', body }),
+  updatePolicy: (networkId: string, policyId: string, body: Partial<PolicyDraft>) =>
+    api<PolicyView>(`${net(networkId)}/policies/${policyId}`, { method: 'PATCH', body }),
+  deletePolicy: (networkId: string, policyId: string) => api<void>(`${net(networkId)}/policies/${policyId}`, { method: 'DELETE' }),
+  /** What a change would do, without doing it (appends nothing). */
+  preview: (networkId: string, body: PreviewRequest) =>
+    api<PolicyPreview>(`${net(networkId)}/policies/preview`, { method: 'POST', body }),
+
+  reachability: (networkId: string, at?: string) => api<Reachability>(`${net(networkId)}/reachability${qs({ at })}`),
+
+  routes: (networkId: string) => api<RouteView[]>(`${net(networkId)}/routes`),
+  addRoute: (networkId: string, body: { cidr: string; via: string; groups?: string[] }) =>
+    api<RouteView>(`${net(networkId)}/routes`, { method: 'POST', body }),
+  deleteRoute: (networkId: string, routeId: string) => api<void>(`${net(networkId)}/routes/${routeId}`, { method: 'DELETE' }),
 };

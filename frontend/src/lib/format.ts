@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import type { TimelineItem } from './api';
 
 export function ago(iso: string | null | undefined, now: number = Date.now()): string {
   if (!iso) return 'never';
@@ -32,3 +33,10 @@ export function useNow(everyMs = 15_000): number {
   }, [everyMs]);
   return now;
 }
+
+/** "GroupMembersSet" → "group members set". */
+export const eventLabel = (type: string) => type.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+
+/** A timeline entry in words: the server's sentence, or (an event type it has no sentence for) the type and subject. */
+export const summaryOf = (it: Pick<TimelineItem, 'summary' | 'type' | 'subject'>) =>
+  it.summary?.trim() || `${eventLabel(it.type)}${it.subject ? ` (${it.subject.name})` : ''}`;

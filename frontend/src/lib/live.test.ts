@@ -19,6 +19,9 @@ describe('live channel', () => {
     expect(staleKeys({ type: 'incident-detected', incidentId: 'i', networkId: 'n', peerId: 'p', incidentType: 'sessionConflict' }))
       .toEqual(expect.arrayContaining([keys.incidents(), keys.incident('i'), keys.peers('n')]));
     expect(staleKeys({ type: 'network-changed', networkId: 'n', version: 4 })).toContainEqual(keys.networks);
+    // Groups, policies and routes live in the network's stream: its notice makes them and reachability stale.
+    expect(staleKeys({ type: 'network-changed', networkId: 'n', version: 5 }))
+      .toEqual(expect.arrayContaining([keys.groups('n'), keys.policies('n'), keys.routes('n'), keys.reachability('n')]));
   });
 
   it('flips presence in the cache at once and marks other queries stale', () => {

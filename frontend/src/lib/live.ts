@@ -17,9 +17,12 @@ export function staleKeys(n: LiveNotice): QueryKey[] | 'all' {
     case 'ready': return 'all';
     case 'network-changed':
       return [keys.networks, keys.network(n.networkId), keys.peers(n.networkId), keys.ipam(n.networkId),
-        keys.timeline(n.networkId), keys.security(n.networkId), ['state', n.networkId]];
+        keys.timeline(n.networkId), keys.security(n.networkId), ['state', n.networkId],
+        keys.groups(n.networkId), keys.policies(n.networkId), keys.routes(n.networkId), keys.reachability(n.networkId)];
     case 'peer-changed':
-      return [keys.peers(n.networkId), keys.network(n.networkId), keys.networks, keys.presence(n.networkId), keys.ipam(n.networkId)];
+      // A peer's change (blocked, removed, its endpoint) also changes group members, routes via it and reachability.
+      return [keys.peers(n.networkId), keys.network(n.networkId), keys.networks, keys.presence(n.networkId), keys.ipam(n.networkId),
+        keys.groups(n.networkId), keys.routes(n.networkId), keys.reachability(n.networkId)];
     case 'incident-detected':
     case 'incident-resolved':
       return [keys.incidents(), keys.incident(n.incidentId), keys.peers(n.networkId), keys.network(n.networkId), keys.networks];

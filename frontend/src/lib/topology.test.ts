@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layout, tunnels } from './topology';
+import { allowedLinks, layout, tunnels } from './topology';
 import { peer } from '../test/fakes';
 import type { PeerView } from './api';
 
@@ -36,5 +36,26 @@ describe('topology', () => {
     expect(Math.hypot(byId.a.x, byId.a.y)).toBeGreaterThan(200);
     expect(byId.a.online).toBe(true);
     expect(byId.b.blocked).toBe(true);
+  });
+
+  it('draws between non-jump peers only the links policy allows, jump tunnels as before', () => {
+    const a = p({ id: 'a', name: 'laptop', kind: 'dynamic', endpoint: null, observedEndpoint: '198.51.100.1:51820' });
+    const b = p({ id: 'b', name: 'db', kind: 'dynamic', endpoint: null, observedEndpoint: '198.51.100.2:51820' });
+    const s = p({ id: 's', name: 'phone', kind: 'static', endpoint: null });
+    const x = p({ id: 'x', name: 'old', kind: 'dynamic', blocked: true, observedEndpoint: '198.51.100.3:1' });
+    const ref = (q: PeerView) => ({ id: q.id, name: q.name });
+    const peers = [jump, a, b, s, x];
+    // Nothing allowed: only the tunnels to the jump.
+    expect(allowedLinks(peers, []).map(e => e.id).sort()).toEqual(['j:j:a', 'j:j:b', 'j:j:s'].sort());
+    // One direction is enough for a link; both directions make one link; a relayed pair is marked so.
+    const links = allowedLinks(peers, [
+      { from: ref(a), to: ref(b), ports: ['tcp/22'] }, { from: ref(b), to: ref(a), ports: [] },
+      { from: ref(s), to: ref(b), ports: ['udp/53'] },
+      { from: ref(x), to: ref(a), ports: [] }, // a blocked peer has no links, whatever policy says
+    ]).filter(e => e.kind !== 'jump');
+    expect(links.map(e => [e.id, e.kind])).toEqual([['m:a:b', 'mesh'], ['r:b:s', 'relay']]);
+    expect(links[0].directions).toHaveLength(2);
+    // Without policy data the old rule applies: a–b mesh, no link to the static peer.
+    expect(tunnels(peers).filter(e => e.kind === 'mesh').map(e => e.id)).toEqual(['m:a:b']);
   });
 });

@@ -5,8 +5,10 @@ import { api, apiText, isStatus, keys, qs, type NetworkState, type TimelineItem,
 import { useSession } from '../lib/session';
 import { Badge, ErrorNote, Loading } from '../components/ui';
 import { TopologyGraph } from '../components/TopologyGraph';
-import { actorName, when } from '../lib/format';
+import { actorName, summaryOf, when } from '../lib/format';
 import { NetworkTabs, useNetwork } from './NetworkDetail';
+import { useReachability } from '../lib/segmentation';
+
 
 const PAGE = 500; // the server's maximum timeline page
 const MAX_ITEMS = 20_000;
@@ -37,6 +39,10 @@ export default function History() {
     enabled: !!point,
     placeholderData: keepPreviousData,
   });
+  // Who could reach whom at that point, so the graph then shows only what policy allowed then.
+  // By sequence, like state?at=: two events may share a timestamp.
+  const reach = useReachability(networkId, point ? String(point.sequence) : undefined, !!point);
+  const pairs = isStatus(reach.error, 404) ? undefined : reach.data?.pairs;
 
   if (isStatus(timeline.error, 403)) return <section><NetworkTabs network={network.data} current="history" /><p role="alert">Your role may not read the timeline.</p></section>;
   const s = state.data;
@@ -50,10 +56,10 @@ export default function History() {
             <label htmlFor="history-slider"><strong>Replay</strong> — point {index + 1} of {items.length}{picked === null ? ' (now)' : ''}</label>
             <input id="history-slider" type="range" min={0} max={items.length - 1} step={1} value={index}
               onChange={e => setPicked(Number(e.target.value) === items.length - 1 ? null : Number(e.target.value))}
-              aria-valuetext={point ? `${when(point.timestamp)}: ${point.summary}` : undefined} />
+              aria-valuetext={point ? `${when(point.timestamp)}: ${summaryOf(point)}` : undefined} />
             {point && (
               <p className="slider-point" data-testid="history-point">
-                <time dateTime={point.timestamp}>{when(point.timestamp)}</time> · #{point.sequence} · {point.summary}
+                <time dateTime={point.timestamp}>{when(point.timestamp)}</time> · #{point.sequence} · {summaryOf(point)}
               </p>
             )}
             <div className="actions">
@@ -83,8 +89,8 @@ export default function History() {
                 </div>
               </div>
               <div>
-                <h2>Topology then</h2>
-                {s.peers.length ? <TopologyGraph peers={s.peers} label="Topology at this point" /> : <p className="muted">Empty.</p>}
+                <h2>Topology then{reach.data && <small className="muted"> (default {reach.data.defaultPolicy})</small>}</h2>
+                {s.peers.length ? <TopologyGraph peers={s.peers} pairs={pairs} label="Topology at this point" /> : <p className="muted">Empty.</p>}
               </div>
             </div>
           )}
@@ -96,7 +102,7 @@ export default function History() {
                 <button type="button" className="link" onClick={() => setPicked(i === items.length - 1 ? null : i)} aria-current={i === index ? 'step' : undefined}>
                   <time dateTime={it.timestamp}>{when(it.timestamp)}</time>
                 </button>
-                <span>{it.summary}</span>
+                <span>{summaryOf(it)}</span>
                 <small className="muted">{it.type} · {actorName(it.actor)}</small>
               </li>
             ))}
@@ -126,7 +132,7 @@ function ConfigDiff({ networkId, items, defaultTo, peers }: { networkId: string;
     }
   }, [networkId, peerId, from, to, items]);
   if (!canWrite) return null;
-  const option = (it: TimelineItem, i: number) => <option key={it.sequence} value={i}>#{it.sequence} {when(it.timestamp)} — {it.summary}</option>;
+  const option = (it: TimelineItem, i: number) => <option key={it.sequence} value={i}>#{it.sequence} {when(it.timestamp)} — {summaryOf(it)}</option>;
   return (
     <form className="card form diff-form" onSubmit={e => { e.preventDefault(); void run(); }} aria-labelledby="diff-title">
       <h2 id="diff-title">Config diff</h2>

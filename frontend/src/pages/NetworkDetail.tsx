@@ -10,7 +10,9 @@ import { reachableEndpoint } from '../lib/topology';
 // Only needed when a static peer is created: loaded on demand.
 const QRCodeSVG = lazy(() => import('qrcode.react').then(m => ({ default: m.QRCodeSVG })));
 
-export function NetworkTabs({ network, current }: { network: NetworkView | undefined; current: 'peers' | 'topology' | 'history' }) {
+export type NetworkTab = 'peers' | 'groups' | 'policies' | 'routes' | 'topology' | 'history';
+
+export function NetworkTabs({ network, current }: { network: NetworkView | undefined; current: NetworkTab }) {
   if (!network) return null;
   const tab = (id: typeof current, label: string, to: string) => (
     <Link to={to} className={`tab${current === id ? ' tab-active' : ''}`} aria-current={current === id ? 'page' : undefined}>{label}</Link>
@@ -21,6 +23,9 @@ export function NetworkTabs({ network, current }: { network: NetworkView | undef
       <h1>{network.name} <code className="muted">{network.cidr}</code></h1>
       <nav className="tabs" aria-label="Network views">
         {tab('peers', 'Peers', `/networks/${network.id}`)}
+        {tab('groups', 'Groups', `/networks/${network.id}/groups`)}
+        {tab('policies', 'Policies', `/networks/${network.id}/policies`)}
+        {tab('routes', 'Routes', `/networks/${network.id}/routes`)}
         {tab('topology', 'Topology', `/networks/${network.id}/topology`)}
         {tab('history', 'History', `/networks/${network.id}/history`)}
       </nav>
@@ -64,6 +69,11 @@ export function NetworkDetail() {
       {network.data && (
         <div className="summary">
           <CapacityBar ipam={network.data.ipam} label={`Address capacity of ${network.data.name}`} />
+          {network.data.defaultPolicy && (
+            <Link to={`/networks/${networkId}/policies`} className="muted" data-testid="default-policy-summary">
+              Default policy <Badge tone={network.data.defaultPolicy === 'deny' ? 'warn' : 'ok'}>{network.data.defaultPolicy}</Badge>
+            </Link>
+          )}
           <span className="muted">{network.data.domain ? `Domain ${network.data.domain}` : 'No DNS domain'}{network.data.dns.length ? ` · DNS ${network.data.dns.join(', ')}` : ''}{network.data.mtu ? ` · MTU ${network.data.mtu}` : ''}</span>
         </div>
       )}
@@ -78,11 +88,11 @@ export function NetworkDetail() {
             <thead>
               <tr>
                 <th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Address</th><th scope="col">State</th>
-                <th scope="col">Endpoint</th><th scope="col">Flags</th>{canWrite && <th scope="col"><span className="visually-hidden">Actions</span></th>}
+                <th scope="col">Endpoint</th><th scope="col">Groups</th><th scope="col">Flags</th>{canWrite && <th scope="col"><span className="visually-hidden">Actions</span></th>}
               </tr>
             </thead>
             <tbody>
-              {peers.data?.length === 0 && <tr><td colSpan={7} className="muted">No peers yet.</td></tr>}
+              {peers.data?.length === 0 && <tr><td colSpan={8} className="muted">No peers yet.</td></tr>}
               {peers.data?.map(p => {
                 const pr = byPeer.get(p.id);
                 return (
@@ -99,6 +109,11 @@ export function NetworkDetail() {
                       {p.blocked && p.blockReason && <small className="muted block">{p.blockReason}</small>}
                     </td>
                     <td>{reachableEndpoint(p) ? <code>{reachableEndpoint(p)}</code> : <span className="muted">unknown</span>}</td>
+                    <td data-testid="groups">
+                      {p.groups?.length
+                        ? <ul className="chips" aria-label={`Groups of ${p.name}`}>{p.groups.map(g => <li key={g.id}><Badge tone="info">{g.name}</Badge></li>)}</ul>
+                        : <span className="muted">—</span>}
+                    </td>
                     <td className="flags">
                       {p.isolated && <Badge tone="muted">isolated</Badge>}
                       {p.fullEncapsulation && <Badge tone="muted">full tunnel</Badge>}
