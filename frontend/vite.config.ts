@@ -15,5 +15,8 @@ export default defineConfig({
     restoreMocks: true,
     unstubGlobals: true,
     setupFiles: ['src/test/setup.ts'],
+    // A hang guard, not a speed check: on a loaded 2-core CI machine a jsdom test that types into a form
+    // can take several seconds, and the 5 s default failed one that passes in under one when idle.
+    testTimeout: 30_000,
   },
 });
