@@ -26,11 +26,15 @@ public sealed class PeerConfigProjection : IProjection
             var touched = new HashSet<Guid>();
             var settingsChanged = false;
             long version = source?.Version ?? 0;
+            var segmentation = new HashSet<Guid>();
             foreach (var e in stream)
             {
+                var previous = after;
                 after = NetworkEvolution.Evolve(after, e.Data);
                 version = e.Version;
                 if (PeerIdOf(e.Data) is { } peerId) touched.Add(peerId);
+                else if (previous is not null && after is not null && ConfigImpact.AffectedBySegmentation(previous, after, e.Data) is { } some)
+                    segmentation.UnionWith(some);
                 else settingsChanged = true;
             }
 
@@ -41,7 +45,8 @@ public sealed class PeerConfigProjection : IProjection
             }
 
             var stamps = source?.Peers.Where(s => after.FindPeer(s.Key) is not null).ToDictionary() ?? [];
-            var affected = ConfigImpact.AffectedPeers(before, after, touched, settingsChanged).ToList();
+            var affected = ConfigImpact.AffectedPeers(before, after, touched, settingsChanged)
+                .Union(segmentation.Where(id => after.FindPeer(id) is not null)).ToList();
             foreach (var (peerId, fingerprint) in ConfigBuilder.Fingerprints(after, affected))
                 if (!stamps.TryGetValue(peerId, out var stamp) || stamp.Fingerprint != fingerprint)
                     stamps[peerId] = new PeerConfigStamp(version, fingerprint);

@@ -106,16 +106,20 @@ public static class PreviewPolicies
     /// <summary>Pairs that gain and lose, and the number of configs that change, from <paramref name="before"/> to <paramref name="after"/>.</summary>
     public static PolicyPreviewView Diff(Network before, Network after)
     {
-        // Pair by pair, without materialising either side's N² pairs: the peer set (and so each peer's index)
-        // is the same before and after, since a preview changes policies only.
+        // Only pairs from a changed policy's sources to its destinations can differ (every pair when the default
+        // policy changes), and only their configs, the jumps' and the route peers': an edit of one policy costs
+        // what it covers, not N².
+        var scope = ConfigImpact.PolicyScope(before, after);
         var old = AccessRules.Of(before);
         var now = AccessRules.Of(after);
         var gained = new List<PairView>();
         var lost = new List<PairView>();
         var truncated = false;
         // Pairs in peer creation order (the peer set does not change).
-        foreach (var from in after.Peers)
-            foreach (var to in after.Peers)
+        var froms = scope is { } s1 ? after.Peers.Where(p => s1.Sources.Contains(p.Id)).ToList() : [.. after.Peers];
+        var tos = scope is { } s2 ? after.Peers.Where(p => s2.Destinations.Contains(p.Id)).ToList() : [.. after.Peers];
+        foreach (var from in froms)
+            foreach (var to in tos)
             {
                 if (!AccessRules.PolicyApplies(from, to)) continue;
                 var was = old.Allowed(from, to);
@@ -125,7 +129,9 @@ public static class PreviewPolicies
                 truncated |= Add(lost, from, to, was.Except(@is));
             }
 
-        var ids = before.Peers.Select(p => p.Id).ToList();
+        var ids = (scope is { } s3
+            ? ConfigImpact.WithForwarders(after, s3.Sources.Union(s3.Destinations))
+            : after.Peers.Select(p => p.Id)).ToList();
         var fingerprints = ConfigBuilder.Fingerprints(before, ids).ToDictionary(f => f.PeerId, f => f.Fingerprint);
         var changed = ConfigBuilder.Fingerprints(after, ids).Count(f => fingerprints[f.PeerId] != f.Fingerprint);
         return new PolicyPreviewView(gained, lost, changed, truncated);

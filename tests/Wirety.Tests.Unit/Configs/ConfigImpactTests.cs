@@ -1,4 +1,5 @@
 using Wirety.Events.Peers;
+using Wirety.Events.Segmentation;
 using Wirety.Projections.Configs;
 using Wirety.Projections.Networks;
 using static Wirety.Tests.Unit.TestNetwork;
@@ -120,6 +121,39 @@ public class ConfigImpactTests
             if (affected.Count < after.Peers.Count) narrower++;
         }
         Assert.True(changed > rounds / 2, $"only {changed} configs changed: the generator is too tame");
+        Assert.True(narrower > rounds / 4, $"only {narrower} of {rounds} changes affected fewer than all peers");
+    }
+
+    /// <summary>The same property for group and policy changes: every config they alter is in the reported set.</summary>
+    [Fact]
+    public void the_affected_set_of_a_group_or_policy_change_contains_every_peer_whose_config_changed()
+    {
+        var random = new RandomNetworks(seed: 9001);
+        var changed = 0;
+        var narrower = 0;
+        const int rounds = 3_000;
+        for (var i = 0; i < rounds; i++)
+        {
+            var before = random.Network(maxPeers: 10);
+            if (random.SegmentationChange(before) is not { } change) continue;
+            var after = NetworkEvolution.Evolve(before, change)!;
+
+            // Null (every peer) only where a deleted group was a route's audience: the route then goes to everyone.
+            var affected = ConfigImpact.AffectedBySegmentation(before, after, change);
+            if (affected is null)
+            {
+                Assert.True(change is GroupDeleted g && before.Routes.Any(r => r.Groups.Contains(g.GroupId)), $"{change.GetType().Name} answered 'every peer'");
+                continue;
+            }
+            foreach (var peer in after.Peers)
+            {
+                if (Fingerprint(before, peer.Id) == Fingerprint(after, peer.Id)) continue;
+                changed++;
+                Assert.True(affected.Contains(peer.Id), $"round {i}: {change.GetType().Name} changed the config of {peer.Name} but did not report it");
+            }
+            if (affected.Count < after.Peers.Count) narrower++;
+        }
+        Assert.True(changed > rounds / 4, $"only {changed} configs changed: the generator is too tame");
         Assert.True(narrower > rounds / 4, $"only {narrower} of {rounds} changes affected fewer than all peers");
     }
 }

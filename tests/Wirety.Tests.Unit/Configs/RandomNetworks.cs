@@ -104,6 +104,30 @@ internal sealed class RandomNetworks(int seed)
         }, id);
     }
 
+    /// <summary>A random group or policy event that the network's state allows (null when there is nothing to change).</summary>
+    public object? SegmentationChange(Network network)
+    {
+        if (network.Peers.Count == 0) return null;
+        var ids = network.Peers.Select(p => p.Id).ToArray();
+        Guid[] SomePeers() => ids.Where(_ => Chance(0.35)).ToArray();
+        var groups = network.Groups.Select(g => g.Id).ToArray();
+        PolicyTargets Targets() => new(groups.Where(_ => Chance(0.4)).ToArray(), SomePeers());
+        string[] Ports() => Chance(0.4) ? [] : Enumerable.Range(0, _random.Next(1, 3)).Select(_ => Pick(PortPool)).Distinct().ToArray();
+        var choice = _random.Next(7);
+        if (choice is 1 or 2 && network.Policies.Count == 0) choice = 0;
+        if (choice is 3 or 4 or 5 && groups.Length == 0) choice = 6;
+        return choice switch
+        {
+            0 => new PolicyCreated(network.Id, TestNetwork.PeerId(40_000 + _nextId++), "new", null, Targets(), Targets(), Ports(), Actor.System, TestNetwork.At),
+            1 => new PolicyUpdated(network.Id, Pick(network.Policies.ToArray()).Id, "changed", null, Targets(), Targets(), Ports(), Actor.System, TestNetwork.At),
+            2 => new PolicyDeleted(network.Id, Pick(network.Policies.ToArray()).Id, Actor.System, TestNetwork.At),
+            3 => new GroupMembersSet(network.Id, Pick(groups), SomePeers(), Actor.System, TestNetwork.At),
+            4 => new GroupDeleted(network.Id, Pick(groups), Actor.System, TestNetwork.At),
+            5 => new GroupUpdated(network.Id, Pick(groups), "renamed", "described", Actor.System, TestNetwork.At),
+            _ => new GroupCreated(network.Id, TestNetwork.PeerId(50_000 + _nextId++), "fresh", null, Actor.System, TestNetwork.At),
+        };
+    }
+
     private static Network Apply(Network network, object @event) => NetworkEvolution.Evolve(network, @event)!;
 
     private string[] Routes() =>
