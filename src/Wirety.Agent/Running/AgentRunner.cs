@@ -58,7 +58,7 @@ public sealed class AgentRunner(
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stop);
         _session = session;
         _reachability = new Reachability(log, clock, identity.Server.Authority);
-        var policy = LocalPolicy.For(identity.Kind, options.AllowRouting, options.AllowFullTunnel);
+        var policy = LocalPolicy.For(PinnedKind(), options.AllowRouting, options.AllowFullTunnel);
         var servers = new ServerAddresses(identity.Server, log);
         var pass = new InterfacePass(wg, forwarding, filter, options.Interface, identity.Keys, log, policy, servers.ResolveAsync);
         log.Info($"wirety-agent {AgentVersion.Current}: peer {identity.PeerId} on {identity.Server}, interface {options.Interface}" +
@@ -103,6 +103,27 @@ public sealed class AgentRunner(
         }
         log.Info($"stopped; {options.Interface} stays up with its last configuration (fail-static)");
         return 0;
+    }
+
+    /// <summary>
+    /// The kind the server gave at enrollment. An identity from before the kind was kept takes it once
+    /// from the last-known-good config, which that older agent already trusted, and keeps it from then on.
+    /// </summary>
+    private string? PinnedKind()
+    {
+        if (identity.Kind is not null) return identity.Kind;
+        var saved = store.LoadConfig()?.Config.Kind;
+        if (saved is null) return null;
+        try
+        {
+            store.SaveIdentity(identity with { Kind = saved });
+            log.Info($"pinned this peer's kind '{saved}' (from the last-known-good config) in {store.IdentityPath}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warn($"cannot pin this peer's kind in {store.IdentityPath}: {e.Message}");
+        }
+        return saved;
     }
 
     private void Revoke(string where)
