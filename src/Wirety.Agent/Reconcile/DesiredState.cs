@@ -42,7 +42,8 @@ public sealed record DesiredState(
     {
         ArgumentNullException.ThrowIfNull(config);
         policy ??= LocalPolicy.TrustServer;
-        var servers = policy.ServerAddresses.Select(IpPrefix.Host).Distinct().ToList();
+        // A loopback server is reached through the local table, which no tunnel route overrides.
+        var servers = policy.ServerAddresses.Where(a => !IPAddress.IsLoopback(a)).Select(IpPrefix.Host).Distinct().ToList();
         if (config.Interface is null) throw new InvalidConfigException("the config has no interface section");
         var warnings = new List<string>();
 
