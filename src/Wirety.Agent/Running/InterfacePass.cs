@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
@@ -174,7 +175,7 @@ public sealed class InterfacePass(
         await Try($"read {iface}", async () => actual = await wg.ReadAsync(iface, ct).ConfigureAwait(false)).ConfigureAwait(false);
         if (actual is not null)
         {
-            foreach (var family in (System.Net.Sockets.AddressFamily[])[System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.AddressFamily.InterNetworkV6])
+            foreach (var family in (AddressFamily[])[AddressFamily.InterNetwork, AddressFamily.InterNetworkV6])
                 await Try($"full tunnel off ({family})", () => wg.SetFullTunnelAsync(iface, family, false, ct)).ConfigureAwait(false);
             foreach (var route in actual.Routes.Distinct())
                 await Try($"remove route {route.ToString()}", () => wg.RemoveRouteAsync(iface, route, ct)).ConfigureAwait(false);
