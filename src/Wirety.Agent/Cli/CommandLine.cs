@@ -40,7 +40,7 @@ public static partial class CommandLine
             var token = parsed.GetValue(cli.Token) ?? cli.Environment("WIRETY_ENROLL_TOKEN")!;
             var fromStdin = token == "-";
             return new EnrollCommand(parsed.GetValue(cli.Server)!, fromStdin ? null : new Identity.Secret(token.Trim()), fromStdin,
-                parsed.GetValue(cli.StateDir)!, parsed.GetValue(cli.Hostname), parsed.GetValue(cli.Force));
+                parsed.GetValue(cli.StateDir)!, parsed.GetValue(cli.Hostname), parsed.GetValue(cli.Force), parsed.GetValue(cli.InsecureHttp));
         }
         if (command == cli.Run)
             return new RunCommand(new RunOptions(
@@ -50,7 +50,10 @@ public static partial class CommandLine
                 parsed.GetValue(cli.HeartbeatInterval) ?? DefaultHeartbeat,
                 parsed.GetValue(cli.PollInterval) ?? DefaultPoll,
                 parsed.GetValue(cli.Endpoint) ?? [],
-                parsed.GetValue(cli.Verbose)));
+                parsed.GetValue(cli.Verbose),
+                InsecureHttp: parsed.GetValue(cli.InsecureHttp),
+                AllowRouting: parsed.GetValue(cli.AllowRouting),
+                AllowFullTunnel: parsed.GetValue(cli.AllowFullTunnel)));
         if (command == cli.Status)
             return new StatusCommand(parsed.GetValue(cli.StateDir)!, parsed.GetValue(cli.Interface)!);
         throw new UsageException("no command given");
@@ -151,6 +154,12 @@ internal sealed class AgentCommands
     public Option<TimeSpan?> PollInterval { get; } = Duration("--poll-interval", "config poll when no push arrives, e.g. 60s (default)");
     public Option<string[]> Endpoint { get; } = new("--endpoint") { Description = "public endpoint to advertise (repeatable)", HelpName = "HOST:PORT" };
     public Option<bool> Verbose { get; } = Flag("--verbose", "debug logging");
+    public Option<bool> InsecureHttp { get; } = Flag("--insecure-http",
+        "allow a plain http:// server that is not on loopback (tokens and configs cross the network unencrypted)");
+    public Option<bool> AllowRouting { get; } = Flag("--allow-routing",
+        "let a non-jump peer forward and masquerade for others when the server routes a subnet or exit through it");
+    public Option<bool> AllowFullTunnel { get; } = Flag("--allow-full-tunnel",
+        "apply default routes (0.0.0.0/0, ::/0) and routes covering the server's address from the config");
 
     public AgentCommands(Func<string, string?> environment)
     {
@@ -187,6 +196,7 @@ internal sealed class AgentCommands
         Enroll.Options.Add(StateDir);
         Enroll.Options.Add(Hostname);
         Enroll.Options.Add(Force);
+        Enroll.Options.Add(InsecureHttp);
         // Required by hand rather than with Option.Required: the token may come from the environment.
         Enroll.Validators.Add(r =>
         {
@@ -195,7 +205,7 @@ internal sealed class AgentCommands
                 r.AddError("enroll needs --token TOKEN (or --token - to read it from stdin)");
         });
 
-        foreach (var option in new Option[] { StateDir, Interface, Userspace, HeartbeatInterval, PollInterval, Endpoint, Verbose })
+        foreach (var option in new Option[] { StateDir, Interface, Userspace, HeartbeatInterval, PollInterval, Endpoint, Verbose, InsecureHttp, AllowRouting, AllowFullTunnel })
             Run.Options.Add(option);
         Status.Options.Add(StateDir);
         Status.Options.Add(Interface);

@@ -11,7 +11,7 @@ public sealed record HelpCommand(ParseResult Request) : Command;
 public sealed record VersionCommand : Command;
 
 /// <param name="Token">From <c>--token</c> or WIRETY_ENROLL_TOKEN; null means "read it from stdin" (<c>--token -</c>). A <see cref="Identity.Secret"/>, so printing the command never shows it.</param>
-public sealed record EnrollCommand(Uri Server, Identity.Secret? Token, bool TokenFromStdin, string StateDirectory, string? Hostname, bool Force) : Command;
+public sealed record EnrollCommand(Uri Server, Identity.Secret? Token, bool TokenFromStdin, string StateDirectory, string? Hostname, bool Force, bool InsecureHttp = false) : Command;
 public sealed record RunCommand(RunOptions Options) : Command;
 public sealed record StatusCommand(string StateDirectory, string Interface) : Command;
 

@@ -1,5 +1,6 @@
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
+using Wirety.Agent.Running;
 using Wirety.Agent.Server;
 using Wirety.Agent.State;
 using Wirety.Events.Agent;
@@ -15,6 +16,11 @@ public static class Enroll
 {
     public static async Task<int> RunAsync(EnrollCommand command, TextReader stdin, TextWriter stdout, AgentLog log, TimeProvider clock, CancellationToken ct)
     {
+        if (RunDecisions.PlainHttpRefusal(command.Server, command.InsecureHttp) is { } refusal)
+        {
+            log.Error(refusal);
+            return CommandLine.UsageExitCode;
+        }
         var store = new StateStore(command.StateDirectory);
         if (store.HasIdentity && !command.Force)
         {
@@ -41,7 +47,7 @@ public static class Enroll
             return CommandLine.UsageExitCode;
         }
         if (command.Server.Scheme == Uri.UriSchemeHttp && !command.Server.IsLoopback)
-            log.Warn($"{command.Server} is plain HTTP: the enrollment and session tokens would cross the network unencrypted");
+            log.Warn($"{command.Server} is plain HTTP (--insecure-http): the enrollment and session tokens cross the network unencrypted");
 
         var keys = KeyPair.Generate();
         var hostname = command.Hostname ?? Environment.MachineName;
@@ -94,7 +100,7 @@ public static class Enroll
     public static AgentIdentity Persist(StateStore store, EnrollCommand command, EnrollResponse response, KeyPair keys, TimeProvider clock)
     {
         var identity = new AgentIdentity(command.Server, response.PeerId, response.NetworkId, keys,
-            new Secret(response.SessionToken), command.Hostname, clock.GetUtcNow());
+            new Secret(response.SessionToken), command.Hostname, clock.GetUtcNow(), response.Config.Kind);
         store.SaveIdentity(identity);
         store.SaveConfig(new SavedConfig(response.Config, null, clock.GetUtcNow()));
         store.SaveState(new AgentStateFile(null, null, null, clock.GetUtcNow(), null));

@@ -4,6 +4,9 @@ namespace Wirety.Agent.Identity;
 /// Who this agent is, as written by <c>enroll</c> to <c>identity.json</c> (mode 0600). The
 /// enrollment token is not part of it: it is single-use and never stored.
 /// </summary>
+/// <param name="Kind">The peer's kind in the enrollment answer (<c>jump</c>, <c>dynamic</c>), pinned: a later
+/// config saying <c>kind: jump</c> does not make this host forward or NAT (see <c>LocalPolicy</c>). Null in
+/// identities written before it was kept.</param>
 public sealed record AgentIdentity(
     Uri Server,
     Guid PeerId,
@@ -11,4 +14,5 @@ public sealed record AgentIdentity(
     KeyPair Keys,
     Secret SessionToken,
     string? Hostname,
-    DateTimeOffset EnrolledAt);
+    DateTimeOffset EnrolledAt,
+    string? Kind = null);

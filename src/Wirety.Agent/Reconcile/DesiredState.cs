@@ -26,14 +26,24 @@ public sealed record DesiredState(
     bool FullTunnelIPv6,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>
+    /// Host routes (/32, /128) for the server's addresses that must stay outside the tunnel because the
+    /// full tunnel or a route covers them; empty when nothing does.
+    /// </summary>
+    public IReadOnlyList<IpPrefix> ServerBypass { get; init; } = [];
+
     /// <summary>WireGuard's usual MTU (1500 minus the 80 bytes of IPv6 + UDP + WireGuard overhead), as wg-quick picks.</summary>
     public const int DefaultMtu = 1420;
 
     /// <summary>Builds the desired state; problems the agent can work around become <see cref="Warnings"/>.</summary>
+    /// <param name="policy">What this host allows (flags, enrolled kind); null applies everything the config asks.</param>
     /// <exception cref="InvalidConfigException">The config cannot be applied at all (no usable address).</exception>
-    public static DesiredState From(AgentConfig config, string ownPublicKey)
+    public static DesiredState From(AgentConfig config, string ownPublicKey, LocalPolicy? policy = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        policy ??= LocalPolicy.TrustServer;
+        // A loopback server is reached through the local table, which no tunnel route overrides.
+        var servers = policy.ServerAddresses.Where(a => !IPAddress.IsLoopback(a)).Select(IpPrefix.Host).Distinct().ToList();
         if (config.Interface is null) throw new InvalidConfigException("the config has no interface section");
         var warnings = new List<string>();
 
@@ -85,6 +95,11 @@ public sealed record DesiredState(
                     warnings.Add($"peer {peer.PublicKey}: ignoring malformed allowed IP '{text}'");
                     continue;
                 }
+                if (!policy.AllowFullTunnel && LeftOut(prefix, servers) is { } why)
+                {
+                    warnings.Add($"peer {peer.PublicKey}: leaving out {prefix.ToString()}: {why} (pass --allow-full-tunnel to apply it)");
+                    continue;
+                }
                 // WireGuard gives a prefix to one peer only: a second claim would silently move it.
                 if (!claimed.Add(prefix))
                 {
@@ -97,7 +112,8 @@ public sealed record DesiredState(
             peers.Add(new DesiredPeer(peer.PublicKey, endpoint, allowed, keepalive));
         }
 
-        var isJump = string.Equals(config.Kind, "jump", StringComparison.OrdinalIgnoreCase);
+        // A jump never routes its own traffic into the tunnel; the kind pinned at enrollment counts as well as the config's.
+        var isJump = policy.EnrolledAsJump || string.Equals(config.Kind, "jump", StringComparison.OrdinalIgnoreCase);
         var all = peers.SelectMany(p => p.AllowedIps).ToList();
         var full4 = all.Any(p => p.IsDefault && p.IsIPv4);
         var full6 = all.Any(p => p.IsDefault && !p.IsIPv4);
@@ -114,8 +130,23 @@ public sealed record DesiredState(
             .Order()
             .ToList();
 
+        var bypass = servers
+            .Where(server => (server.IsIPv4 ? full4 : full6) || routes.Any(r => r.Covers(server)))
+            .Order()
+            .ToList();
+
         return new DesiredState(ownPublicKey, config.Interface.ListenPort, config.Interface.Mtu ?? DefaultMtu,
-            addresses, peers, routes, full4, full6, warnings);
+            addresses, peers, routes, full4, full6, warnings) { ServerBypass = bypass };
+    }
+
+    /// <summary>Why a prefix needs <c>--allow-full-tunnel</c>, or null when it does not.</summary>
+    private static string? LeftOut(IpPrefix prefix, IReadOnlyList<IpPrefix> servers)
+    {
+        if (prefix.IsDefault) return "a default route through the tunnel would carry all of this host's traffic";
+        foreach (var server in servers)
+            if (prefix.Covers(server))
+                return $"it covers the server's address {server.BaseAddress} and would carry the agent's own control traffic into the tunnel";
+        return null;
     }
 }
 

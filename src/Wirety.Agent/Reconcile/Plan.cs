@@ -44,6 +44,16 @@ public sealed record RemoveRoute(IpPrefix Prefix) : PlanStep { public override s
 
 public sealed record AddRoute(IpPrefix Prefix) : PlanStep { public override string Describe() => $"add route {Prefix.ToString()}"; }
 
+public sealed record AddServerRoute(IpPrefix Server) : PlanStep
+{
+    public override string Describe() => $"route the server {Server.ToString()} outside the tunnel";
+}
+
+public sealed record RemoveServerRoute(IpPrefix Server) : PlanStep
+{
+    public override string Describe() => $"remove the route to the server {Server.ToString()} outside the tunnel";
+}
+
 public sealed record SetFullTunnel(AddressFamily Family, bool Enabled) : PlanStep
 {
     public override string Describe() =>

@@ -45,6 +45,8 @@ public static class PlanExecutor
                     RemoveRoute s => wg.RemoveRouteAsync(iface, s.Prefix, ct),
                     AddRoute s => wg.AddRouteAsync(iface, s.Prefix, ct),
                     SetFullTunnel s => wg.SetFullTunnelAsync(iface, s.Family, s.Enabled, ct),
+                    AddServerRoute s => wg.AddServerRouteAsync(iface, s.Server, ct),
+                    RemoveServerRoute s => wg.RemoveServerRouteAsync(iface, s.Server, ct),
                     _ => throw new NotSupportedException($"unknown plan step {step.GetType().Name}"),
                 }).ConfigureAwait(false);
                 applied++;

@@ -11,7 +11,8 @@ namespace Wirety.Agent.Reconcile;
 /// empty plan, so every pass also undoes manual drift (<c>wg set</c>, <c>ip route del</c>, ...).
 /// Order: interface basics, then peer removals, updates, additions (a prefix moving between
 /// peers is released before it is claimed), then stale routes out, missing routes in, and
-/// full-tunnel routing last, once the peer that carries it is in place.
+/// full-tunnel routing last, once the peer that carries it is in place. The server's own route outside
+/// the tunnel goes in before the routes and full tunnel that would cover it, and out after them.
 /// </summary>
 public static class Reconciler
 {
@@ -35,6 +36,7 @@ public static class Reconciler
             steps.AddRange(desired.Addresses.Select(a => new AddAddress(a)));
             steps.Add(new BringUp());
             steps.AddRange(desired.Peers.Select(p => new AddPeer(Settings(p, p.Endpoint))));
+            steps.AddRange(desired.ServerBypass.Select(a => new AddServerRoute(a)));
             steps.AddRange(desired.Routes.Select(r => new AddRoute(r)));
             if (desired.FullTunnelIPv4) steps.Add(new SetFullTunnel(AddressFamily.InterNetwork, true));
             if (desired.FullTunnelIPv6) steps.Add(new SetFullTunnel(AddressFamily.InterNetworkV6, true));
@@ -75,6 +77,10 @@ public static class Reconciler
             .Where(p => !present.ContainsKey(p.PublicKey))
             .Select(p => new AddPeer(Settings(p, p.Endpoint))));
 
+        // The server's route outside the tunnel before any route or full tunnel that would cover it.
+        var serverRoutes = actual.ServerRoutes.ToHashSet();
+        steps.AddRange(desired.ServerBypass.Where(a => !serverRoutes.Contains(a)).Select(a => new AddServerRoute(a)));
+
         // Routes: stale out, missing in.
         var desiredRoutes = desired.Routes.ToHashSet();
         var actualRoutes = actual.Routes.ToHashSet();
@@ -83,6 +89,9 @@ public static class Reconciler
 
         if (desired.FullTunnelIPv4 != actual.FullTunnelIPv4) steps.Add(new SetFullTunnel(AddressFamily.InterNetwork, desired.FullTunnelIPv4));
         if (desired.FullTunnelIPv6 != actual.FullTunnelIPv6) steps.Add(new SetFullTunnel(AddressFamily.InterNetworkV6, desired.FullTunnelIPv6));
+        // ...and out only after they are gone.
+        var bypass = desired.ServerBypass.ToHashSet();
+        steps.AddRange(actual.ServerRoutes.Where(a => !bypass.Contains(a)).Distinct().Order().Select(a => new RemoveServerRoute(a)));
 
         return new Plan(steps);
     }

@@ -3,6 +3,7 @@ using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
+using Wirety.Agent.Reconcile;
 using Wirety.Agent.Server;
 using Wirety.Agent.State;
 using Wirety.Agent.WireGuard;
@@ -17,7 +18,10 @@ public sealed record RunOptions(
     TimeSpan HeartbeatInterval,
     TimeSpan PollInterval,
     IReadOnlyList<string> Endpoints,
-    bool Verbose);
+    bool Verbose,
+    bool InsecureHttp = false,
+    bool AllowRouting = false,
+    bool AllowFullTunnel = false);
 
 /// <summary>
 /// <c>wirety-agent run</c>: three loops sharing one session.
@@ -43,11 +47,20 @@ public sealed class AgentRunner(
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
+        // identity.json holds the server URL given to `enroll`; it is checked again here, so an edited
+        // file or an identity enrolled with --insecure-http needs the flag on `run` as well.
+        if (RunDecisions.PlainHttpRefusal(identity.Server, options.InsecureHttp) is { } refusal)
+        {
+            log.Error(refusal);
+            return Cli.CommandLine.UsageExitCode;
+        }
         using var api = new AgentApi(identity.Server);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stop);
         _session = session;
         _reachability = new Reachability(log, clock, identity.Server.Authority);
-        var pass = new InterfacePass(wg, forwarding, filter, options.Interface, identity.Keys, log);
+        var policy = LocalPolicy.For(PinnedKind(), options.AllowRouting, options.AllowFullTunnel);
+        var servers = new ServerAddresses(identity.Server, log);
+        var pass = new InterfacePass(wg, forwarding, filter, options.Interface, identity.Keys, log, policy, servers.ResolveAsync);
         log.Info($"wirety-agent {AgentVersion.Current}: peer {identity.PeerId} on {identity.Server}, interface {options.Interface}" +
                  (options.Userspace ? " (wireguard-go)" : ""));
 
@@ -72,7 +85,14 @@ public sealed class AgentRunner(
 
         if (_revokedBy is not null)
         {
-            log.Error($"{SessionRevokedException.RevokedText} (HTTP 401 on {_revokedBy}); stopping. The interface is left as it is.");
+            log.Error($"{SessionRevokedException.RevokedText} (HTTP 401 on {_revokedBy}); stopping.");
+            // The session is gone, and no peer answers through this tunnel any more: a full tunnel left in
+            // place would black-hole the host. Not on SIGTERM or an outage: there the tunnel stays (fail-static).
+            using var release = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var failures = await pass.ReleaseHostAsync(release.Token).ConfigureAwait(false);
+            foreach (var failure in failures) log.Warn($"{options.Interface}: while releasing the host's routing: {failure}");
+            log.Info($"{options.Interface}: full tunnel, routes into the tunnel and masquerade rules removed; the interface and its packet filter stay " +
+                     $"(remove them with `ip link del {options.Interface}` and see docs/agent.md)");
             return RunDecisions.RevokedExitCode;
         }
         var failed = loops.FirstOrDefault(t => t.IsFaulted && t.Exception?.GetBaseException() is not OperationCanceledException);
@@ -83,6 +103,27 @@ public sealed class AgentRunner(
         }
         log.Info($"stopped; {options.Interface} stays up with its last configuration (fail-static)");
         return 0;
+    }
+
+    /// <summary>
+    /// The kind the server gave at enrollment. An identity from before the kind was kept takes it once
+    /// from the last-known-good config, which that older agent already trusted, and keeps it from then on.
+    /// </summary>
+    private string? PinnedKind()
+    {
+        if (identity.Kind is not null) return identity.Kind;
+        var saved = store.LoadConfig()?.Config.Kind;
+        if (saved is null) return null;
+        try
+        {
+            store.SaveIdentity(identity with { Kind = saved });
+            log.Info($"pinned this peer's kind '{saved}' (from the last-known-good config) in {store.IdentityPath}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warn($"cannot pin this peer's kind in {store.IdentityPath}: {e.Message}");
+        }
+        return saved;
     }
 
     private void Revoke(string where)

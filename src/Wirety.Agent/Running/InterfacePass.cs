@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
@@ -22,8 +23,13 @@ public sealed record PassResult(int Changes, IReadOnlyList<string> Failures, str
 /// apply, plus forwarding and NAT on peers that forward for others. Remembers the last applied state (for endpoint roaming) and
 /// the last warnings, so a persistent problem is logged once, not on every pass.
 /// </summary>
-public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, IPacketFilter filter, string iface, KeyPair keys, AgentLog log)
+/// <param name="policy">What this host allows the config to do (<see cref="LocalPolicy"/>); null applies everything.</param>
+/// <param name="serverAddresses">The server's current addresses, asked on every pass; null: none known.</param>
+public sealed class InterfacePass(
+    IWireGuard wg, IForwarding forwarding, IPacketFilter filter, string iface, KeyPair keys, AgentLog log,
+    LocalPolicy? policy = null, Func<CancellationToken, Task<IReadOnlyList<IPAddress>>>? serverAddresses = null)
 {
+    private readonly LocalPolicy _policy = policy ?? LocalPolicy.TrustServer;
     private DesiredState? _lastApplied;
     private HashSet<string> _lastProblems = [];
     private bool? _forwardingActive;
@@ -35,16 +41,17 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, IPacket
     /// <summary>Tells the pass which config the interface was last converged to (the saved last-known-good).</summary>
     public void Seed(AgentConfig config)
     {
-        try { _lastApplied = DesiredState.From(config, keys.PublicKey); }
+        try { _lastApplied = DesiredState.From(config, keys.PublicKey, _policy); }
         catch (InvalidConfigException) { _lastApplied = null; }
     }
 
     public async Task<PassResult> ApplyAsync(AgentConfig config, CancellationToken ct)
     {
+        var servers = serverAddresses is null ? [] : await serverAddresses(ct).ConfigureAwait(false);
         DesiredState desired;
         try
         {
-            desired = DesiredState.From(config, keys.PublicKey);
+            desired = DesiredState.From(config, keys.PublicKey, _policy with { ServerAddresses = servers });
         }
         catch (InvalidConfigException e)
         {
@@ -83,7 +90,7 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, IPacket
         var failures = result.Failures.ToList();
         var changes = result.Applied + filterChanges;
         failures.AddRange(filterFailures);
-        failures.AddRange(await ApplyForwardingAsync(config, ct).ConfigureAwait(false));
+        failures.AddRange(await ApplyForwardingAsync(config, warnings, ct).ConfigureAwait(false));
 
         Report([.. warnings, .. failures], LogLevel.Warn);
         if (failures.Count == 0) _lastApplied = desired;
@@ -109,11 +116,13 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, IPacket
         }
     }
 
-    private async Task<List<string>> ApplyForwardingAsync(AgentConfig config, CancellationToken ct)
+    private async Task<List<string>> ApplyForwardingAsync(AgentConfig config, List<string> warnings, CancellationToken ct)
     {
         var problems = new List<string>();
         // Jumps, and peers that route a subnet or an exit for others: the server sends forwarding for both.
-        var forwards = config.Forwarding is not null;
+        // Only a peer enrolled as a jump, or one whose owner passed --allow-routing, acts on it.
+        var forwards = config.Forwarding is not null && _policy.MayForward;
+        if (config.Forwarding is not null && !forwards) warnings.Add(LocalPolicy.ForwardingRefused);
         // Forwarding for nobody: clean up once (first pass, or after this peer stopped forwarding).
         if (!forwards && _forwardingActive == false) return problems;
         try
@@ -137,6 +146,48 @@ public sealed class InterfacePass(IWireGuard wg, IForwarding forwarding, IPacket
             problems.Add($"forwarding/NAT: {e.Message}");
         }
         return problems;
+    }
+
+    /// <summary>
+    /// After the session was revoked: gives the host its own routing back, since no peer will answer
+    /// through this tunnel any more. Turns off the full tunnel (rules, table 51830, fwmark), removes the
+    /// agent's routes into the interface and its route to the server, and its masquerade rules. The
+    /// interface, its peers and addresses, the packet filter (it only narrows what arrives on the
+    /// interface) and ip_forward stay.
+    /// </summary>
+    /// <returns>What failed; empty when everything was released.</returns>
+    public async Task<IReadOnlyList<string>> ReleaseHostAsync(CancellationToken ct)
+    {
+        var failures = new List<string>();
+        async Task Try(string what, Func<Task> action)
+        {
+            try
+            {
+                await action().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failures.Add($"{what}: {e.Message}");
+            }
+        }
+
+        InterfaceState? actual = null;
+        await Try($"read {iface}", async () => actual = await wg.ReadAsync(iface, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        if (actual is not null)
+        {
+            foreach (var family in (AddressFamily[])[AddressFamily.InterNetwork, AddressFamily.InterNetworkV6])
+                await Try($"full tunnel off ({family})", () => wg.SetFullTunnelAsync(iface, family, false, ct)).ConfigureAwait(false);
+            foreach (var route in actual.Routes.Distinct())
+                await Try($"remove route {route.ToString()}", () => wg.RemoveRouteAsync(iface, route, ct)).ConfigureAwait(false);
+            foreach (var server in actual.ServerRoutes.Distinct())
+                await Try($"remove the route to the server {server.ToString()}", () => wg.RemoveServerRouteAsync(iface, server, ct)).ConfigureAwait(false);
+        }
+        await Try("remove masquerade rules", async () =>
+        {
+            foreach (var change in await forwarding.ApplyMasqueradeAsync(iface, [], ct).ConfigureAwait(false)) log.Info(change);
+        }).ConfigureAwait(false);
+        _lastApplied = null;
+        return failures;
     }
 
     private void Report(IReadOnlyList<string> problems, LogLevel level)

@@ -28,6 +28,19 @@ public static class RunDecisions
     /// <summary>Exit code when the session was revoked (documented in the usage text).</summary>
     public const int RevokedExitCode = 3;
 
+    /// <summary>
+    /// Why the agent will not talk to <paramref name="server"/>, or null when it will: plain HTTP is
+    /// accepted on loopback (a local test server, a TLS-terminating sidecar) and elsewhere only with
+    /// <c>--insecure-http</c>, since the session token and the configs would cross the network in clear text.
+    /// </summary>
+    public static string? PlainHttpRefusal(Uri server, bool insecureHttp)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        if (server.Scheme != Uri.UriSchemeHttp || server.IsLoopback || insecureHttp) return null;
+        return $"refusing plain http:// to {server.Authority}, which is not a loopback address: the session token and configs " +
+               "would cross the network unencrypted. Use https://, or pass --insecure-http to accept that";
+    }
+
     /// <summary>What to apply at start, before the server has been asked: the last-known-good config, if any.</summary>
     public static AgentConfig? StartupConfig(SavedConfig? lastKnownGood) => lastKnownGood?.Config;
 

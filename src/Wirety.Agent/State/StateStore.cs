@@ -63,7 +63,7 @@ public sealed class StateStore(string directory)
         var file = new IdentityFile(
             identity.Server.ToString(), identity.PeerId, identity.NetworkId,
             identity.Keys.PublicKey, identity.Keys.PrivateKey.Reveal(), identity.SessionToken.Reveal(),
-            identity.Hostname, identity.EnrolledAt);
+            identity.Hostname, identity.EnrolledAt, identity.Kind);
         AtomicFile.Write(IdentityPath, JsonSerializer.SerializeToUtf8Bytes(file, StateFileJson.Default.IdentityFile));
     }
 
@@ -97,7 +97,7 @@ public sealed class StateStore(string directory)
         if (derived != file.PublicKey)
             throw new StateException($"{IdentityPath}: the private key does not match the public key; re-enroll");
         return new AgentIdentity(server, file.PeerId, file.NetworkId, new KeyPair(privateKey, file.PublicKey),
-            new Secret(file.SessionToken), file.Hostname, file.EnrolledAt);
+            new Secret(file.SessionToken), file.Hostname, file.EnrolledAt, file.Kind);
     }
 
     /// <summary>Public facts from identity.json for <c>status</c>; null when missing or unreadable.</summary>
@@ -157,7 +157,7 @@ public sealed class StateStore(string directory)
 
     internal sealed record IdentityFile(
         string Server, Guid PeerId, Guid NetworkId, string PublicKey, string PrivateKey, string SessionToken,
-        string? Hostname, DateTimeOffset EnrolledAt);
+        string? Hostname, DateTimeOffset EnrolledAt, string? Kind = null);
 }
 
 public sealed record PublicIdentity(string Server, Guid PeerId, Guid NetworkId, string PublicKey, string? Hostname, DateTimeOffset EnrolledAt);

@@ -54,6 +54,16 @@ public interface IWireGuard
     /// is the interface. The main table's default route is never touched.
     /// </summary>
     Task SetFullTunnelAsync(string iface, AddressFamily family, bool enabled, CancellationToken ct);
+
+    /// <summary>
+    /// Keeps the server reachable outside the tunnel: a host route for <paramref name="server"/> (a /32
+    /// or /128) in the main table via the gateway and device the underlay uses for it now (never
+    /// <paramref name="iface"/>). Needed when a full tunnel or a route covering the server would otherwise
+    /// carry the agent's own control traffic into the tunnel it controls.
+    /// </summary>
+    Task AddServerRouteAsync(string iface, IpPrefix server, CancellationToken ct);
+
+    Task RemoveServerRouteAsync(string iface, IpPrefix server, CancellationToken ct);
 }
 
 /// <summary>
@@ -77,6 +87,7 @@ public sealed record WgPeer(
 /// <summary>The interface as the reconciler compares it with the desired state.</summary>
 /// <param name="Addresses">Global-scope addresses (link-local ones are the kernel's business).</param>
 /// <param name="Routes">Main-table routes on this interface that the agent manages (see <see cref="WgCommandLine"/>).</param>
+/// <remarks><see cref="ServerRoutes"/>: the agent's host routes to the server outside the tunnel (see <see cref="IWireGuard.AddServerRouteAsync"/>).</remarks>
 public sealed record InterfaceState(
     WgDevice Device,
     IReadOnlyList<InterfaceAddress> Addresses,
@@ -84,7 +95,10 @@ public sealed record InterfaceState(
     bool IsUp,
     IReadOnlyList<IpPrefix> Routes,
     bool FullTunnelIPv4,
-    bool FullTunnelIPv6);
+    bool FullTunnelIPv6)
+{
+    public IReadOnlyList<IpPrefix> ServerRoutes { get; init; } = [];
+}
 
 /// <summary>A prefix is already routed to another device; the agent does not steal it.</summary>
 public sealed class RouteConflictException(string message) : Exception(message);

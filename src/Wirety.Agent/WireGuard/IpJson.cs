@@ -42,7 +42,7 @@ public static class IpJson
     }
 
     /// <summary>A route from <c>ip -j route show</c>: its destination and owner protocol.</summary>
-    public sealed record Route(IpPrefix Destination, string? Protocol, string? Device, string? Type);
+    public sealed record Route(IpPrefix Destination, string? Protocol, string? Device, string? Type, string? Gateway = null);
 
     /// <summary>
     /// <c>ip -j [-4|-6] route show ...</c>. <paramref name="ipv6"/> says how to read "default" and
@@ -60,7 +60,7 @@ public static class IpJson
             IpPrefix prefix;
             if (dst == "default") prefix = ipv6 ? IpPrefix.AnyIPv6 : IpPrefix.AnyIPv4;
             else if (!IpPrefix.TryNormalize(dst, out prefix)) continue;
-            result.Add(new Route(prefix, Str(route, "protocol"), Str(route, "dev"), Str(route, "type")));
+            result.Add(new Route(prefix, Str(route, "protocol"), Str(route, "dev"), Str(route, "type"), Str(route, "gateway")));
         }
         return result;
     }

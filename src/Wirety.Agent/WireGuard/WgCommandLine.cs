@@ -20,6 +20,8 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
     /// <summary>Firewall mark on WireGuard's own packets and routing table for full-tunnel peers (wg-quick uses 51820).</summary>
     public const int FullTunnelTable = 51830;
     public const string RouteProtocol = "static";
+    /// <summary>Protocol number on the agent's host routes to the server outside the tunnel (unnamed in rt_protos, so ip prints the number).</summary>
+    public const string ServerRouteProtocol = "249";
 
     public async Task<InterfaceState?> ReadAsync(string iface, CancellationToken ct)
     {
@@ -46,7 +48,10 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
 
         var full4 = await FullTunnelActiveAsync(iface, device, ipv6: false, ct).ConfigureAwait(false);
         var full6 = await FullTunnelActiveAsync(iface, device, ipv6: true, ct).ConfigureAwait(false);
-        return new InterfaceState(device, addresses, linkState.Mtu, linkState.IsUp, routes, full4, full6);
+        return new InterfaceState(device, addresses, linkState.Mtu, linkState.IsUp, routes, full4, full6)
+        {
+            ServerRoutes = await ServerRoutesAsync(ct).ConfigureAwait(false),
+        };
     }
 
     public async Task<WgDevice?> ShowAsync(string iface, CancellationToken ct)
@@ -191,6 +196,40 @@ public sealed class WgCommandLine(ICommandRunner runner, AgentLog log, bool pref
             if ((await runner.ReadFileAsync(srcValidMark, ct).ConfigureAwait(false))?.Trim() != "1")
                 await runner.WriteFileAsync(srcValidMark, "1\n", ct).ConfigureAwait(false);
         }
+    }
+
+    public async Task AddServerRouteAsync(string iface, IpPrefix server, CancellationToken ct)
+    {
+        var f = server.IsIPv4 ? "-4" : "-6";
+        var address = server.BaseAddress.ToString();
+        // With WireGuard's own mark the full-tunnel rule does not apply, so this is the underlay's route,
+        // whether or not the full tunnel is on right now.
+        var got = (await Ip([f, "-j", "route", "get", address, "mark", Num(FullTunnelTable)], ct).ConfigureAwait(false)).OrThrow();
+        var route = IpJson.ParseRoutes(got.Stdout, !server.IsIPv4).FirstOrDefault();
+        if (route?.Type == "local" || route?.Device == "lo") return; // the server runs on this host
+        if (route?.Device is null || route.Device == iface)
+            throw new WireGuardCommandException($"no route to the server {address} outside {iface}; it would be reached through the tunnel");
+        var args = new List<string> { f, "route", "replace", server.ToString() };
+        if (route.Gateway is not null) args.AddRange(["via", route.Gateway]);
+        args.AddRange(["dev", route.Device, "proto", ServerRouteProtocol]);
+        (await Ip(args, ct).ConfigureAwait(false)).OrThrow();
+    }
+
+    public async Task RemoveServerRouteAsync(string iface, IpPrefix server, CancellationToken ct)
+    {
+        var result = await Ip([server.IsIPv4 ? "-4" : "-6", "route", "del", server.ToString(), "proto", ServerRouteProtocol], ct).ConfigureAwait(false);
+        if (!result.Succeeded && !result.Stderr.Contains("No such process", StringComparison.Ordinal)) result.OrThrow();
+    }
+
+    private async Task<List<IpPrefix>> ServerRoutesAsync(CancellationToken ct)
+    {
+        var routes = new List<IpPrefix>();
+        foreach (var v6 in (bool[])[false, true])
+        {
+            var shown = await Ip([v6 ? "-6" : "-4", "-j", "route", "show", "proto", ServerRouteProtocol], ct).ConfigureAwait(false);
+            if (shown.Succeeded) routes.AddRange(IpJson.ParseRoutes(shown.Stdout, v6).Select(r => r.Destination).Where(d => !d.IsDefault));
+        }
+        return routes;
     }
 
     private async Task<bool> FullTunnelActiveAsync(string iface, WgDevice device, bool ipv6, CancellationToken ct)

@@ -21,6 +21,9 @@ public sealed class InMemoryWireGuard : IWireGuard
     /// <summary>Prefixes another device already routes: adding them throws <see cref="RouteConflictException"/>.</summary>
     public HashSet<IpPrefix> ForeignRoutes { get; } = [];
 
+    /// <summary>Host routes to the server outside the tunnel (main table, not on the interface).</summary>
+    public HashSet<IpPrefix> ServerRoutes { get; } = [];
+
     /// <summary>Every mutating call, in order, e.g. "set-peer wirety0 KEY".</summary>
     public List<string> Calls { get; } = [];
 
@@ -28,7 +31,7 @@ public sealed class InMemoryWireGuard : IWireGuard
 
     public Task<InterfaceState?> ReadAsync(string iface, CancellationToken ct) =>
         Task.FromResult(_devices.TryGetValue(iface, out var d)
-            ? new InterfaceState(Snapshot(d), [.. d.Addresses], d.Mtu, d.Up, [.. d.Routes], d.FullTunnel4, d.FullTunnel6)
+            ? new InterfaceState(Snapshot(d), [.. d.Addresses], d.Mtu, d.Up, [.. d.Routes], d.FullTunnel4, d.FullTunnel6) { ServerRoutes = [.. ServerRoutes] }
             : null);
 
     public Task<WgDevice?> ShowAsync(string iface, CancellationToken ct) =>
@@ -133,6 +136,20 @@ public sealed class InMemoryWireGuard : IWireGuard
         Calls.Add($"full-tunnel {iface} {family} {enabled}");
         var d = Get(iface);
         if (family == AddressFamily.InterNetwork) d.FullTunnel4 = enabled; else d.FullTunnel6 = enabled;
+        return Task.CompletedTask;
+    }
+
+    public Task AddServerRouteAsync(string iface, IpPrefix server, CancellationToken ct)
+    {
+        Calls.Add($"add-server-route {server}");
+        ServerRoutes.Add(server);
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveServerRouteAsync(string iface, IpPrefix server, CancellationToken ct)
+    {
+        Calls.Add($"remove-server-route {server}");
+        ServerRoutes.Remove(server);
         return Task.CompletedTask;
     }
 

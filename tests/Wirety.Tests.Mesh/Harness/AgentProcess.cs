@@ -19,13 +19,13 @@ public sealed class AgentProcess(MeshHost host, string stateDir, RunDirectory ru
 
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "wirety-agent.dll");
 
-    /// <summary><c>ip netns exec NS dotnet wirety-agent.dll enroll --server URL --token T --state-dir DIR --hostname ROLE</c>.</summary>
+    /// <summary><c>ip netns exec NS dotnet wirety-agent.dll enroll --server URL --token T --state-dir DIR --hostname ROLE --insecure-http</c> (the test server is plain HTTP on 198.18.0.1).</summary>
     public async Task EnrollAsync(Uri server, string token)
     {
         if (!File.Exists(Dll)) throw new MeshSetupException($"{Dll} is missing: build the test project (it references Wirety.Agent)");
         var result = await ProcessRunner.RunAsync(ProcessRunner.FindExecutable("ip") ?? "ip",
             ["netns", "exec", host.Namespace, ChildProcess.DotnetHost, Dll, "enroll",
-             "--server", server.ToString(), "--token", token, "--state-dir", stateDir, "--hostname", host.Role],
+             "--server", server.ToString(), "--token", token, "--state-dir", stateDir, "--hostname", host.Role, "--insecure-http"],
             null, TimeSpan.FromSeconds(60));
         // The token is spent now; still, keep it out of the log.
         Log.Add($"[test] enroll (exit {result.ExitCode})\n{result.Describe().Replace(token, "[enrollment token]", StringComparison.Ordinal)}");
@@ -41,7 +41,7 @@ public sealed class AgentProcess(MeshHost host, string stateDir, RunDirectory ru
     {
         _process = ChildProcess.Start("ip",
             ["netns", "exec", host.Namespace, ChildProcess.DotnetHost, Dll, "run", "--state-dir", stateDir, "--interface", host.WgInterface,
-             "--userspace", "--heartbeat-interval", $"{heartbeat.TotalSeconds:0}s", "--poll-interval", $"{poll.TotalSeconds:0}s", "--verbose"],
+             "--userspace", "--heartbeat-interval", $"{heartbeat.TotalSeconds:0}s", "--poll-interval", $"{poll.TotalSeconds:0}s", "--verbose", "--insecure-http"],
             new Dictionary<string, string>(), Log, run);
     }
 
