@@ -8,8 +8,14 @@ public sealed class LimitsOptions
 {
     public const string Section = "Wirety:Limits";
 
-    /// <summary>Largest request body on <c>/api/v1/agent/*</c> (a heartbeat with 4,096 peer stats is ~600 KB: agents send fewer).</summary>
+    /// <summary>Largest request body on <c>/api/v1/agent/*</c> other than the heartbeat.</summary>
     public long AgentBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Largest heartbeat body: a jump peer reports one stat per peer it has, up to 4,096 (~130 bytes each),
+    /// so the heartbeat needs more room than the other agent requests.
+    /// </summary>
+    public long HeartbeatBodyBytes { get; set; } = 640 * 1024;
 
     /// <summary>Largest request body on the rest of the API.</summary>
     public long AdminBodyBytes { get; set; } = 1024 * 1024;

@@ -20,7 +20,7 @@ public static class RequestLimits
     public static IServiceCollection AddRequestLimits(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.Section))
-            .Validate(o => o is { AgentBodyBytes: > 0, AdminBodyBytes: > 0, EnrollmentsPerWindow: > 0, HeartbeatsPerWindow: > 0, AdminRequestsPerWindow: > 0 }
+            .Validate(o => o is { AgentBodyBytes: > 0, HeartbeatBodyBytes: > 0, AdminBodyBytes: > 0, EnrollmentsPerWindow: > 0, HeartbeatsPerWindow: > 0, AdminRequestsPerWindow: > 0 }
                            && o.RateWindow > TimeSpan.Zero && o.EndpointChangeInterval >= TimeSpan.Zero && o.RejectionStreamPeriod > TimeSpan.Zero,
                 "Wirety:Limits: sizes and counts must be positive, RateWindow and RejectionStreamPeriod longer than zero.")
             .ValidateOnStart();
@@ -77,7 +77,9 @@ public static class RequestLimits
     private static async Task LimitBodyAsync(HttpContext http, RequestDelegate next)
     {
         var limits = http.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value;
-        var limit = http.Request.Path.StartsWithSegments(AgentPrefix) ? limits.AgentBodyBytes : limits.AdminBodyBytes;
+        var path = http.Request.Path;
+        var limit = path.StartsWithSegments(HeartbeatPath) ? limits.HeartbeatBodyBytes
+            : path.StartsWithSegments(AgentPrefix) ? limits.AgentBodyBytes : limits.AdminBodyBytes;
         if (http.Request.ContentLength > limit)
         {
             await WriteProblemAsync(http, 413, "Request body too large", TooLarge(limit));

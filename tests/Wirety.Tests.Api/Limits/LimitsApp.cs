@@ -12,7 +12,7 @@ namespace Wirety.Tests.Api.Limits;
 /// </summary>
 public sealed class LimitsApp : WiretyApp
 {
-    public const int Enrollments = 3, Heartbeats = 3, AdminRequests = 300, AgentBodyBytes = 4096, AdminBodyBytes = 16384;
+    public const int Enrollments = 3, Heartbeats = 3, AdminRequests = 300, AgentBodyBytes = 4096, HeartbeatBodyBytes = 8192, AdminBodyBytes = 16384;
     public static readonly TimeSpan EndpointChangeInterval = TimeSpan.FromMinutes(1);
 
     protected override void Configure(IWebHostBuilder b)
@@ -22,6 +22,7 @@ public sealed class LimitsApp : WiretyApp
         b.UseSetting("Wirety:Limits:HeartbeatsPerWindow", Heartbeats.ToString());
         b.UseSetting("Wirety:Limits:AdminRequestsPerWindow", AdminRequests.ToString());
         b.UseSetting("Wirety:Limits:AgentBodyBytes", AgentBodyBytes.ToString());
+        b.UseSetting("Wirety:Limits:HeartbeatBodyBytes", HeartbeatBodyBytes.ToString());
         b.UseSetting("Wirety:Limits:AdminBodyBytes", AdminBodyBytes.ToString());
         b.UseSetting("Wirety:Limits:EndpointChangeInterval", EndpointChangeInterval.ToString());
     }

@@ -19,7 +19,12 @@ public sealed class RequestLimitTests(LimitsApp app) : LimitsTest(app)
 
         var (net, _) = await NetworkWithJumpAsync();
         var agent = await EnrollFromAsync("198.51.100.12", await TokenForAsync(net, "a"));
-        var heartbeat = $$"""{"hostname":"h","uptimeSeconds":1,"peerStats":[{{string.Join(",", Enumerable.Repeat($$"""{"publicKey":"{{key}}","rxBytes":1,"txBytes":1}""", 100))}}]}""";
+        string Heartbeat(int stats) =>
+            $$"""{"hostname":"h","uptimeSeconds":1,"peerStats":[{{string.Join(",", Enumerable.Repeat($$"""{"publicKey":"{{key}}","rxBytes":1,"txBytes":1}""", stats))}}]}""";
+        // The heartbeat has room for a jump peer's stats (more than the other agent requests), and a limit of its own.
+        Assert.True(Heartbeat(60).Length is > LimitsApp.AgentBodyBytes and < LimitsApp.HeartbeatBodyBytes);
+        Assert.Equal(HttpStatusCode.NoContent, (await agent.Client.PostAsync("/api/v1/agent/heartbeat", SizedJson(Heartbeat(60)))).StatusCode);
+        var heartbeat = Heartbeat(200);
         await AssertRefusedAsync(() => agent.Client.PostAsync("/api/v1/agent/heartbeat", SizedJson(heartbeat)), 413);
         await AssertRefusedAsync(() => agent.Client.PostAsync("/api/v1/agent/heartbeat", new UnsizedContent(heartbeat)), 413);
     }
