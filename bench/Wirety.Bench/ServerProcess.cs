@@ -32,6 +32,10 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["WIRETY_DB"] = connectionString, ["WIRETY_URLS"] = $"http://127.0.0.1:{port}",
                 ["WIRETY_DATA_DIR"] = dataDir, ["WIRETY_ADMIN_TOKEN"] = AdminToken, ["WIRETY_LOG_FORMAT"] = "text",
                 ["Logging__LogLevel__Default"] = "Warning", ["DOTNET_ENVIRONMENT"] = "Production",
+                // A benchmark is one client pretending to be thousands: the per-address, per-session and per-token
+                // rate limits would measure themselves instead of the server.
+                ["Wirety__Limits__EnrollmentsPerWindow"] = "100000000", ["Wirety__Limits__HeartbeatsPerWindow"] = "100000000",
+                ["Wirety__Limits__AdminRequestsPerWindow"] = "100000000",
             },
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;

@@ -19,6 +19,7 @@ using JasperFx.Events;
 using Wirety.Server.Hosting;
 using Wirety.Server.Forwarding;
 using Wirety.Server.LiveChannel;
+using Wirety.Server.Limits;
 using Wirety.Server.Operations;
 using Wirety.Server.Problems;
 using Wirety.Server.Routes;
@@ -108,6 +109,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
 });
 builder.Services.AddProblemDetails();
+builder.Services.AddRequestLimits(builder.Configuration); // body size, rate limits, strict admin JSON (Limits/)
 builder.Services.AddExceptionHandler<ExceptionProblems>();
 builder.Services.AddAuthentication(ApiTokenAuthentication.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
@@ -130,6 +132,7 @@ app.UseStatusCodePages();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketEndpoint.KeepAlive });
 app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
+app.UseRequestLimits(); // 413 / 429 before authentication, so a flood costs no credential lookup
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseNilIdsAsMissing();

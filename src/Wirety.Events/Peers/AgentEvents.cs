@@ -2,7 +2,8 @@ namespace Wirety.Events.Peers;
 
 /// <summary>
 /// An enrollment attempt was refused (unknown, used or expired token). Never carries the token; the
-/// peer is named when the token was recognised. One stream per rejection.
+/// peer is named when the token was recognised. Earlier releases gave each rejection its own stream; now the
+/// rejections from one source address share a stream per period (see EnrollAgent.RejectionStream).
 /// </summary>
 public sealed record EnrollmentRejected(
     Guid RejectionId, Guid? NetworkId, Guid? PeerId, string Reason, string SourceAddress, string? Hostname, DateTimeOffset At);

@@ -85,6 +85,8 @@ public sealed record PeerState
     public string? Endpoint { get; init; }
     /// <summary>Where the peer was last seen from, derived from its heartbeats (dynamic peers).</summary>
     public string? ObservedEndpoint { get; init; }
+    /// <summary>When <see cref="ObservedEndpoint"/> last changed (bounds how often an agent can re-render the mesh).</summary>
+    public DateTimeOffset? ObservedEndpointAt { get; init; }
     /// <summary>The endpoint others dial: the declared one, else the observed one.</summary>
     public string? ReachableEndpoint => Endpoint ?? ObservedEndpoint;
     public int? ListenPort { get; init; }

@@ -45,9 +45,9 @@ public static class NetworkEvolution
         (_, PeerRemoved e) => WithoutPeer(state, e.PeerId) with { UpdatedAt = e.At },
         (_, PeerEnrolled e) => WithPeer(state, e.PeerId, e.At, p => p with
         {
-            PublicKey = e.PublicKey, Hostname = e.Hostname, SessionId = e.SessionId, EnrolledAt = e.At, ObservedEndpoint = null,
+            PublicKey = e.PublicKey, Hostname = e.Hostname, SessionId = e.SessionId, EnrolledAt = e.At, ObservedEndpoint = null, ObservedEndpointAt = null,
         }),
-        (_, EndpointChanged e) => WithPeer(state, e.PeerId, e.At, p => p with { ObservedEndpoint = e.Endpoint }),
+        (_, EndpointChanged e) => WithPeer(state, e.PeerId, e.At, p => p with { ObservedEndpoint = e.Endpoint, ObservedEndpointAt = e.At }),
         (_, PeerBlocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = true, BlockReason = e.Reason }),
         (_, PeerUnblocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = false, BlockReason = null }),
         (_, DefaultPolicyChanged e) => state with { DefaultPolicy = e.DefaultPolicy, UpdatedAt = e.At },

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Marten.Exceptions;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using Wirety.Events;
 using Wirety.Events.Agent;
 using Wirety.Events.Peers;
@@ -11,6 +13,7 @@ using Wirety.Projections.Configs;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
+using Wirety.Server.Limits;
 using Wirety.Server.Problems;
 using Wolverine.Http;
 
@@ -18,8 +21,12 @@ namespace Wirety.Server.Agents;
 
 public static class EnrollAgent
 {
+    /// <summary>Issued tokens are far shorter; anything longer is not worth hashing.</summary>
+    public const int MaxTokenLength = 256;
+
     public static ValidationErrors Validate(EnrollRequest request) => new ValidationErrors()
-        .Check("token", string.IsNullOrWhiteSpace(request.Token) ? "token is required." : null)
+        .Check("token", string.IsNullOrWhiteSpace(request.Token) ? "token is required."
+            : request.Token.Length > MaxTokenLength ? $"token must be at most {MaxTokenLength} characters." : null)
         .Check("publicKey", AgentRules.PublicKey(request.PublicKey))
         .Check("hostname", AgentRules.Hostname(request.Hostname))
         .Check("agentVersion", request.AgentVersion is { Length: > 64 } ? "agentVersion must be at most 64 characters." : null);
@@ -41,7 +48,8 @@ public static class EnrollAgent
     [AllowAnonymous]
     [WolverinePost("/api/v1/agent/enroll")]
     public static async Task<IResult> Post(
-        EnrollRequest? request, HttpContext http, IDocumentSession session, ConfigCache configs, TimeProvider clock, CancellationToken ct)
+        EnrollRequest? request, HttpContext http, IDocumentSession session, IDocumentStore store, ConfigCache configs,
+        IOptions<LimitsOptions> limits, TimeProvider clock, CancellationToken ct)
     {
         if (request is null) return ApiProblems.MissingBody().ToResult();
         if (Validate(request) is { Any: true } errors) return errors.ToProblem().ToResult();
@@ -60,7 +68,7 @@ public static class EnrollAgent
         }
         var peer = ticket is null ? null : stream?.Aggregate?.FindPeer(ticket.PeerId);
         if ((TicketProblem(ticket, now) ?? (peer is null ? "token's peer no longer exists" : null)) is { } problem)
-            return await RejectAsync(session, ticket, problem, source, request.Hostname, now, ct);
+            return await RejectAsync(store, ticket, problem, source, request.Hostname, now, limits.Value.RejectionStreamPeriod, ct);
 
         var network = stream!.Aggregate!;
         var sessionId = Guid.CreateVersion7(now);
@@ -97,13 +105,36 @@ public static class EnrollAgent
     private static IResult KeyInUse() =>
         ApiProblems.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
 
-    private static async Task<IResult> RejectAsync(IDocumentSession session, EnrollmentTicket? ticket, string reason,
-        string source, string? hostname, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// The stream refused enrollments from one source address share for one period: a flood of made-up tokens
+    /// (already bounded per address by the rate limiter) grows one stream, not one stream per attempt.
+    /// Deterministic, so every instance appends to the same stream.
+    /// </summary>
+    public static Guid RejectionStream(string source, DateTimeOffset now, TimeSpan period)
     {
-        // Its own stream: rejections are rare and must never contend with anything.
+        var start = new DateTimeOffset(now.UtcTicks - now.UtcTicks % period.Ticks, TimeSpan.Zero);
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"wirety:enrollment-rejections:{source}:{start:O}"));
+        return new Guid(hash.AsSpan(0, 16));
+    }
+
+    private static async Task<IResult> RejectAsync(IDocumentStore store, EnrollmentTicket? ticket, string reason,
+        string source, string? hostname, DateTimeOffset now, TimeSpan period, CancellationToken ct)
+    {
+        // Its own session: the request's session may hold the network's lock, and a rejection never contends with it.
         var id = Guid.CreateVersion7(now);
-        session.Events.StartStream(id, new EnrollmentRejected(id, ticket?.NetworkId, ticket?.PeerId, reason, source, hostname, now));
-        await session.SaveChangesAsync(ct);
+        var rejected = new EnrollmentRejected(id, ticket?.NetworkId, ticket?.PeerId, reason, source, hostname, now);
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var own = store.LightweightSession();
+            own.Events.Append(RejectionStream(source, now, period), rejected);
+            try
+            {
+                await own.SaveChangesAsync(ct);
+                break;
+            }
+            // Two refusals from one address at the same moment append to one stream: the second goes again.
+            catch (Exception e) when (attempt < 5 && e is ConcurrencyException or EventStreamUnexpectedMaxEventIdException) { }
+        }
         return Results.Problem(statusCode: 401, title: "Unauthorized",
             detail: $"Enrollment refused: {reason}. Ask an admin for a new enrollment token.");
     }

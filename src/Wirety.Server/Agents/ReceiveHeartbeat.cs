@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
+using Wirety.Events.Addressing;
 using Wirety.Events.Agent;
 using Wirety.Events.Peers;
 using Wirety.Server.Auth;
@@ -21,11 +22,20 @@ public static class ReceiveHeartbeat
         .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
         .Check("endpoints", request.Endpoints is { Count: > MaxEndpoints }
             ? $"endpoints lists at most {MaxEndpoints} entries."
-            : request.Endpoints?.Select(PeerRules.Endpoint).FirstOrDefault(e => e is not null))
+            : request.Endpoints?.Select(ReportedEndpoint).FirstOrDefault(e => e is not null))
         .Check("uptimeSeconds", request.UptimeSeconds < 0 ? "uptimeSeconds cannot be negative." : null)
         .Check("peerStats", request.PeerStats is { Count: > MaxPeerStats } ? $"peerStats lists at most {MaxPeerStats} entries."
             : request.PeerStats?.Select(s => AgentRules.PublicKey(s.PublicKey) ?? (s.RxBytes < 0 || s.TxBytes < 0 ? "byte counters cannot be negative." : null))
                 .FirstOrDefault(e => e is not null));
+
+    /// <summary>
+    /// A reported endpoint must be an IP address literal and port: a DNS name would let an agent point every
+    /// other peer's config at whatever the name resolves to later, without the server ever seeing a change.
+    /// </summary>
+    public static string? ReportedEndpoint(string? endpoint) =>
+        PeerRules.Endpoint(endpoint) ?? (WireGuardEndpoint.TryParse(endpoint, out var parsed) && !System.Net.IPAddress.TryParse(parsed.Host, out _)
+            ? $"endpoint '{endpoint}' must be an IP address and port (e.g. 192.0.2.1:51820 or [2001:db8::1]:51820), not a DNS name."
+            : null);
 
     /// <summary>Where other peers can reach this one: a reported endpoint, else the source address and listen port.</summary>
     public static string? ObservedEndpoint(HeartbeatRequest request, string source) =>

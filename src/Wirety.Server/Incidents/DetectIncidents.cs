@@ -1,10 +1,12 @@
 using Marten;
+using Microsoft.Extensions.Options;
 using Wirety.Events;
 using Wirety.Events.Addressing;
 using Wirety.Events.Incidents;
 using Wirety.Events.Peers;
 using Wirety.Projections.Incidents;
 using Wirety.Projections.Networks;
+using Wirety.Server.Limits;
 using Wolverine.Attributes;
 
 namespace Wirety.Server.Incidents;
@@ -25,13 +27,19 @@ public static class DetectIncidents
 
     /// <summary>What a sighting leads to, given the network as it is and the peer's sightings including this one.</summary>
     /// <param name="resolvedUpTo">When the peer's latest resolved incident was resolved: sightings up to then are not evidence.</param>
+    /// <param name="endpointInterval">
+    /// At most one endpoint change per peer per this interval goes into the network stream (each re-renders the configs
+    /// that dial the peer): a change inside it is dropped, and the sighting filter's periodic refresh reports it again later.
+    /// </param>
     public static Outcome Decide(
-        PeerSighted s, Network network, PeerSightings sightings, IReadOnlySet<IncidentType> openTypes, DateTimeOffset? resolvedUpTo, Guid incidentId)
+        PeerSighted s, Network network, PeerSightings sightings, IReadOnlySet<IncidentType> openTypes, DateTimeOffset? resolvedUpTo, Guid incidentId,
+        TimeSpan endpointInterval = default)
     {
         if (network.FindPeer(s.PeerId) is not { } peer) return new Outcome(null, null, null);
         // Sightings can be handled out of order (concurrently, or retried): only the newest one says where the peer is.
         var newest = sightings.Entries.Count == 0 || sightings.Entries[^1].HeartbeatId == s.HeartbeatId;
         var endpoint = newest && peer.SessionId == s.SessionId && s.Endpoint is not null && peer.ObservedEndpoint != s.Endpoint
+                       && (peer.ObservedEndpointAt is not { } last || s.At - last >= endpointInterval)
             ? new EndpointChanged(network.Id, peer.Id, s.Endpoint, peer.ObservedEndpoint, s.SessionId, s.At)
             : null;
         var evidence = resolvedUpTo is { } cut ? sightings.Entries.Where(e => e.At > cut).ToList() : sightings.Entries;
@@ -48,8 +56,9 @@ public static class DetectIncidents
         return new Outcome(endpoint, incident, block);
     }
 
-    public static async Task Handle(PeerSighted sighted, IDocumentSession session, CancellationToken ct)
+    public static async Task Handle(PeerSighted sighted, IDocumentSession session, IOptions<LimitsOptions> limits, CancellationToken ct)
     {
+        var interval = limits.Value.EndpointChangeInterval;
         var sightings = (await session.LoadAsync<PeerSightings>(sighted.PeerId, ct) ?? new PeerSightings(sighted.PeerId, sighted.NetworkId, []))
             .Add(new Sighting(sighted.HeartbeatId, sighted.At, sighted.SessionId, sighted.SourceAddress, sighted.Endpoint,
                 WireGuardEndpoint.HostOf(sighted.Endpoint)));
@@ -60,13 +69,13 @@ public static class DetectIncidents
         var current = await session.LoadAsync<Network>(sighted.NetworkId, ct);
         if (current is null) return;
         var (open, resolvedUpTo) = await IncidentsOfAsync(session, sighted.PeerId, ct);
-        var outcome = Decide(sighted, current, sightings, open, resolvedUpTo, Guid.CreateVersion7(sighted.At));
+        var outcome = Decide(sighted, current, sightings, open, resolvedUpTo, Guid.CreateVersion7(sighted.At), interval);
         if (outcome is { EndpointChanged: not null } or { Incident: not null })
         {
             var stream = await session.Events.FetchForExclusiveWriting<Network>(sighted.NetworkId, ct);
             if (stream.Aggregate is not { } locked) return;
             (open, resolvedUpTo) = await IncidentsOfAsync(session, sighted.PeerId, ct);
-            outcome = Decide(sighted, locked, sightings, open, resolvedUpTo, outcome.Incident?.IncidentId ?? Guid.CreateVersion7(sighted.At));
+            outcome = Decide(sighted, locked, sightings, open, resolvedUpTo, outcome.Incident?.IncidentId ?? Guid.CreateVersion7(sighted.At), interval);
             if (outcome.EndpointChanged is { } changed) stream.AppendOne(changed);
             if (outcome is { Incident: { } incident, Block: { } block })
             {

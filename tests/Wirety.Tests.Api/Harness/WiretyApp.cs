@@ -22,7 +22,7 @@ namespace Wirety.Tests.Api.Harness;
 /// PostgreSQL cluster. One per test collection; <see cref="ResetAsync"/> clears data before each test.
 /// Every log line the server writes is kept in <see cref="Logs"/> so tests can scan it for secrets.
 /// </summary>
-public sealed class WiretyApp : IAsyncLifetime
+public class WiretyApp : IAsyncLifetime
 {
     public const string AdminToken = "wirety_test-admin-token-0123456789abcdefghijklmnop";
     /// <summary>The load balancers this server believes X-Forwarded-For from (addresses no other test uses).</summary>
@@ -55,6 +55,13 @@ public sealed class WiretyApp : IAsyncLifetime
             b.UseSetting("WIRETY_WEB_ROOT", WebRoot);
             b.UseSetting("WIRETY_TRUSTED_PROXIES", TrustedProxies);
             b.UseSetting("Wirety:ServerAddresses", ServerAddresses);
+            // Limits stop floods, not a suite that enrolls hundreds of agents from one address within a minute or
+            // flips endpoints on purpose: far out of reach here. LimitsApp (tests/Limits) sets small ones.
+            b.UseSetting("Wirety:Limits:EnrollmentsPerWindow", "1000000");
+            b.UseSetting("Wirety:Limits:HeartbeatsPerWindow", "1000000");
+            b.UseSetting("Wirety:Limits:AdminRequestsPerWindow", "1000000");
+            b.UseSetting("Wirety:Limits:EndpointChangeInterval", "00:00:00");
+            Configure(b);
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));
@@ -67,6 +74,9 @@ public sealed class WiretyApp : IAsyncLifetime
         Admin = Client(AdminToken);
         await ReadyAsync();
     }
+
+    /// <summary>A fixture with other settings (applied after the defaults above) overrides this.</summary>
+    protected virtual void Configure(IWebHostBuilder builder) { }
 
     private async Task ReadyAsync()
     {

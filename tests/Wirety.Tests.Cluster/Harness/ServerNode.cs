@@ -44,6 +44,9 @@ public sealed class ServerNode : IAsyncDisposable
             ["WIRETY_ADMIN_TOKEN"] = adminToken,
             ["WIRETY_LOG_FORMAT"] = "text",
             ["DOTNET_ENVIRONMENT"] = "Production",
+            // Load from one address and one admin token is the test's method, not an attack: limits out of reach.
+            ["Wirety__Limits__EnrollmentsPerWindow"] = "100000000", ["Wirety__Limits__HeartbeatsPerWindow"] = "100000000",
+            ["Wirety__Limits__AdminRequestsPerWindow"] = "100000000",
         }, children);
     }
 

@@ -1,0 +1,40 @@
+namespace Wirety.Server.Limits;
+
+/// <summary>
+/// Bounds on what one client can make the server do, bound from configuration <c>Wirety:Limits:*</c>
+/// (environment: <c>Wirety__Limits__*</c>). Documented in README (Configuration).
+/// </summary>
+public sealed class LimitsOptions
+{
+    public const string Section = "Wirety:Limits";
+
+    /// <summary>Largest request body on <c>/api/v1/agent/*</c> other than the heartbeat.</summary>
+    public long AgentBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Largest heartbeat body: a jump peer reports one stat per peer it has, up to 4,096 (~130 bytes each),
+    /// so the heartbeat needs more room than the other agent requests.
+    /// </summary>
+    public long HeartbeatBodyBytes { get; set; } = 640 * 1024;
+
+    /// <summary>Largest request body on the rest of the API.</summary>
+    public long AdminBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The fixed window the request counts below apply to.</summary>
+    public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Enrollment attempts per source address per window (anonymous, so keyed by address).</summary>
+    public int EnrollmentsPerWindow { get; set; } = 30;
+
+    /// <summary>Heartbeats per agent session per window (agents send one every 30 s by default).</summary>
+    public int HeartbeatsPerWindow { get; set; } = 120;
+
+    /// <summary>Admin API requests per API token per window (unauthenticated ones: per source address).</summary>
+    public int AdminRequestsPerWindow { get; set; } = 1200;
+
+    /// <summary>At most one endpoint change per peer per this interval is recorded in the network stream.</summary>
+    public TimeSpan EndpointChangeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Refused enrollments from one source address share one event stream per this period.</summary>
+    public TimeSpan RejectionStreamPeriod { get; set; } = TimeSpan.FromDays(1);
+}
