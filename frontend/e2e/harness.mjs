@@ -47,6 +47,7 @@ export class Harness {
   pgDir = join(this.tmp, 'pg');
   server = null;
   serverLog = [];
+  cspViolations = [];
   browser = null;
   baseUrl = '';
 
@@ -71,7 +72,8 @@ export class Harness {
       cwd: repo,
       env: {
         ...process.env,
-        WIRETY_DB: `Host=127.0.0.1;Port=${pgPort};Database=wirety;Username=postgres`,
+        // The cluster wants its password (scram-sha-256); cluster.sh keeps it in a 0600 libpq password file.
+        WIRETY_DB: `Host=127.0.0.1;Port=${pgPort};Database=wirety;Username=postgres;Passfile=${this.pgDir}.pgpass`,
         WIRETY_DATA_DIR: join(this.tmp, 'data'),
         WIRETY_ADMIN_TOKEN: adminToken,
         WIRETY_URLS: this.baseUrl,
@@ -105,6 +107,8 @@ export class Harness {
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     page.on('pageerror', e => console.error('page error:', e.message));
+    // The server sends a Content-Security-Policy; anything the built UI does that it blocks is a bug.
+    page.on('console', m => { if (/Content Security Policy/i.test(m.text())) { this.cspViolations.push(m.text()); console.error('CSP:', m.text()); } });
     return page;
   }
 
