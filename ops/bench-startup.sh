@@ -45,7 +45,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 run_once() {
     local n=$1 start ready get post rss code
     start=$(now_ms)
-    WIRETY_DB="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=wirety" WIRETY_URLS=$URL \
+    WIRETY_DB="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=wirety;Passfile=$("$CLUSTER" passfile "$work/pg")" WIRETY_URLS=$URL \
         WIRETY_DATA_DIR="$work/data" WIRETY_ADMIN_TOKEN=$TOKEN WIRETY_LOG_FORMAT=text \
         "${SERVER[@]}" > "$work/server-$n.log" 2>&1 &
     server_pid=$!

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # cleanup and on_signal are reached through traps
 # Runs the Wirety server locally (`make run`): a private PostgreSQL cluster under
-# $WIRETY_DATA_DIR/pg (unless WIRETY_DB points elsewhere), a Release build, and the
-# server in the foreground. Ctrl-C / SIGTERM stop the server, then the cluster.
+# $WIRETY_DATA_DIR/pg (unless WIRETY_DB points elsewhere; loopback only, scram-sha-256 with a
+# generated password in $WIRETY_DATA_DIR/pg.pgpass, mode 0600), a Release build, and the
+# server in the foreground (plain HTTP on loopback). Ctrl-C / SIGTERM stop the server, then the cluster.
 #
 # Environment:
 #   WIRETY_DATA_DIR  default ./.wirety (relative to the caller's cwd; made absolute)
@@ -112,7 +113,7 @@ else
         "$CLUSTER" start "$PGDATA_DIR" "$WIRETY_PG_PORT"
     fi
     "$CLUSTER" createdb "$PGDATA_DIR" "$WIRETY_PG_PORT" wirety
-    WIRETY_DB="Host=127.0.0.1;Port=$WIRETY_PG_PORT;Database=wirety;Username=postgres"
+    WIRETY_DB="Host=127.0.0.1;Port=$WIRETY_PG_PORT;Database=wirety;Username=postgres;Passfile=$("$CLUSTER" passfile "$PGDATA_DIR")"
 fi
 export WIRETY_DB
 

@@ -509,4 +509,10 @@ describe('web UI', { concurrency: false }, () => {
       assert.ok((await item.textContent()).includes(text), `${type} names ${text}`);
     }
   });
+
+  test('everything above ran under the server\'s Content-Security-Policy without a violation', async () => {
+    const response = await page.request.get('/');
+    assert.match(response.headers()['content-security-policy'] ?? '', /default-src 'self'/);
+    assert.deepEqual(h.cspViolations, []);
+  });
 });

@@ -8,6 +8,13 @@
 #   cluster.sh stop     DATADIR             fast shutdown (ok if not running)
 #   cluster.sh status   DATADIR             exit 0 if running, 3 if not
 #   cluster.sh createdb DATADIR PORT NAME   create database NAME unless it exists
+#   cluster.sh passfile DATADIR             print the path of the cluster's password file
+#
+# Authentication: scram-sha-256 for every connection (TCP and socket), user postgres, with a random
+# password generated at initdb into DATADIR.pgpass (a libpq password file, mode 0600, owned by the
+# caller): clients use it as PGPASSFILE (psql) or `Passfile=` in an Npgsql connection string. No other
+# local user can connect. A cluster made by an older version with `-A trust` is switched over by
+# `ensure` (while it is stopped).
 #
 # Binaries: $WIRETY_PG_BIN if set, else the highest /usr/lib/postgresql/*/bin.
 # PostgreSQL refuses to run as root, so as root every server-side command runs as the
@@ -19,7 +26,7 @@ PG_USER=postgres
 
 die() { echo "cluster.sh: error: $*" >&2; exit 1; }
 log() { echo "cluster.sh: $*" >&2; }
-usage() { sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
@@ -56,6 +63,46 @@ as_owner() {
 
 # Absolute and normalized (no ./ or ..), without requiring the path to exist yet.
 abs_path() { realpath -m -- "$1"; }
+
+# The password file sits next to the data dir, not in it (the data dir belongs to postgres when run as root).
+passfile_path() { echo "$DATADIR.pgpass"; }
+
+new_password() { head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 40; }
+
+write_passfile() { # PASSWORD → DATADIR.pgpass (0600 before the secret is in it)
+    local f
+    f=$(passfile_path)
+    (umask 077 && : > "$f")
+    chmod 0600 "$f"
+    printf '*:*:*:postgres:%s\n' "$1" > "$f"
+}
+
+# Every line of pg_hba.conf that says trust becomes scram-sha-256 (initdb -A trust wrote them).
+hba_to_scram() {
+    as_owner sed -i -E 's/^([^#].*[[:space:]])trust([[:space:]]*)$/\1scram-sha-256\2/' "$DATADIR/pg_hba.conf"
+}
+
+hba_trusts() { grep -Eq '^[^#].*[[:space:]]trust[[:space:]]*$' "$DATADIR/pg_hba.conf"; }
+
+# A cluster made with -A trust (older versions of this script): give postgres a password in single-user
+# mode and require it from now on. Only while stopped; a running one is left as it is, with a warning.
+migrate_from_trust() {
+    [[ -f "$(passfile_path)" ]] && ! hba_trusts && return 0
+    if is_running; then
+        log "warning: $DATADIR still trusts every local user; stop it and run 'cluster.sh ensure' to switch it to passwords"
+        return 0
+    fi
+    log "switching $DATADIR from trust to scram-sha-256 (password in $(passfile_path))"
+    local password out
+    password=$(new_password)
+    # Single-user mode reads the statement on stdin; the password is made of base64 letters and digits only.
+    if ! out=$(echo "ALTER ROLE postgres PASSWORD '$password';" | as_owner "$PG_BIN/postgres" --single -D "$DATADIR" -c password_encryption=scram-sha-256 postgres 2>&1); then
+        echo "$out" >&2
+        die "could not set the postgres password in $DATADIR"
+    fi
+    write_passfile "$password"
+    hba_to_scram
+}
 
 check_datadir_arg() {
     [[ -n "$1" ]] || die "DATADIR must not be empty"
@@ -130,6 +177,7 @@ cmd_ensure() {
             [[ "$owner" == "$PG_USER" ]] || die "$DATADIR is owned by $owner, expected $PG_USER; fix with: chown -R $PG_USER: '$DATADIR'"
             make_parents_traversable "$DATADIR"
         fi
+        migrate_from_trust
         log "cluster already initialized in $DATADIR (PostgreSQL $have_major)"
         return 0
     fi
@@ -149,10 +197,20 @@ cmd_ensure() {
     local out
     # C.UTF-8 exists on every Debian 12 (built into glibc) and does not depend on which
     # locales the machine generated, so initdb cannot fail on LANG.
-    if ! out=$(as_owner "$PG_BIN/initdb" -D "$DATADIR" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 2>&1); then
+    # initdb reads the password from a file the cluster owner can read; it is gone again right after.
+    local password pwfile
+    password=$(new_password)
+    pwfile=$(mktemp)
+    chmod 0600 "$pwfile"
+    echo "$password" > "$pwfile"
+    is_root && chown "$PG_USER:" "$pwfile"
+    if ! out=$(as_owner "$PG_BIN/initdb" -D "$DATADIR" -A scram-sha-256 --pwfile="$pwfile" -U postgres --no-sync -E UTF8 --locale=C.UTF-8 2>&1); then
+        rm -f "$pwfile"
         echo "$out" >&2
         die "initdb failed for $DATADIR"
     fi
+    rm -f "$pwfile"
+    write_passfile "$password"
 }
 
 cmd_start() {
@@ -219,7 +277,10 @@ cmd_createdb() {
     [[ -n "$name" ]] || die "database NAME must not be empty"
     require_bin
     is_running || die "cluster in $DATADIR is not running; run: cluster.sh start '$DATADIR' $port"
-    # Clients connect over TCP with trust auth, so they need not run as postgres.
+    # Clients connect over TCP with the password file, so they need not run as postgres.
+    export PGPASSFILE
+    PGPASSFILE=$(passfile_path)
+    [[ -f "$PGPASSFILE" ]] || die "no password file $PGPASSFILE for $DATADIR; run: cluster.sh ensure '$DATADIR' $port"
     local psql=("$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
     local exists
     # Variables are interpolated only in psql's script input, hence stdin rather than -c.
@@ -253,5 +314,6 @@ case "$cmd" in
     stop)     [[ $# -eq 0 ]] || usage; cmd_stop ;;
     status)   [[ $# -eq 0 ]] || usage; cmd_status ;;
     createdb) [[ $# -eq 2 ]] || usage; cmd_createdb "$1" "$2" ;;
+    passfile) [[ $# -eq 0 ]] || usage; passfile_path ;;
     *) usage ;;
 esac

@@ -43,6 +43,7 @@ if (codegen && string.IsNullOrWhiteSpace(builder.Configuration["WIRETY_DB"]))
 var settings = WiretySettings.From(builder.Configuration);
 AdminBootstrap.ValidateConfiguredToken(settings.AdminToken);
 
+builder.UseWiretyTls(); // HTTPS + HSTS when WIRETY_TLS_CERT/WIRETY_TLS_KEY are set (before the default URL below)
 if (builder.Configuration["WIRETY_URLS"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
 else if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null) builder.WebHost.UseUrls("http://127.0.0.1:8080");
 
@@ -130,6 +131,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = WebSocketEndpoint.KeepAlive });
+app.UseSecurityHeaders(); // CSP, frame-ancestors, nosniff, Referrer-Policy on every response
 app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseRequestLimits(); // 413 / 429 before authentication, so a flood costs no credential lookup

@@ -210,6 +210,9 @@ public sealed class PostgresCluster : IAsyncDisposable, IDisposable
                     $"user postgres cannot write to {RootDir}: a parent dir is not traversable for it. Point TMPDIR at a world-traversable dir such as /tmp.");
         }
 
+        // trust, unlike `make run`'s cluster (scram-sha-256, ops/pg/cluster.sh): this one lives in a fresh 0700
+        // temp dir, on a random loopback port, for one test process, and holds only throwaway test data; a
+        // password would have to travel in every connection string the tests build and print.
         await MustRunAsync(Path.Combine(BinDir, "initdb"),
             ["-D", DataDir, "-A", "trust", "-U", PgUser, "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
             asPostgres: true).ConfigureAwait(false);

@@ -12,6 +12,7 @@ namespace Wirety.Tests.Operations;
 /// The server command is the built server (WIRETY_SERVER_CMD), so the test does not rebuild while other
 /// test projects run.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class MakeRunTests(ITestOutputHelper output)
 {
     private const int SIGINT = 2;
@@ -47,6 +48,7 @@ public sealed class MakeRunTests(ITestOutputHelper output)
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             var ready = await WaitUntilAsync(async () => await StatusAsync(http, $"{baseUrl}/readyz") == HttpStatusCode.OK, TimeSpan.FromSeconds(120));
             Assert.True(ready, $"make run did not become ready:\n{string.Join('\n', log)}");
+            await AssertTheClusterWantsItsPasswordAsync(data.FullName, pgPort);
             var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(data.FullName, "pg", "postmaster.pid")))[0]);
             var group = ProcessGroupMembers(script.Id);
             Assert.True(group.Count >= 2, $"the script and the server run in the script's process group: {string.Join(", ", group)}");
@@ -71,6 +73,23 @@ public sealed class MakeRunTests(ITestOutputHelper output)
             await StopLeftoverClusterAsync(data.FullName);
             data.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The private cluster trusts nobody: without the password a connection is refused, with the generated
+    /// 0600 password file (what the server got in WIRETY_DB) it works.
+    /// </summary>
+    private static async Task AssertTheClusterWantsItsPasswordAsync(string dataDir, int pgPort)
+    {
+        var passfile = Path.Combine(dataDir, "pg.pgpass");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passfile));
+        var without = $"Host=127.0.0.1;Port={pgPort};Database=wirety;Username=postgres;Pooling=false";
+        await using (var refused = new Npgsql.NpgsqlConnection(without))
+            await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => refused.OpenAsync());
+        await using (var wrong = new Npgsql.NpgsqlConnection(without + ";Password=postgres"))
+            await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => wrong.OpenAsync());
+        await using var allowed = new Npgsql.NpgsqlConnection(without + $";Passfile={passfile}");
+        await allowed.OpenAsync();
     }
 
     private static async Task<HttpStatusCode?> StatusAsync(HttpClient http, string url)

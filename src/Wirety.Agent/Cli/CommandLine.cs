@@ -107,10 +107,10 @@ public static partial class CommandLine
 
     internal static bool IsInterfaceName(string name) => InterfaceName().IsMatch(name) && name is not ("." or "..");
 
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,14}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,14}\z")]
     private static partial Regex InterfaceName();
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h|)$")]
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h|)\z")]
     private static partial Regex DurationPattern();
 }
 

@@ -14,7 +14,7 @@ public enum EndpointSyntax { Valid, BadPort, BadHost }
 /// <param name="Host">Without brackets.</param>
 public readonly partial record struct WireGuardEndpoint(string Host, int Port)
 {
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    [GeneratedRegex(@"^(?=.{1,253}\z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\z")]
     private static partial Regex DnsName();
 
     public static bool IsWellFormed(string? text) => TryParse(text, out _);

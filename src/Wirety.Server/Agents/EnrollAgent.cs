@@ -54,6 +54,8 @@ public static class EnrollAgent
         if (request is null) return ApiProblems.MissingBody().ToResult();
         if (Validate(request) is { Any: true } errors) return errors.ToProblem().ToResult();
 
+        // The key's canonical text: what is claimed, stored and compared below (another spelling of a held key is that key).
+        var publicKey = WireGuardKey.Canonical(request.PublicKey)!;
         var now = clock.GetUtcNow();
         var source = AgentRules.SourceAddress(http);
         var hash = TokenSecrets.Hash(request.Token!);
@@ -74,16 +76,16 @@ public static class EnrollAgent
         var sessionId = Guid.CreateVersion7(now);
         var sessionToken = TokenSecrets.New(TokenSecrets.SessionTokenPrefix);
         var actor = new Actor(sessionId, "agent:" + request.Hostname);
-        var enrolled = new PeerEnrolled(network.Id, peer!.Id, request.PublicKey!, request.Hostname!, request.AgentVersion,
+        var enrolled = new PeerEnrolled(network.Id, peer!.Id, publicKey, request.Hostname!, request.AgentVersion,
             sessionId, TokenSecrets.Hash(sessionToken), source, actor, now);
 
         // A key held by another peer is refused before anything is appended: a commit that fails after Marten
         // reserved event sequence numbers leaves "tombstone" events behind for them. The unique insert below
         // still decides a race with an enrollment in another network (which this stream lock does not hold).
-        if (await session.LoadAsync<PublicKeyClaim>(request.PublicKey!, ct) is { } held && held.PeerId != peer!.Id)
+        if (await session.LoadAsync<PublicKeyClaim>(publicKey, ct) is { } held && held.PeerId != peer!.Id)
             return KeyInUse();
         session.DeleteWhere<PublicKeyClaim>(c => c.PeerId == peer!.Id);
-        session.Insert(new PublicKeyClaim(request.PublicKey!, network.Id, peer.Id));
+        session.Insert(new PublicKeyClaim(publicKey, network.Id, peer.Id));
         stream.AppendOne(enrolled);
         try
         {

@@ -9,7 +9,9 @@ namespace Wirety.Server.Auth;
 
 /// <summary>
 /// On first start with an empty store, issues the bootstrap admin token: WIRETY_ADMIN_TOKEN when set,
-/// else a random one printed once on the console and written to $WIRETY_DATA_DIR/admin-token (0600).
+/// else a random one written to $WIRETY_DATA_DIR/admin-token (0600) and, when standard output is a terminal,
+/// printed once there. Redirected output (systemd's journal, a container log, a file) is kept and shipped
+/// elsewhere, so the value is then only in the file.
 /// </summary>
 public sealed class AdminBootstrap(IDocumentStore store, WiretySettings settings, TimeProvider clock, ILogger<AdminBootstrap> log)
     : IHostedService
@@ -54,6 +56,11 @@ public sealed class AdminBootstrap(IDocumentStore store, WiretySettings settings
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await File.WriteAllTextAsync(file, value + "\n", ct); // mode set before the secret is written
 
+        if (Console.IsOutputRedirected)
+        {
+            log.LogInformation("Bootstrap admin token created and written to {File} (not printed: standard output is not a terminal)", file);
+            return;
+        }
         // Deliberately the console, not the logger: the value must never reach a log sink.
         Console.WriteLine();
         Console.WriteLine("  Wirety bootstrap admin token (shown once; also saved to " + file + "):");

@@ -7,10 +7,10 @@ namespace Wirety.Server.Networks;
 /// <summary>Field rules shared by network create and update. Each returns null when the value is fine.</summary>
 public static partial class NetworkRules
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}\\z")]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex(@"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")]
+    [GeneratedRegex(@"^(?=.{1,253}\z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\z")]
     private static partial Regex DomainPattern();
 
     public static string? Name(string? name) => name is not null && NamePattern().IsMatch(name) && name.Trim() == name

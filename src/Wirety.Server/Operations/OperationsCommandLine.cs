@@ -16,7 +16,7 @@ namespace Wirety.Server.Operations;
 public static class OperationsCommandLine
 {
     public const int Ok = 0, Failed = 1, Usage = 2;
-    private static readonly string[] Commands = ["backup", "restore", "projections", "heartbeats", "help", "--help", "-h"];
+    private static readonly string[] Commands = ["backup", "restore", "projections", "heartbeats", "tokens", "help", "--help", "-h"];
 
     /// <summary>True when the arguments name an operator command (or ask for their help) rather than server options.</summary>
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);

@@ -41,6 +41,12 @@ internal sealed class OperationsCommands
         CustomParser = ParseDays,
     };
 
+    private readonly Option<string> _tokenName = new("--name")
+    {
+        Description = "the new token's name, as the token list shows it (default: recovery-admin)", HelpName = "NAME",
+        DefaultValueFactory = _ => "recovery-admin",
+    };
+
     public OperationsCommands(IConfiguration config, TextWriter stdout, TimeProvider clock)
     {
         (_config, _stdout, _clock) = (config, stdout, clock);
@@ -64,11 +70,21 @@ internal sealed class OperationsCommands
         archive.SetAction(ArchiveAsync);
         var heartbeats = new Command("heartbeats", "heartbeat retention") { archive };
 
+        var issueAdmin = new Command("issue-admin",
+            "issue a new admin API token and print it (recovery when no usable admin token is left)") { _tokenName };
+        issueAdmin.Validators.Add(r =>
+        {
+            if (r.GetValue(_tokenName) is not { } n || string.IsNullOrWhiteSpace(n) || n.Length > 64 || n.Trim() != n)
+                r.AddError("--name must be 1–64 characters without leading or trailing spaces");
+        });
+        issueAdmin.SetAction(IssueAdminAsync);
+        var tokens = new Command("tokens", "API tokens") { issueAdmin };
+
         // `wirety-server help` as well as --help.
         var help = new Command("help", "show help") { Hidden = true };
         help.SetAction(r => Root.Parse(["--help"]).Invoke(r.InvocationConfiguration));
 
-        foreach (var command in new[] { backup, restore, projections, heartbeats, help })
+        foreach (var command in new[] { backup, restore, projections, heartbeats, tokens, help })
             Root.Subcommands.Add(command);
     }
 
@@ -141,6 +157,17 @@ internal sealed class OperationsCommands
             return OperationsCommandLine.Ok;
         });
     }
+
+    private Task<int> IssueAdminAsync(ParseResult parsed, CancellationToken ct) =>
+        OperationsCommandLine.WithStoreAsync(_config, async (store, _) =>
+        {
+            var name = parsed.GetValue(_tokenName)!;
+            var (id, value) = await IssueAdminTokenCommand.RunAsync(store, name, null, _clock, ct);
+            // The value is the command's output, shown this once (only its hash is stored); the last line alone.
+            await _stdout.WriteLineAsync($"issued admin token '{name}' ({id}); revoke it with DELETE /api/v1/tokens/{id}. Its value, shown once:");
+            await _stdout.WriteLineAsync(value);
+            return OperationsCommandLine.Ok;
+        });
 
     private int ConfiguredRetentionDays()
     {

@@ -10,7 +10,7 @@ namespace Wirety.Server.Peers;
 /// <summary>Field rules shared by peer create and update. Each returns null when the value is fine.</summary>
 public static partial class PeerRules
 {
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\z")]
     private static partial Regex DnsLabel();
 
     public static string? Name(string? name) => name is not null && DnsLabel().IsMatch(name)
