@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authorization;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Agents;
+using Wirety.Server.ApiDescription;
 using Wirety.Server.Changes;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
@@ -108,6 +109,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
 });
 builder.Services.AddProblemDetails();
+builder.Services.AddApiDescription();
 builder.Services.AddExceptionHandler<ExceptionProblems>();
 builder.Services.AddAuthentication(ApiTokenAuthentication.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
@@ -138,6 +140,7 @@ app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))
     .RequireAuthorization(AgentSessionAuthentication.Policy);
 app.MapLiveChannel();
+app.MapApiDescription();
 if (codegen) return await app.RunJasperFxCommands(args);
 try
 {
