@@ -18,6 +18,8 @@ public sealed class WiretyDocumentTransformer : IOpenApiDocumentTransformer
                 + "Each operation's `x-wirety-role` names the least role it needs: admin, analyst, viewer (API tokens), agent (an agent session token) or anonymous.",
         };
         document.Components ??= new OpenApiComponents();
+        // ApiExplorer's stand-in for an untyped result; every operation's success is described by ApiResponses instead.
+        document.Components.Schemas?.Remove(nameof(IResult));
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
         document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
         {

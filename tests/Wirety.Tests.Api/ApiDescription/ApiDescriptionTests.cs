@@ -57,6 +57,18 @@ public sealed class ApiDescriptionTests(WiretyApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task every_success_response_has_its_real_type_not_an_untyped_result()
+    {
+        var document = await DocumentAsync();
+        Assert.DoesNotContain("IResult", document.GetRawText());
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        foreach (var name in new[] { "NetworkView", "PeerView", "GroupView", "PolicyView", "RouteView", "Incident", "EnrollResponse", "ProblemDetails" })
+            Assert.True(schemas.TryGetProperty(name, out _), $"no schema {name}");
+        var created = Operations(document).Single(o => o.Key == "POST /api/v1/networks").Operation.GetProperty("responses").GetProperty("201");
+        Assert.Equal("#/components/schemas/NetworkView", created.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+    }
+
+    [Fact]
     public async Task the_roles_in_the_document_match_the_endpoints_rules()
     {
         var roles = Operations(await DocumentAsync()).ToDictionary(o => o.Key, o => o.Operation.GetProperty("x-wirety-role").GetString());
