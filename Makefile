@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 CONFIG ?= Release
 
-.PHONY: build restore lock verify-restore codegen codegen-check test run prereqs clean bench
+.PHONY: build restore lock verify-restore codegen codegen-check test run prereqs clean bench fuzz
 
 # Restores are locked (packages.lock.json per project; locked mode when CI=true): see ops/restore.sh.
 restore:
@@ -57,3 +57,10 @@ clean:
 bench:
 	ops/install-prereqs.sh --postgresql wrk
 	dotnet run -c Release --project bench/Wirety.Bench -- $(or $(BENCH),config) $(BENCH_ARGS)
+
+# The schema-driven API fuzzer, long: FUZZ_ITERATIONS requests per operation and credential (make test runs 6).
+# Seeds are fixed per operation and iteration, so a failure it reports names the seed that repeats it.
+fuzz: build
+	ops/install-prereqs.sh --postgresql
+	FUZZ_ITERATIONS=$(or $(FUZZ_ITERATIONS),40) dotnet test tests/Wirety.Tests.Api -c $(CONFIG) --no-build --nologo \
+		--filter "Category=Fuzz" --logger "console;verbosity=detailed"

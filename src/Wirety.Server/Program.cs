@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authorization;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Agents;
+using Wirety.Server.ApiDescription;
 using Wirety.Server.Changes;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
@@ -111,6 +112,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddRequestLimits(builder.Configuration); // body size, rate limits, strict admin JSON (Limits/)
+builder.Services.AddApiDescription();
 builder.Services.AddExceptionHandler<ExceptionProblems>();
 builder.Services.AddAuthentication(ApiTokenAuthentication.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
@@ -143,6 +145,7 @@ app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))
     .RequireAuthorization(AgentSessionAuthentication.Policy);
 app.MapLiveChannel();
+app.MapApiDescription();
 if (codegen) return await app.RunJasperFxCommands(args);
 try
 {

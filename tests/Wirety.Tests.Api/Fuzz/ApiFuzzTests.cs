@@ -1,0 +1,151 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Wirety.Tests.Api.Agents;
+using Wirety.Tests.Api.Harness;
+using Xunit.Abstractions;
+
+namespace Wirety.Tests.Api.Fuzz;
+
+/// <summary>
+/// The schema-driven fuzzer: for every operation in <c>/api/v1/openapi.json</c>, generated requests (valid, boundary
+/// and malformed) sent as an admin, analyst and viewer token, as an agent session and with no credential. Every answer
+/// must be below 500; every refusal (≥ 400) must be an RFC 7807 problem carrying its status, and must append no event.
+/// Seeds are fixed (per operation and iteration), so a run is repeatable; <c>FUZZ_ITERATIONS</c> (default 6) sets how
+/// many requests each operation gets per credential — <c>make fuzz</c> runs a long version.
+/// </summary>
+[Trait("Category", "Fuzz")]
+public sealed class ApiFuzzTests(WiretyApp app, ITestOutputHelper output) : AgentTest(app)
+{
+    private const string AuditedRefusal = "enrollment_rejected";
+
+    private static int Iterations => int.TryParse(Environment.GetEnvironmentVariable("FUZZ_ITERATIONS"), out var n) && n > 0 ? n : 6;
+
+    [Fact]
+    public async Task no_generated_request_gets_a_5xx_a_non_problem_refusal_or_an_event_on_refusal()
+    {
+        var document = await BodyAsync(await App.Client(null).GetAsync("/api/v1/openapi.json"));
+        var operations = DocumentedOperation.AllIn(document);
+        Assert.True(operations.Count > 30, $"only {operations.Count} operations documented");
+
+        var tried = 0;
+        var statuses = new SortedDictionary<int, int>();
+        var failures = new List<string>();
+        foreach (var operation in operations)
+        {
+            // Fresh data per operation: a valid DELETE of the fixture must not starve the operations after it.
+            await App.ResetAsync();
+            var (fixture, credentials) = await FixtureAsync();
+            var generator = new RequestGenerator(document, fixture);
+            for (var iteration = 0; iteration < Iterations; iteration++)
+            {
+                var seed = Seed(operation.Key, iteration);
+                // A valid delete only last, so the earlier iterations still find what they name.
+                var request = generator.Generate(operation, seed, allowValid: operation.Method != "DELETE" || iteration == Iterations - 1);
+                foreach (var (who, client) in credentials)
+                {
+                    tried++;
+                    var failure = await SendAndCheckAsync(client, request, who == "agent");
+                    statuses[failure.Status] = statuses.GetValueOrDefault(failure.Status) + 1;
+                    if (failure.Problem is { } problem)
+                        failures.Add($"{problem} — as {who}, seed {seed} ({operation.Key} #{iteration}): {request}");
+                }
+            }
+        }
+
+        var fiveHundreds = statuses.Where(s => s.Key >= 500).Sum(s => s.Value);
+        output.WriteLine($"fuzz: {tried} requests over {operations.Count} operations ({Iterations} per operation and credential); "
+            + $"5xx: {fiveHundreds}; statuses: {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}");
+        Console.WriteLine($"fuzz: {tried} requests, {fiveHundreds} 5xx, {failures.Count} failures");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {tried} fuzz requests failed:\n" + string.Join("\n", failures.Take(60)));
+    }
+
+    private async Task<(int Status, string? Problem)> SendAndCheckAsync(HttpClient client, FuzzRequest request, bool tracked)
+    {
+        var before = await App.EventCountAsync();
+        HttpResponseMessage response;
+        try
+        {
+            using var message = new HttpRequestMessage(new HttpMethod(request.Method), request.Url);
+            if (request.Body is not null)
+            {
+                message.Content = new ByteArrayContent(request.Body);
+                message.Content.Headers.TryAddWithoutValidation("Content-Type", request.ContentType);
+            }
+            // Requests from the agent may cascade work (a heartbeat's sighting): wait for it, so its events are not
+            // counted against the next request.
+            response = tracked ? await AndCascadesAsync(() => client.SendAsync(message)) : await client.SendAsync(message);
+        }
+        catch (Exception e)
+        {
+            return (599, $"the request threw {e.GetType().Name}: {e.Message}");
+        }
+        var status = (int)response.StatusCode;
+        var text = await response.Content.ReadAsStringAsync();
+        if (status >= 500) return (status, $"{status}: {Short(text)}");
+        if (status < 400) return (status, null);
+
+        if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+            return (status, $"{status} answered as {response.Content.Headers.ContentType?.MediaType ?? "no content type"}, not a problem: {Short(text)}");
+        try
+        {
+            using var problem = JsonDocument.Parse(text);
+            if (!problem.RootElement.TryGetProperty("status", out var s) || s.GetInt32() != status)
+                return (status, $"{status} problem without a matching status: {Short(text)}");
+        }
+        catch (JsonException)
+        {
+            return (status, $"{status} problem that is not JSON: {Short(text)}");
+        }
+        var after = await App.EventCountAsync();
+        if (after == before) return (status, null);
+        var appended = await App.LatestEventTypesAsync((int)(after - before));
+        // The one refusal that is recorded on purpose: a refused enrollment is audited (EnrollmentRejected).
+        return appended.All(e => e.StartsWith(AuditedRefusal + " ", StringComparison.Ordinal)) ? (status, null)
+            : (status, $"refused with {status} but appended {after - before} event(s): {string.Join(", ", appended)}");
+    }
+
+    /// <summary>A network with a jump, an enrolled agent's peer in a group, a policy and a route; tokens of each role.</summary>
+    private async Task<(FuzzFixture, IReadOnlyList<(string Who, HttpClient Client)>)> FixtureAsync()
+    {
+        var (net, jump) = await NetworkWithJumpAsync();
+        var agent = await EnrollAsync(await TokenForAsync(net, "agent"));
+        var spareEnrollment = await TokenForAsync(net, "spare");
+        var url = $"/api/v1/networks/{net}";
+        async Task<Guid> Created(string path, object body)
+        {
+            var response = await Admin.PostAsJsonAsync(path, body);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"fixture {path}: {(int)response.StatusCode} {text}");
+            return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
+        }
+        var group = await Created($"{url}/groups", new { name = "ops" });
+        Assert.True((await Admin.PutAsJsonAsync($"{url}/groups/{group}/members", new { peerIds = new[] { agent.PeerId } })).IsSuccessStatusCode);
+        var policy = await Created($"{url}/policies", new { name = "ssh", sources = new { peers = new[] { agent.PeerId } }, destinations = new { groups = new[] { group } }, ports = new[] { "tcp/22" } });
+        var route = await Created($"{url}/routes", new { cidr = "192.168.50.0/24", via = agent.PeerId, groups = new[] { group } });
+        async Task<(Guid Id, string Secret)> Token(string role)
+        {
+            var body = await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "fuzz-" + role + Guid.NewGuid().ToString("N")[..6], role }));
+            return (body.GetProperty("id").GetGuid(), body.GetProperty("token").GetString()!);
+        }
+        var analyst = await Token("analyst");
+        var viewer = await Token("viewer");
+        var spare = await Token("viewer");
+        return (new FuzzFixture(net, jump, agent.PeerId, group, policy, route, spare.Id, spareEnrollment),
+        [
+            ("anonymous", App.Client(null)), ("agent", agent.Client), ("viewer", App.Client(viewer.Secret)),
+            ("analyst", App.Client(analyst.Secret)), ("admin", Admin),
+        ]);
+    }
+
+    /// <summary>FNV-1a over the operation and iteration: the same seed on every run and machine.</summary>
+    private static ulong Seed(string key, int iteration)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes($"{key}#{iteration}")) hash = (hash ^ b) * 1099511628211UL;
+        return hash;
+    }
+
+    private static string Short(string text) => text.Length > 400 ? text[..400] + "…" : text;
+}
