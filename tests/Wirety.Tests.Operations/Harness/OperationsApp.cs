@@ -43,6 +43,10 @@ public sealed class OperationsApp : IAsyncLifetime
             b.UseSetting("WIRETY_DATA_DIR", WorkDir);
             b.UseSetting("WIRETY_ADMIN_TOKEN", AdminToken);
             b.UseSetting("WIRETY_LOG_FORMAT", "text");
+            // The scenarios enroll many agents from one address within a minute: rate limits are for floods, not this.
+            b.UseSetting("Wirety:Limits:EnrollmentsPerWindow", "1000000");
+            b.UseSetting("Wirety:Limits:HeartbeatsPerWindow", "1000000");
+            b.UseSetting("Wirety:Limits:AdminRequestsPerWindow", "1000000");
             b.ConfigureServices(s =>
             {
                 s.AddSingleton<TimeProvider>(Clock);
