@@ -81,6 +81,7 @@ public static class PolicyBench
             using var response = await admin.SendAsync(request, ct);
             response.EnsureSuccessStatusCode();
         });
+        await PropagationBench.WaitForEndpointsAsync(admin, net, peers - 1, TimeSpan.FromMinutes(30));
 
         var groupIds = new Guid[groupCount];
         for (var g = 0; g < groupCount; g++)

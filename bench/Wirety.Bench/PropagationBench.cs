@@ -98,6 +98,7 @@ public static class PropagationBench
                     if (response.StatusCode != HttpStatusCode.NoContent)
                         throw new InvalidOperationException($"heartbeat → {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
                 });
+                await WaitForEndpointsAsync(admin, net, fleet.Length - 1, TimeSpan.FromMinutes(30));
                 await WaitUntilQuietAsync(admin, net, TimeSpan.FromMinutes(30));
                 var meshEntries = await clients.EntriesOfAsync(fleet[1], 0);
                 Console.WriteLine($"mesh formed in {setup.Elapsed.TotalSeconds:F1} s: a dynamic peer's config holds {meshEntries} entries");
@@ -183,6 +184,25 @@ public static class PropagationBench
             """;
         Console.WriteLine(report);
         return report;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="expected"/> peers of the network have an observed endpoint. Detection records endpoints
+    /// off the request path, one network-stream append each; at 1,000 peers one append re-renders many configs and can
+    /// take longer than <see cref="WaitUntilQuietAsync"/>'s poll interval, so a quiet stream alone does not prove they
+    /// have all landed (they then kept landing during the measurement and changed most configs).
+    /// </summary>
+    internal static async Task WaitForEndpointsAsync(HttpClient admin, Guid net, int expected, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var peers = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/networks/{net}/peers");
+            var observed = peers.EnumerateArray().Count(p => p.TryGetProperty("observedEndpoint", out var e) && e.ValueKind == JsonValueKind.String);
+            if (observed >= expected) return;
+            if (clock.Elapsed > limit) throw new TimeoutException($"only {observed} of {expected} endpoints recorded after {limit}");
+            await Task.Delay(2000);
+        }
     }
 
     internal static async Task WaitUntilQuietAsync(HttpClient admin, Guid net, TimeSpan limit)
