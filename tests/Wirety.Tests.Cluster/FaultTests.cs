@@ -163,16 +163,21 @@ public sealed class DatabaseOutageFaultTests(OutageFixture fixture, ITestOutputH
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task stopping_postgresql_under_load_gives_503_problems_and_loses_no_acknowledged_write()
+    /// <param name="mode"><c>fast</c>: <c>pg_ctl stop -m fast</c>, an operator's stop (sessions terminated with 57P01, a clean
+    /// shutdown). <c>immediate</c>: <c>-m immediate</c>, SIGQUIT to the postmaster, as in a crash: connections reset, no
+    /// checkpoint, crash recovery on the next start (refusing connections with 57P03 meanwhile).</param>
+    [Theory]
+    [InlineData("fast", 0)]
+    [InlineData("immediate", 1)]
+    public async Task stopping_postgresql_under_load_gives_503_problems_and_loses_no_acknowledged_write(string mode, int run)
     {
         var clock = Stopwatch.StartNew();
         using var admin = fixture.Admin();
-        var mesh = await admin.CreateNetworkAsync("outage-mesh", "10.83.0.0/24");
-        var writes = await admin.CreateNetworkAsync("outage-w", "10.84.0.0/24");
+        var mesh = await admin.CreateNetworkAsync($"outage-mesh-{mode}", $"10.83.{run}.0/24");
+        var writes = await admin.CreateNetworkAsync($"outage-w-{mode}", $"10.84.{run}.0/24");
         var agents = new List<Agent>();
         for (var i = 0; i < Agents; i++) agents.Add(await admin.AddAndEnrollAsync(A, mesh, $"agent{i}"));
-        string EndpointOf(int i) => $"198.18.2.{10 + i}:51820";
+        string EndpointOf(int i) => $"198.18.{2 + run}.{10 + i}:51820";
         for (var i = 0; i < Agents; i++) await A.HeartbeatAsync(agents[i], 51820, EndpointOf(i));
         await Eventually.HoldsAsync(async () =>
         {
@@ -218,10 +223,10 @@ public sealed class DatabaseOutageFaultTests(OutageFixture fixture, ITestOutputH
 
         await Eventually.HoldsAsync(() => Task.FromResult(ledger.AdminAcked >= 30 && ledger.HeartbeatsAcked >= 60), Deadline, "load acknowledged before the outage");
 
-        // The outage: a fast shutdown (sessions terminated with 57P01), data dir and port kept.
+        // The outage: the data dir and the port are kept.
         ledger.Phase = "outage";
         var stoppedAt = clock.Elapsed;
-        await fixture.Postgres.StopServerAsync();
+        await fixture.Postgres.StopServerAsync(immediate: mode == "immediate");
         var (notReady, _) = await Eventually.HoldsAsync(() => Task.FromResult(Ready() == (503, "application/problem+json")), Deadline, "/readyz answers a 503 problem");
         // Long enough that every kind of request met the outage several times.
         await Eventually.HoldsAsync(() => Task.FromResult(
@@ -241,7 +246,7 @@ public sealed class DatabaseOutageFaultTests(OutageFixture fixture, ITestOutputH
         await Task.WhenAll(load).WaitAsync(Deadline);
 
         var outage = ledger.Answers.Where(a => a.Phase == "outage").ToList();
-        output.WriteLine($"database stopped at {stoppedAt.TotalSeconds:0.0} s: /readyz 503 after {notReady.TotalSeconds:0.00} s; restarted after " +
+        output.WriteLine($"database stopped ({mode}) at {stoppedAt.TotalSeconds:0.0} s: /readyz 503 after {notReady.TotalSeconds:0.00} s; restarted after " +
                          $"{(restartedAt - stoppedAt).TotalSeconds:0.0} s of outage; /readyz 200 again {ready.TotalSeconds:0.00} s after the restart " +
                          $"(pg_ctl start -w included), writes acknowledged again within {firstWrite.TotalSeconds:0.00} s of that");
         foreach (var phase in new[] { "before", "outage", "recovery", "after" }) output.WriteLine($"answers {phase}: {ledger.Summary(phase)}");

@@ -20,7 +20,9 @@ public sealed class OutageFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var clock = Stopwatch.StartNew();
-        Postgres = await PostgresCluster.StartNewAsync();
+        // Commits wait for their WAL write, as PostgreSQL's default does: an acknowledged write then survives the
+        // postmaster's death (-m immediate). fsync stays off: the machine does not crash, so the page cache survives.
+        Postgres = await PostgresCluster.StartNewAsync(new PostgresClusterOptions { Settings = new Dictionary<string, string> { ["synchronous_commit"] = "on" } });
         ConnectionString = await Postgres.CreateDatabaseAsync("wirety_outage");
         _children = ChildProcesses.Create();
         _dataRoot = Directory.CreateTempSubdirectory("wirety-outage-").FullName;
