@@ -289,6 +289,9 @@ public sealed class DatabaseOutageFaultTests(OutageFixture fixture, ITestOutputH
             }
             return true;
         }, Deadline, $"every agent fetches config version {version}");
+        // The sockets opened before the outage stayed open, and the change feed is back: each is pushed the version too.
+        await Eventually.HoldsAsync(() => Task.FromResult(sockets.All(s => s.Heard(version) is not null)), Deadline,
+            $"every socket opened before the outage is pushed version {version}");
         var pushed = sockets.Count(s => s.Heard(version) is not null);
         output.WriteLine($"after the recovery, every agent fetched the new config version {version} within {synced.TotalSeconds:0.00} s of the change; " +
                          $"{pushed} of {Agents} sockets opened before the outage were pushed it (closed by then: {sockets.Count(s => s.Closed)})");
