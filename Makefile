@@ -64,3 +64,12 @@ fuzz: build
 	ops/install-prereqs.sh --postgresql
 	FUZZ_ITERATIONS=$(or $(FUZZ_ITERATIONS),40) dotnet test tests/Wirety.Tests.Api -c $(CONFIG) --no-build --nologo \
 		--filter "Category=Fuzz" --logger "console;verbosity=detailed"
+
+# Fault tests (tests/Wirety.Tests.Cluster, Category=Faults; make test leaves them out, they take minutes): kill -9 of a
+# server instance under heartbeat and admin load, and PostgreSQL stopped (fast and immediate) and restarted under load.
+# They print the figures: writes and heartbeats acknowledged / found, 503s and 500s seen, seconds to recover.
+.PHONY: faults
+faults: build
+	ops/install-prereqs.sh --postgresql
+	dotnet test tests/Wirety.Tests.Cluster -c $(CONFIG) --no-build --nologo \
+		--filter "Category=Faults" --logger "console;verbosity=detailed"

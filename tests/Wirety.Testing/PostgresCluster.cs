@@ -288,6 +288,30 @@ public sealed class PostgresCluster : IAsyncDisposable, IDisposable
         finally { listener.Stop(); }
     }
 
+    // ---------------------------------------------------------------- outage (fault tests)
+
+    /// <summary>
+    /// Stops the server as an operator or a crash would, keeping the data dir: <c>pg_ctl stop -m fast</c>
+    /// (sessions are terminated with 57P01, the cluster shuts down cleanly) or, with
+    /// <paramref name="immediate"/>, <c>-m immediate</c> (SIGQUIT: no checkpoint, crash recovery on the next
+    /// start). <see cref="RestartAsync"/> brings it back on the same port. Not for the shared cluster,
+    /// which other tests in the process use.
+    /// </summary>
+    public async Task StopServerAsync(bool immediate = false)
+    {
+        if (IsShared) throw new InvalidOperationException("the shared cluster serves other tests: stop a cluster from StartNewAsync");
+        await MustRunAsync(Path.Combine(BinDir, "pg_ctl"), ["stop", "-D", DataDir, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60"], asPostgres: true)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a cluster stopped by <see cref="StopServerAsync"/> again, same data dir, same port.</summary>
+    public async Task RestartAsync()
+    {
+        if (IsShared) throw new InvalidOperationException("the shared cluster serves other tests: restart a cluster from StartNewAsync");
+        await MustRunAsync(Path.Combine(BinDir, "pg_ctl"), ["start", "-w", "-t", "60", "-D", DataDir, "-l", LogFile, "-o", $"-p {Port}"], asPostgres: true)
+            .ConfigureAwait(false);
+    }
+
     // ---------------------------------------------------------------- stop
 
     /// <summary>Stops a cluster from <see cref="StartNewAsync"/> and deletes its dir. No-op for the shared one.</summary>
