@@ -91,6 +91,7 @@ public sealed class OperationsApp : IAsyncLifetime
         Services.GetRequiredService<CredentialCache<ApiToken>>().Clear();
         Services.GetRequiredService<CredentialCache<AgentSession>>().Clear();
         Services.GetRequiredService<ConfigCache>().Clear();
+        Services.GetRequiredService<Wirety.Server.Agents.HeartbeatIngestor>().Baselines.Forget();
     }
 
     public sealed record CommandResult(int ExitCode, string Out, string Error)
