@@ -78,6 +78,57 @@ public sealed class HeartbeatStorageTests(OperationsApp app, ITestOutputHelper o
     }
 
     [Fact]
+    public void a_delta_names_the_last_committed_beat_so_an_uncommitted_one_or_a_race_never_breaks_the_chain()
+    {
+        var baselines = new PeerStatsBaselines(fullSnapshotEvery: 5);
+        var session = Guid.NewGuid();
+        HeartbeatReceived Beat(params HeartbeatPeerStat[] stats) =>
+            new(Guid.NewGuid(), Guid.Empty, Guid.Empty, session, "198.18.0.1", "h", 51820, [], 1, stats, DateTimeOffset.UnixEpoch);
+
+        var first = Beat(Stat(1), Stat(2));
+        var c1 = baselines.Compact(first);
+        Assert.Null(c1.Stored.PeerStatsSince);
+        baselines.Committed(first, c1);
+
+        // A beat whose commit failed (Committed never called) does not become the baseline.
+        var lost = Beat(Stat(1) with { RxBytes = 9 }, Stat(2));
+        Assert.Equal(first.HeartbeatId, baselines.Compact(lost).Stored.PeerStatsSince);
+
+        // Two beats of the session racing: both are deltas against the same committed beat, each exact on its own.
+        var a = Beat(Stat(1) with { TxBytes = 7 }, Stat(2));
+        var b = Beat(Stat(2));
+        var ca = baselines.Compact(a);
+        var cb = baselines.Compact(b);
+        Assert.Equal(first.HeartbeatId, ca.Stored.PeerStatsSince);
+        Assert.Equal(first.HeartbeatId, cb.Stored.PeerStatsSince);
+        Assert.Equal(a.PeerStats.OrderBy(s => s.PublicKey, StringComparer.Ordinal), HeartbeatPeerStats.Apply(first.PeerStats, ca.Stored));
+        Assert.Equal(b.PeerStats, HeartbeatPeerStats.Apply(first.PeerStats, cb.Stored));
+        Assert.Equal([Stat(1).PublicKey], cb.Stored.PeerStatsRemoved);
+        baselines.Committed(b, cb);
+        baselines.Committed(a, ca);
+        Assert.Equal(a.HeartbeatId, baselines.Compact(Beat()).Stored.PeerStatsSince);
+
+        // Forgotten (a restart, or the memory bound): the next beat is stored in full.
+        baselines.Forget();
+        var after = Beat(Stat(3));
+        Assert.Null(baselines.Compact(after).Stored.PeerStatsSince);
+        Assert.Equal(after.PeerStats, baselines.Compact(after).Stored.PeerStats);
+    }
+
+    [Fact]
+    public void the_memory_bound_forgets_rather_than_grows()
+    {
+        var baselines = new PeerStatsBaselines(fullSnapshotEvery: 60, maxEntries: 10);
+        var sessions = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid()).ToList();
+        HeartbeatReceived Beat(Guid session) =>
+            new(Guid.NewGuid(), Guid.Empty, Guid.Empty, session, "198.18.0.1", "h", 51820, [], 1,
+                Enumerable.Range(0, 4).Select(Stat).ToList(), DateTimeOffset.UnixEpoch);
+        var beats = sessions.Select(Beat).ToList();
+        foreach (var beat in beats) baselines.Committed(beat, baselines.Compact(beat)); // 12 stats > 10: forgotten
+        Assert.All(sessions, s => Assert.Null(baselines.Compact(Beat(s)).Stored.PeerStatsSince));
+    }
+
+    [Fact]
     public void heartbeats_written_before_deltas_existed_read_as_full_lists()
     {
         // An event as earlier releases stored it: no peerStatsSince, no peerStatsRemoved.
