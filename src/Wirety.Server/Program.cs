@@ -57,6 +57,7 @@ foreach (var noisy in new[] { "Microsoft.AspNetCore", "Wolverine", "JasperFx", "
 
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(TrustedProxies.From(builder.Configuration));
+builder.Services.AddSingleton<PrivateSourceWarning>(); // warns once when agents seem to sit behind an untrusted load balancer
 builder.Services.AddSingleton(ServerAddresses.From(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConfigCache>();

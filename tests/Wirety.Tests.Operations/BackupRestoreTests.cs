@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.IO.Compression;
 using System.Net;
 using System.Text;
@@ -33,7 +34,8 @@ public sealed class BackupRestoreTests(OperationsApp app) : IAsyncLifetime
         await app.WipeAsync();
         Assert.Equal(0, (await StoreSnapshot.TakeAsync(app.ConnectionString)).DocumentCount);
 
-        var restore = await app.RunAsync("restore", "--in", file);
+        // The test's server stays up (its caches are cleared below, as a restart would): the restore is told so.
+        var restore = await app.RunAsync("restore", "--in", file, "--ignore-connected-servers");
         Assert.True(restore.ExitCode == 0, restore.ToString());
         app.ClearCaches();
 
@@ -160,17 +162,118 @@ public sealed class BackupRestoreTests(OperationsApp app) : IAsyncLifetime
         // Later changes; a plain restore must not throw them away.
         Assert.Equal(HttpStatusCode.Created, (await app.Admin.PostAsJsonAsync("/api/v1/networks", new { name = "later", cidr = "10.30.0.0/24" })).StatusCode);
         var later = await StoreSnapshot.TakeAsync(app.ConnectionString);
-        var refused = await app.RunAsync("restore", "--in", file);
+        var refused = await app.RunAsync("restore", "--in", file, "--ignore-connected-servers");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("already holds Wirety data", refused.Error);
         Assert.Contains("--force", refused.Error);
         StoreSnapshot.AssertEqual(later, await StoreSnapshot.TakeAsync(app.ConnectionString));
 
-        var forced = await app.RunAsync("restore", "--in", file, "--force");
+        var forced = await app.RunAsync("restore", "--in", file, "--force", "--ignore-connected-servers");
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.Contains("deleted the existing", forced.Out);
         app.ClearCaches();
         StoreSnapshot.AssertEqual(backedUp, await StoreSnapshot.TakeAsync(app.ConnectionString));
+    }
+
+    [Fact]
+    public async Task restore_is_refused_while_a_server_is_connected_to_the_database_and_restores_nothing()
+    {
+        var scenario = new Scenario(app);
+        await scenario.BuildAsync();
+        var file = app.TempFile("live-target.wbk");
+        Assert.Equal(0, (await app.RunAsync("backup", "--out", file)).ExitCode);
+        await app.WipeAsync();
+
+        // The harness's server (the real Program) is running on this database: its connections say who they are.
+        var refused = await app.RunAsync("restore", "--in", file);
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains("a Wirety server is connected", refused.Error);
+        Assert.Contains("wirety-server", refused.Error);
+        Assert.Contains("Nothing was restored", refused.Error);
+        Assert.Equal(0, await OperationsApp.ScalarAsync(app.ConnectionString, "select count(*) from wirety.mt_events"));
+        Assert.Equal(0, await OperationsApp.ScalarAsync(app.ConnectionString, "select count(*) from wirety.mt_streams"));
+        Assert.Equal(0, (await StoreSnapshot.TakeAsync(app.ConnectionString)).DocumentCount);
+
+        // Into a database no server uses, the same file restores; the command's own connections do not count.
+        var elsewhere = await app.CreateEmptyDatabaseAsync();
+        var restored = await app.RunOnAsync(elsewhere, "restore", "--in", file);
+        Assert.True(restored.ExitCode == 0, restored.ToString());
+    }
+
+    [Fact]
+    public async Task with_an_hmac_key_a_tampered_or_unsigned_backup_is_refused_and_a_signed_one_restores()
+    {
+        var scenario = new Scenario(app);
+        await scenario.BuildAsync();
+        var key = app.TempFile("backup.key");
+        await File.WriteAllTextAsync(key, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        var otherKey = app.TempFile("other.key");
+        await File.WriteAllTextAsync(otherKey, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+
+        var signed = app.TempFile("signed.wbk");
+        var backup = await app.RunAsync("backup", "--out", signed, "--hmac-key-file", key);
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.Contains("signed (HMAC-SHA256)", backup.Out);
+        Assert.Contains("\"hmacSha256\":\"", Unzip(File.ReadAllBytes(signed)));
+        Assert.DoesNotContain((await File.ReadAllTextAsync(key)).Trim(), Unzip(File.ReadAllBytes(signed)) + backup.Out + backup.Error);
+        Assert.Empty(Directory.GetFiles(app.WorkDir, "*.partial"));
+
+        var unsigned = app.TempFile("unsigned.wbk");
+        Assert.Equal(0, (await app.RunAsync("backup", "--out", unsigned)).ExitCode);
+        Assert.DoesNotContain("hmacSha256", Unzip(File.ReadAllBytes(unsigned)));
+
+        // An edit whose SHA-256 is recomputed passes the checksum: only the key catches it.
+        var tampered = app.TempFile("tampered.wbk");
+        await File.WriteAllBytesAsync(tampered, Edit(signed, body => ReplaceFirst(body, "corp", "corq")));
+        // The manifest is covered too: a changed highest sequence is refused although the rows are untouched.
+        var manifestEdited = app.TempFile("manifest-edited.wbk");
+        await File.WriteAllBytesAsync(manifestEdited, Edit(signed, body => body, manifest =>
+            System.Text.RegularExpressions.Regex.Replace(manifest, "\"highestSequence\":(\\d+)", m => $"\"highestSequence\":{long.Parse(m.Groups[1].Value) + 1000}")));
+
+        foreach (var (file, keyFile, expect) in new[]
+                 {
+                     (tampered, key, "HMAC check"), (manifestEdited, key, "HMAC check"), (unsigned, key, "not signed"), (signed, otherKey, "HMAC check"),
+                 })
+        {
+            var target = await app.CreateEmptyDatabaseAsync();
+            var refused = await app.RunOnAsync(target, "restore", "--in", file, "--hmac-key-file", keyFile);
+            Assert.True(refused.ExitCode == 1, $"{Path.GetFileName(file)}: {refused}");
+            Assert.Contains(expect, refused.Error);
+            Assert.Equal(0, await OperationsApp.ScalarAsync(target, "select count(*) from information_schema.schemata where schema_name = 'wirety'"));
+        }
+
+        // Without a key the checksum-fixed edit is not detectable, which is what the key is for.
+        var keyless = await app.CreateEmptyDatabaseAsync();
+        Assert.Equal(0, (await app.RunOnAsync(keyless, "restore", "--in", tampered)).ExitCode);
+
+        // The signed backup restores with its key, given as an option or by WIRETY_BACKUP_HMAC_KEY_FILE; an unsigned one without a key.
+        var target1 = await app.CreateEmptyDatabaseAsync();
+        var ok = await app.RunOnAsync(target1, "restore", "--in", signed, "--hmac-key-file", key);
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        var target2 = await app.CreateEmptyDatabaseAsync();
+        var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["WIRETY_DB"] = target2, ["WIRETY_BACKUP_HMAC_KEY_FILE"] = key,
+        }).Build();
+        var viaEnvironment = await app.RunWithConfigAsync(config, "restore", "--in", signed);
+        Assert.True(viaEnvironment.ExitCode == 0, viaEnvironment.ToString());
+        var target3 = await app.CreateEmptyDatabaseAsync();
+        Assert.Equal(0, (await app.RunOnAsync(target3, "restore", "--in", unsigned)).ExitCode);
+
+        // A key file that is too short is refused before anything happens.
+        var shortKey = app.TempFile("short.key");
+        await File.WriteAllTextAsync(shortKey, "abc\n");
+        var tooShort = await app.RunAsync("backup", "--out", app.TempFile("x.wbk"), "--hmac-key-file", shortKey);
+        Assert.True(tooShort.ExitCode == 1, tooShort.ToString());
+        Assert.Contains("at least 16", tooShort.Error);
+    }
+
+    [Fact]
+    public void the_backup_directory_can_be_fsynced_here()
+    {
+        // The rename is only durable once the directory is fsync'ed: on Linux that must really happen (not be skipped).
+        Assert.Equal(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), Wirety.Server.Operations.DurableFiles.FsyncDirectory(app.WorkDir));
+        Assert.False(Wirety.Server.Operations.DurableFiles.FsyncDirectory(Path.Combine(app.WorkDir, "no-such-directory")));
     }
 
     [Theory]
@@ -275,6 +378,21 @@ public sealed class BackupRestoreTests(OperationsApp app) : IAsyncLifetime
         var end = lines.FindIndex(start, l => l == "\\.");
         lines.RemoveAt(end - 1);
         return string.Join('\n', lines);
+    }
+
+    /// <summary>The file with its body (and manifest) edited, and its SHA-256 made to match the edited body; the HMAC is left as it was.</summary>
+    private static byte[] Edit(string path, Func<string, string> body, Func<string, string>? manifest = null)
+    {
+        var text = Unzip(File.ReadAllBytes(path));
+        var at = text.IndexOf("\n#manifest ", StringComparison.Ordinal);
+        var newBody = body(text[..at]);
+        var newManifest = (manifest ?? (m => m))(text[(at + 1)..]);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(newBody + "\n")));
+        newManifest = System.Text.RegularExpressions.Regex.Replace(newManifest, "\"sha256\":\"[0-9a-f]+\"", $"\"sha256\":\"{sha}\"");
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(Encoding.UTF8.GetBytes(newBody + "\n" + newManifest));
+        return buffer.ToArray();
     }
 
     private static byte[] Flip(byte[] bytes, int at)

@@ -32,6 +32,16 @@ public static class AgentRules
             ? IpAddresses.Unmapped(address).ToString()
             : "unknown";
 
+    /// <summary>
+    /// <see cref="SourceAddress"/> for agent traffic (enrollment, heartbeats): also warns once when it looks like
+    /// an untrusted load balancer in front of the server (<see cref="PrivateSourceWarning"/>).
+    /// </summary>
+    public static string AgentSourceAddress(HttpContext http)
+    {
+        http.RequestServices.GetService<PrivateSourceWarning>()?.Observe(http.Connection.RemoteIpAddress, http.Request.Headers.ContainsKey(TrustedProxies.Header));
+        return SourceAddress(http);
+    }
+
     /// <summary>The endpoint of <see cref="SourceAddress"/> and a port.</summary>
     public static string EndpointOf(string address, int port) =>
         IPAddress.TryParse(address, out var ip) ? WireGuardEndpoint.Of(ip, port) : $"{address}:{port}";

@@ -57,7 +57,7 @@ public static class EnrollAgent
         // The key's canonical text: what is claimed, stored and compared below (another spelling of a held key is that key).
         var publicKey = WireGuardKey.Canonical(request.PublicKey)!;
         var now = clock.GetUtcNow();
-        var source = AgentRules.SourceAddress(http);
+        var source = AgentRules.AgentSourceAddress(http);
         var hash = TokenSecrets.Hash(request.Token!);
         var ticket = await session.LoadAsync<EnrollmentTicket>(hash, ct);
         IEventStream<Network>? stream = null;

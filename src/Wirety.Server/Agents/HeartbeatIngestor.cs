@@ -15,10 +15,17 @@ namespace Wirety.Server.Agents;
 /// ingestion run well past the one-commit-per-request ceiling of the database.
 /// Two committers overlap filling one batch with flushing another; peers are partitioned between them
 /// so a peer's stream is only ever appended to by one of them (concurrent appends to one stream collide).
+/// Per-peer stats are stored as deltas against the session's previous committed beat (<see cref="PeerStatsBaselines"/>),
+/// in full every <see cref="FullSnapshotEvery"/>-th beat and whenever the previous beat is unknown.
 /// </summary>
 public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIngestor> log) : BackgroundService
 {
     public const int MaxBatch = 256, Committers = 2;
+
+    /// <summary>Every 60th beat of a session (30 minutes at the agent's default 30 s) stores its full peer stats.</summary>
+    public const int FullSnapshotEvery = 60;
+
+    public PeerStatsBaselines Baselines { get; } = new(FullSnapshotEvery);
     private readonly Channel<Pending>[] _queues = Enumerable.Range(0, Committers)
         .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }))
         .ToArray();
@@ -39,13 +46,18 @@ public sealed class HeartbeatIngestor(IDocumentStore store, ILogger<HeartbeatIng
         MaxDelay = TimeSpan.FromMilliseconds(200),
     }).Build();
 
-    /// <summary>Completes when the heartbeat's event is committed; throws when it could not be.</summary>
+    /// <summary>
+    /// Completes when the heartbeat's event is committed (its peer stats stored as a delta where possible);
+    /// throws when it could not be.
+    /// </summary>
     public async Task AppendAsync(HeartbeatReceived heartbeat, CancellationToken ct)
     {
-        var pending = new Pending(heartbeat, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var compacted = Baselines.Compact(heartbeat);
+        var pending = new Pending(compacted.Stored, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var queue = _queues[(heartbeat.PeerId.GetHashCode() & int.MaxValue) % Committers];
         await queue.Writer.WriteAsync(pending, ct);
         await pending.Committed.Task.WaitAsync(ct);
+        Baselines.Committed(heartbeat, compacted);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>

@@ -54,7 +54,7 @@ public static class ReceiveHeartbeat
 
         var agent = AgentIdentity.Of(user);
         var now = clock.GetUtcNow();
-        var source = AgentRules.SourceAddress(http);
+        var source = AgentRules.AgentSourceAddress(http);
         var heartbeat = new HeartbeatReceived(Guid.CreateVersion7(now), agent.NetworkId, agent.PeerId, agent.SessionId, source,
             request.Hostname!, request.ListenPort, request.Endpoints ?? [], request.UptimeSeconds,
             (request.PeerStats ?? []).Select(s => new HeartbeatPeerStat(s.PublicKey, s.LatestHandshake, s.RxBytes, s.TxBytes)).ToList(),

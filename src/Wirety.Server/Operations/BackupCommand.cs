@@ -10,13 +10,16 @@ namespace Wirety.Server.Operations;
 /// REPEATABLE READ, READ ONLY transaction sees a single snapshot of streams, events (archived ones
 /// included) and state documents; each table is streamed with COPY straight into the gzip file, so
 /// memory stays flat whatever the size. Projected read models are not in the file: restore rebuilds them.
-/// The file is written next to its target and renamed into place only when complete.
+/// The file is written next to its target, flushed to disk (fsync) and renamed into place only when
+/// complete, then the directory is fsync'ed (<see cref="DurableFiles"/>): after a crash there is either the
+/// old file or the complete new one. With a key (<see cref="BackupKey"/>) the manifest carries an HMAC.
 /// </summary>
 public static class BackupCommand
 {
     public sealed record Result(string Path, BackupManifest Manifest, long Bytes);
 
-    public static async Task<Result> RunAsync(IDocumentStore store, string connectionString, string outPath, TimeProvider clock, CancellationToken ct)
+    public static async Task<Result> RunAsync(IDocumentStore store, string connectionString, string outPath, TimeProvider clock, CancellationToken ct,
+        BackupKey? key = null)
     {
         var layout = new StoreLayout(store);
         var target = Path.GetFullPath(outPath);
@@ -44,7 +47,7 @@ public static class BackupCommand
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             await using (var file = new FileStream(partial, options))
             {
-                await using var writer = new BackupWriter(file);
+                await using var writer = new BackupWriter(file, key);
                 await writer.WriteHeaderAsync(ct);
                 foreach (var table in layout.BackedUpTables)
                 {
@@ -59,11 +62,13 @@ public static class BackupCommand
                 var postgres = conn.PostgreSqlVersion.ToString();
                 await writer.FinishAsync(sha => new BackupManifest(BackupFormat.Version, clock.GetUtcNow(), WiretyVersion, MartenVersion,
                     postgres, layout.Schema, highest, counts, sha), ct);
+                file.Flush(flushToDisk: true); // fsync: the data is on disk before the name points at it
             }
 
             await tx.CommitAsync(ct);
             File.Move(partial, target, overwrite: true);
-            var manifest = await BackupReader.ValidateAsync(target, ct); // read back: what we promise is what is on disk
+            DurableFiles.FsyncDirectory(directory); // and the rename too, where the OS lets a directory be fsync'ed
+            var manifest = await BackupReader.ValidateAsync(target, ct, key); // read back: what we promise is what is on disk
             return new Result(target, manifest, new FileInfo(target).Length);
         }
         finally

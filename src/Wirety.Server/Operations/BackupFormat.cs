@@ -20,6 +20,12 @@ namespace Wirety.Server.Operations;
 /// Wirety, Marten and PostgreSQL that wrote it, the highest event sequence and the SHA-256 of every
 /// byte (uncompressed) before the manifest line. A COPY text row never equals <c>\.</c> (a backslash in
 /// data is written <c>\\</c>) and never contains a raw newline, so rows cannot be mistaken for markers.
+/// <para>
+/// A backup written with an HMAC key (<see cref="BackupKey"/>) also carries <c>hmacSha256</c> in its
+/// manifest: HMAC-SHA256 under that key of every byte before the manifest line followed by the manifest's
+/// own JSON without the <c>hmacSha256</c> member, so neither the rows nor the manifest (counts, highest
+/// sequence) can be edited without the key. Readers that do not know the member ignore it.
+/// </para>
 /// </summary>
 public static class BackupFormat
 {
@@ -36,7 +42,7 @@ public sealed record BackupTableCount(string Name, long Rows);
 
 public sealed record BackupManifest(
     int FormatVersion, DateTimeOffset CreatedAt, string WiretyVersion, string MartenVersion, string PostgresVersion,
-    string Schema, long HighestSequence, IReadOnlyList<BackupTableCount> Tables, string Sha256);
+    string Schema, long HighestSequence, IReadOnlyList<BackupTableCount> Tables, string Sha256, string? HmacSha256 = null);
 
 /// <summary>The JSON of the header, section and manifest lines, generated at build time.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -54,12 +60,14 @@ public sealed class BackupWriter : IAsyncDisposable
     private readonly Stream _file;
     private readonly GZipStream _gzip;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash? _mac;
     private byte[] _buffer = new byte[64 * 1024];
 
-    public BackupWriter(Stream file)
+    public BackupWriter(Stream file, BackupKey? key = null)
     {
         _file = file;
         _gzip = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true);
+        _mac = key?.CreateMac();
     }
 
     public ValueTask WriteHeaderAsync(CancellationToken ct) =>
@@ -77,6 +85,7 @@ public sealed class BackupWriter : IAsyncDisposable
         var length = Encoding.UTF8.GetBytes(line, _buffer);
         _buffer[length++] = (byte)'\n';
         _hash.AppendData(_buffer, 0, length);
+        _mac?.AppendData(_buffer, 0, length);
         return _gzip.WriteAsync(_buffer.AsMemory(0, length), ct);
     }
 
@@ -84,7 +93,13 @@ public sealed class BackupWriter : IAsyncDisposable
     public async Task FinishAsync(Func<string, BackupManifest> manifest, CancellationToken ct)
     {
         var sha = Convert.ToHexStringLower(_hash.GetHashAndReset());
-        var line = BackupFormat.ManifestPrefix + JsonSerializer.Serialize(manifest(sha), BackupJson.Default.BackupManifest) + "\n";
+        var complete = manifest(sha) with { HmacSha256 = null };
+        if (_mac is not null)
+        {
+            _mac.AppendData(BackupKey.SignedManifestBytes(complete));
+            complete = complete with { HmacSha256 = Convert.ToHexStringLower(_mac.GetHashAndReset()) };
+        }
+        var line = BackupFormat.ManifestPrefix + JsonSerializer.Serialize(complete, BackupJson.Default.BackupManifest) + "\n";
         await _gzip.WriteAsync(Encoding.UTF8.GetBytes(line), ct);
         await _gzip.FlushAsync(ct);
         await _gzip.DisposeAsync();
@@ -95,6 +110,7 @@ public sealed class BackupWriter : IAsyncDisposable
     {
         await _gzip.DisposeAsync();
         _hash.Dispose();
+        _mac?.Dispose();
     }
 }
 
@@ -113,10 +129,10 @@ public static class BackupReader
         Task EndSectionAsync(BackupSection section, long rows, CancellationToken ct);
     }
 
-    /// <summary>Checks the whole file without touching anything.</summary>
-    public static Task<BackupManifest> ValidateAsync(string path, CancellationToken ct) => ReadAsync(path, null, ct);
+    /// <summary>Checks the whole file without touching anything; with a key, also that the file is signed with it.</summary>
+    public static Task<BackupManifest> ValidateAsync(string path, CancellationToken ct, BackupKey? key = null) => ReadAsync(path, null, ct, key);
 
-    public static async Task<BackupManifest> ReadAsync(string path, IVisitor? visitor, CancellationToken ct)
+    public static async Task<BackupManifest> ReadAsync(string path, IVisitor? visitor, CancellationToken ct, BackupKey? key = null)
     {
         if (!File.Exists(path)) throw new BackupRefusedException($"{path}: no such file.");
         try
@@ -124,7 +140,7 @@ public static class BackupReader
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
             await using var gzip = new GZipStream(file, CompressionMode.Decompress);
             using var reader = new StreamReader(gzip, new UTF8Encoding(false, throwOnInvalidBytes: true), false, 1 << 16);
-            return await ReadCoreAsync(path, reader, visitor, ct);
+            return await ReadCoreAsync(path, reader, visitor, key, ct);
         }
         catch (InvalidDataException e)
         {
@@ -136,9 +152,10 @@ public static class BackupReader
         }
     }
 
-    private static async Task<BackupManifest> ReadCoreAsync(string path, StreamReader reader, IVisitor? visitor, CancellationToken ct)
+    private static async Task<BackupManifest> ReadCoreAsync(string path, StreamReader reader, IVisitor? visitor, BackupKey? key, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var mac = key?.CreateMac();
         var buffer = new byte[64 * 1024];
         void Hash(string line)
         {
@@ -147,6 +164,7 @@ public static class BackupReader
             var length = Encoding.UTF8.GetBytes(line, buffer);
             buffer[length++] = (byte)'\n';
             hash.AppendData(buffer, 0, length);
+            mac?.AppendData(buffer, 0, length);
         }
 
         var first = await reader.ReadLineAsync(ct)
@@ -202,6 +220,19 @@ public static class BackupReader
                 var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
                 if (!string.Equals(actual, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
                     throw new BackupRefusedException($"{path} is corrupt: its SHA-256 checksum does not match the manifest (file {actual}, manifest {manifest.Sha256}).");
+                if (mac is not null)
+                {
+                    // The checksum matching proves nothing against someone who edits the file and recomputes it; the key does.
+                    if (manifest.HmacSha256 is not { Length: > 0 } claimed)
+                        throw new BackupRefusedException($"{path} is not signed, but an HMAC key was given: refusing an unsigned backup (restore without the key to accept it).");
+                    mac.AppendData(BackupKey.SignedManifestBytes(manifest with { HmacSha256 = null }));
+                    var expectedMac = mac.GetHashAndReset();
+                    byte[] claimedMac;
+                    try { claimedMac = Convert.FromHexString(claimed); }
+                    catch (FormatException) { claimedMac = []; }
+                    if (!CryptographicOperations.FixedTimeEquals(expectedMac, claimedMac))
+                        throw new BackupRefusedException($"{path} fails its HMAC check: it was edited after it was written, or signed with a different key.");
+                }
                 if (manifest.FormatVersion != BackupFormat.Version)
                     throw new BackupRefusedException($"{path}: the manifest says format version {manifest.FormatVersion}; this server reads format version {BackupFormat.Version} only.");
                 var expected = manifest.Tables ?? [];

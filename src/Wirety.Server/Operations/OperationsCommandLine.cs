@@ -16,6 +16,7 @@ namespace Wirety.Server.Operations;
 public static class OperationsCommandLine
 {
     public const int Ok = 0, Failed = 1, Usage = 2;
+    public const string OperationsApplicationName = "wirety-ops";
     private static readonly string[] Commands = ["backup", "restore", "projections", "heartbeats", "tokens", "help", "--help", "-h"];
 
     /// <summary>True when the arguments name an operator command (or ask for their help) rather than server options.</summary>
@@ -60,6 +61,8 @@ public static class OperationsCommandLine
         var cs = config["WIRETY_DB"];
         if (string.IsNullOrWhiteSpace(cs))
             throw new UsageError("WIRETY_DB is not set: set it to the Npgsql connection string of the server's database.", showHelp: false);
+        // Not the server's name: restore must not take these commands' own connections for a running server.
+        cs = WiretySettings.WithApplicationName(cs, OperationsApplicationName);
         using var store = BuildStore(cs);
         try
         {

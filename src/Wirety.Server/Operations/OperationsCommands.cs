@@ -30,6 +30,28 @@ internal sealed class OperationsCommands
     {
         Description = "first delete all Wirety events, streams and documents", Arity = ArgumentArity.Zero,
     };
+    private readonly Option<string> _backupHmacKey = new("--hmac-key-file")
+    {
+        Description = $"sign the backup with HMAC-SHA256 under the key in FILE (default: {BackupKey.Variable}, else unsigned)", HelpName = "FILE",
+    };
+    private readonly Option<string> _restoreHmacKey = new("--hmac-key-file")
+    {
+        Description = $"refuse the backup unless it is signed with the key in FILE (default: {BackupKey.Variable}, else no check)", HelpName = "FILE",
+    };
+    private readonly Option<bool> _ignoreConnectedServers = new("--ignore-connected-servers")
+    {
+        Description = "restore even though a Wirety server is connected to the database (restart every server afterwards)", Arity = ArgumentArity.Zero,
+    };
+    private readonly Option<DateTimeOffset?> _archivedBefore = new("--archived-before")
+    {
+        Description = "purge archived heartbeats received before this time (ISO 8601, e.g. 2026-01-01 or 2026-01-01T00:00:00Z; UTC unless an offset is given)",
+        HelpName = "TIME",
+        CustomParser = ParseTime,
+    };
+    private readonly Option<bool> _yes = new("--yes")
+    {
+        Description = "really delete (without it, purge only says how many events it would delete)", Arity = ArgumentArity.Zero,
+    };
     private readonly Argument<string?> _projection = new("NAME")
     {
         Description = "the projection to rebuild (default: all)", Arity = ArgumentArity.ZeroOrOne,
@@ -52,11 +74,14 @@ internal sealed class OperationsCommands
         (_config, _stdout, _clock) = (config, stdout, clock);
         Root.Options.Remove(Root.Options.OfType<VersionOption>().Single()); // `wirety-server --version` would start the server
 
-        var backup = new Command("backup", "write a consistent snapshot of the event store (servers keep running)") { _out };
+        var backup = new Command("backup", "write a consistent snapshot of the event store (servers keep running)") { _out, _backupHmacKey };
         backup.Validators.Add(r => { if (r.GetResult(_out) is null) r.AddError("backup needs --out FILE"); });
         backup.SetAction(BackupAsync);
 
-        var restore = new Command("restore", "restore a backup into an empty database, then rebuild every projection") { _in, _force };
+        var restore = new Command("restore", "restore a backup into an empty database, then rebuild every projection (servers stopped)")
+        {
+            _in, _force, _restoreHmacKey, _ignoreConnectedServers,
+        };
         restore.Validators.Add(r => { if (r.GetResult(_in) is null) r.AddError("restore needs --in FILE"); });
         restore.SetAction(RestoreAsync);
 
@@ -68,7 +93,10 @@ internal sealed class OperationsCommands
 
         var archive = new Command("archive", "archive heartbeat events older than N days") { _olderThanDays };
         archive.SetAction(ArchiveAsync);
-        var heartbeats = new Command("heartbeats", "heartbeat retention") { archive };
+        var purge = new Command("purge", "delete archived heartbeat events received before a time, for good") { _archivedBefore, _yes };
+        purge.Validators.Add(r => { if (r.GetResult(_archivedBefore) is null) r.AddError("purge needs --archived-before TIME"); });
+        purge.SetAction(PurgeAsync);
+        var heartbeats = new Command("heartbeats", "heartbeat retention") { archive, purge };
 
         var issueAdmin = new Command("issue-admin",
             "issue a new admin API token and print it (recovery when no usable admin token is left)") { _tokenName };
@@ -91,17 +119,19 @@ internal sealed class OperationsCommands
     private Task<int> BackupAsync(ParseResult parsed, CancellationToken ct) =>
         OperationsCommandLine.WithStoreAsync(_config, async (store, cs) =>
         {
-            var result = await BackupCommand.RunAsync(store, cs, parsed.GetRequiredValue(_out), _clock, ct);
+            var key = HmacKey(parsed, _backupHmacKey);
+            var result = await BackupCommand.RunAsync(store, cs, parsed.GetRequiredValue(_out), _clock, ct, key);
             await _stdout.WriteLineAsync(
                 $"backup written to {result.Path} ({result.Bytes:N0} bytes): {Describe(result.Manifest.Tables)}; " +
-                $"highest sequence {result.Manifest.HighestSequence}; sha256 {result.Manifest.Sha256}");
+                $"highest sequence {result.Manifest.HighestSequence}; sha256 {result.Manifest.Sha256}" + (key is null ? "" : "; signed (HMAC-SHA256)"));
             return OperationsCommandLine.Ok;
         });
 
     private Task<int> RestoreAsync(ParseResult parsed, CancellationToken ct) =>
         OperationsCommandLine.WithStoreAsync(_config, async (store, cs) =>
         {
-            var result = await RestoreCommand.RunAsync(store, cs, parsed.GetRequiredValue(_in), parsed.GetValue(_force), ct);
+            var result = await RestoreCommand.RunAsync(store, cs, parsed.GetRequiredValue(_in), parsed.GetValue(_force), ct,
+                HmacKey(parsed, _restoreHmacKey), parsed.GetValue(_ignoreConnectedServers));
             if (result.Wiped) await _stdout.WriteLineAsync("--force: deleted the existing Wirety events, streams and documents");
             await _stdout.WriteLineAsync(
                 $"restored {Describe(result.Restored)} (backup of {result.Manifest.CreatedAt:u}, Wirety {result.Manifest.WiretyVersion}); " +
@@ -156,6 +186,39 @@ internal sealed class OperationsCommands
             await _stdout.WriteLineAsync($"archived {archived:N0} heartbeat events received before {cutoff:u}");
             return OperationsCommandLine.Ok;
         });
+    }
+
+    private Task<int> PurgeAsync(ParseResult parsed, CancellationToken ct)
+    {
+        var before = parsed.GetValue(_archivedBefore)!.Value;
+        return OperationsCommandLine.WithStoreAsync(_config, async (_, cs) =>
+        {
+            var archiver = new HeartbeatArchiver(cs);
+            if (!parsed.GetValue(_yes))
+            {
+                var count = await archiver.CountPurgeableAsync(before, ct);
+                throw new OperationFailedException(
+                    $"purge would delete {count:N0} archived heartbeat events received before {before:u}, for good (backups taken before keep them). " +
+                    "Nothing was deleted: add --yes to delete them.");
+            }
+            var purged = await archiver.PurgeAsync(before, ct)
+                         ?? throw new OperationFailedException("another instance is archiving or purging heartbeats right now; try again later.");
+            await _stdout.WriteLineAsync($"purged {purged:N0} archived heartbeat events received before {before:u} ({archiver.LastRunBatches} batches)");
+            return OperationsCommandLine.Ok;
+        });
+    }
+
+    /// <summary>The HMAC key from the option, else from WIRETY_BACKUP_HMAC_KEY_FILE, else none.</summary>
+    private BackupKey? HmacKey(ParseResult parsed, Option<string> option) =>
+        (parsed.GetValue(option) ?? _config[BackupKey.Variable]) is { Length: > 0 } file ? BackupKey.Load(file) : null;
+
+    private static DateTimeOffset? ParseTime(ArgumentResult r)
+    {
+        if (r.Tokens is not [var t]) return null;
+        if (DateTimeOffset.TryParse(t.Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+            return at;
+        r.AddError($"--archived-before must be a date or time in ISO 8601 (e.g. 2026-01-01 or 2026-01-01T00:00:00Z), not '{t.Value}'");
+        return null;
     }
 
     private Task<int> IssueAdminAsync(ParseResult parsed, CancellationToken ct) =>

@@ -11,16 +11,29 @@ namespace Wirety.Server.Operations;
 /// copied in; the event sequence is moved past the highest restored sequence; and every projection is
 /// rebuilt from the restored events. Any failure rolls all of it back. A target that holds Wirety data
 /// is refused unless forced.
+/// <para>
+/// A restore under running servers would leave them serving cached configs and credentials of the old
+/// store and appending on top of the new one, so it is refused while a Wirety server is connected to the
+/// target database: a connection whose <c>application_name</c> is the server's (<see cref="ServerApplicationName"/>,
+/// set by the server unless WIRETY_DB names its own) or its change feed's (<c>wirety-change-feed</c>, always).
+/// <c>--ignore-connected-servers</c> skips the check, for an operator who knows better (then restart them).
+/// With an HMAC key, an unsigned backup or one whose MAC does not match is refused before anything is touched.
+/// </para>
 /// </summary>
 public static class RestoreCommand
 {
     public sealed record Result(BackupManifest Manifest, IReadOnlyList<BackupTableCount> Restored, bool Wiped, ProjectionRebuild.Result Rebuild);
 
-    public static async Task<Result> RunAsync(IDocumentStore store, string connectionString, string inPath, bool force, CancellationToken ct)
+    /// <summary>The <c>application_name</c> the server's connections carry (see WiretySettings).</summary>
+    public const string ServerApplicationName = "wirety-server";
+    public const string ChangeFeedApplicationName = "wirety-change-feed";
+
+    public static async Task<Result> RunAsync(IDocumentStore store, string connectionString, string inPath, bool force, CancellationToken ct,
+        BackupKey? key = null, bool ignoreConnectedServers = false)
     {
         var layout = new StoreLayout(store);
         var path = Path.GetFullPath(inPath);
-        var manifest = await BackupReader.ValidateAsync(path, ct);
+        var manifest = await BackupReader.ValidateAsync(path, ct, key);
         if (manifest.Schema != layout.Schema)
             throw new BackupRefusedException($"{path} is a backup of schema {manifest.Schema}; this server uses schema {layout.Schema}.");
         var known = layout.BackedUpTables.ToHashSet();
@@ -31,6 +44,11 @@ public static class RestoreCommand
 
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct);
+        if (!ignoreConnectedServers && await ConnectedServersAsync(conn, ct) is { Count: > 0 } servers)
+            throw new OperationFailedException(
+                $"a Wirety server is connected to database {conn.Database}: {string.Join("; ", servers)}. " +
+                "Stop every server instance first, restore, then start them again (a running server would keep serving the old state " +
+                "from its caches and append on top of the restored one). Nothing was restored.");
         var existing = await layout.CountStoredRowsAsync(conn, ct);
         if (existing > 0 && !force)
             throw new OperationFailedException(
@@ -51,7 +69,7 @@ public static class RestoreCommand
         try
         {
             // Read (and verify) the file again as it is loaded: it could have changed since the check.
-            await BackupReader.ReadAsync(path, importer, ct);
+            await BackupReader.ReadAsync(path, importer, ct, key);
         }
         catch
         {
@@ -69,6 +87,27 @@ public static class RestoreCommand
         var rebuild = await ProjectionRebuild.RunAsync(store, tx, layout.Projections, ct);
         await tx.CommitAsync(ct);
         return new Result(manifest, importer.Restored, existing > 0, rebuild);
+    }
+
+    /// <summary>Other sessions on this database that belong to a Wirety server, described for the operator.</summary>
+    public static async Task<IReadOnlyList<string>> ConnectedServersAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            """
+            select application_name, coalesce(host(client_addr), 'local socket'), count(*)
+            from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid()
+              and (application_name = @server or application_name like @serverPrefix or application_name = @feed)
+            group by 1, 2 order by 1, 2
+            """, conn);
+        cmd.Parameters.AddWithValue("server", ServerApplicationName);
+        cmd.Parameters.AddWithValue("serverPrefix", ServerApplicationName + " %");
+        cmd.Parameters.AddWithValue("feed", ChangeFeedApplicationName);
+        var found = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            found.Add($"{reader.GetInt64(2)} connection(s) of {reader.GetString(0)} from {reader.GetString(1)}");
+        return found;
     }
 
     private sealed class Importer(NpgsqlConnection conn, StoreLayout layout) : BackupReader.IVisitor

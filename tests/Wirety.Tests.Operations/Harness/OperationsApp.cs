@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
@@ -32,6 +33,8 @@ public sealed class OperationsApp : IAsyncLifetime
     public HttpClient Admin { get; private set; } = null!;
     public IServiceProvider Services => _factory!.Services;
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
+    /// <summary>Every log line (Warning and above) the server writes, as "Level Category: message".</summary>
+    public ConcurrentQueue<string> Logs { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -51,6 +54,7 @@ public sealed class OperationsApp : IAsyncLifetime
             {
                 s.AddSingleton<TimeProvider>(Clock);
                 s.AddSingleton<IStartupFilter, TestRemoteAddress>();
+                s.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs));
             });
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         });
@@ -91,6 +95,7 @@ public sealed class OperationsApp : IAsyncLifetime
         Services.GetRequiredService<CredentialCache<ApiToken>>().Clear();
         Services.GetRequiredService<CredentialCache<AgentSession>>().Clear();
         Services.GetRequiredService<ConfigCache>().Clear();
+        Services.GetRequiredService<Wirety.Server.Agents.HeartbeatIngestor>().Baselines.Forget();
     }
 
     public sealed record CommandResult(int ExitCode, string Out, string Error)
@@ -148,4 +153,19 @@ public sealed class OperationsApp : IAsyncLifetime
 public sealed class OperationsCollection : ICollectionFixture<OperationsApp>
 {
     public const string Name = "operations";
+}
+
+/// <summary>Keeps every log line the server writes (a real logger provider, not a mock).</summary>
+internal sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, sink);
+    public void Dispose() { }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Enqueue($"{level} {category}: {formatter(state, exception)} {exception}");
+    }
 }
