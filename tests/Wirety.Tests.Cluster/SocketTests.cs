@@ -65,9 +65,18 @@ public sealed class SocketTests(ClusterFixture cluster, ITestOutputHelper output
         var marker = Guid.NewGuid();
         var markA = A.Mark();
         markB = B.Mark();
-        await NotifyAsync($$"""{"origin":"{{Guid.NewGuid()}}","network":{"networkId":"{{net}}","version":999,"removedPeers":["{{x.PeerId}}"],"enrollments":[],"networkDeleted":true}}""");
-        await NotifyAsync($$"""{"origin":"{{Guid.NewGuid()}}","commit":"{{Guid.NewGuid()}}","part":0,"live":[{"type":"incident-detected","incidentId":"{{marker}}","networkId":"{{net}}"}]}""");
-        await NotifyAsync(new string('A', 43) + "." + $$"""{"origin":"{{Guid.NewGuid()}}","revokedToken":"{{Guid.NewGuid()}}"}""");
+        var web = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        await NotifyAsync(JsonSerializer.Serialize(new
+        {
+            origin = Guid.NewGuid(),
+            network = new { networkId = net, version = 999, removedPeers = new[] { x.PeerId }, enrollments = Array.Empty<object>(), networkDeleted = true },
+        }, web));
+        await NotifyAsync(JsonSerializer.Serialize(new
+        {
+            origin = Guid.NewGuid(), commit = Guid.NewGuid(), part = 0,
+            live = new[] { new { type = "incident-detected", incidentId = marker, networkId = net } },
+        }, web));
+        await NotifyAsync(new string('A', 43) + "." + JsonSerializer.Serialize(new { origin = Guid.NewGuid(), revokedToken = Guid.NewGuid() }, web));
 
         // A genuine change through A after them (notices arrive in order): B pushes it to x, and closes nothing.
         await AdminA.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{y.PeerId}/block", new { reason = "cluster test" })
