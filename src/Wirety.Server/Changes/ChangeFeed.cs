@@ -169,6 +169,9 @@ public sealed class ChangeFeedListener(ChangeFeed feed, NoticeSigner signer, Wir
 
     public bool IsListening => _listening;
 
+    /// <summary>Notices dropped since start for a missing or bad signature.</summary>
+    public long RefusedNotices => Interlocked.Read(ref _refused);
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await base.StartAsync(cancellationToken);
