@@ -44,6 +44,7 @@ if (codegen && string.IsNullOrWhiteSpace(builder.Configuration["WIRETY_DB"]))
 var settings = WiretySettings.From(builder.Configuration);
 AdminBootstrap.ValidateConfiguredToken(settings.AdminToken);
 
+builder.UseWiretyKestrelLimits(); // Wirety__Limits__MaxConnections, MaxUpgradedConnections, header and keep-alive timeouts
 builder.UseWiretyTls(); // HTTPS + HSTS when WIRETY_TLS_CERT/WIRETY_TLS_KEY are set (before the default URL below)
 if (builder.Configuration["WIRETY_URLS"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
 else if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null) builder.WebHost.UseUrls("http://127.0.0.1:8080");
@@ -65,11 +66,11 @@ builder.Services.AddSingleton(sp => new CredentialCache<ApiToken>(sp.GetRequired
     (session, hash, ct) => session.Query<ApiToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct)));
 builder.Services.AddSingleton(sp => new CredentialCache<AgentSession>(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<TimeProvider>(),
     (session, hash, ct) => session.Query<AgentSession>().FirstOrDefaultAsync(s => s.TokenHash == hash, ct)));
+builder.Services.AddSingleton<SocketCaps>();
 builder.Services.AddSingleton<AgentSockets>();
 builder.Services.AddSingleton<SightingFilter>();
 builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
-builder.Services.AddChangeFeed();
 builder.Services.AddLiveChannel(builder.Configuration);
 builder.Services.AddHeartbeatRetention(builder.Configuration);
 
@@ -78,11 +79,14 @@ builder.Services.AddMarten(sp =>
         var opts = new StoreOptions();
         ServerStore.Configure(opts, settings.ConnectionString);
         opts.Listeners.Add(sp.GetRequiredService<CommitListener>());
+        opts.Storage.ExtendedSchemaObjects.Add(NoticeSigner.Table(opts.DatabaseSchemaName)); // the change notices' key
         return opts;
     })
     .UseLightweightSessions()
     .ApplyAllDatabaseChangesOnStartup()
     .IntegrateWithWolverine();
+// After Marten's schema work: the listener loads the change notices' key from the store before it listens.
+builder.Services.AddChangeFeed();
 // After Marten's schema work (hosted services start in registration order).
 builder.Services.AddHostedService<AdminBootstrap>();
 builder.Services.AddEventQueries();

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net.WebSockets;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Wirety.Events.Agent;
 using Wirety.Server.Auth;
+using Wirety.Server.Limits;
 using Wirety.Server.LiveChannel;
 using Wirety.Server.Sockets;
 
@@ -13,7 +14,8 @@ namespace Wirety.Server.Agents;
 /// (config-changed notices), through each socket's own queue (<see cref="HubConnection"/>, the same design
 /// as the admins' live channel), so a stuck agent cannot hold up a push to the others.
 /// </summary>
-public sealed class AgentSockets(PeerPresence presence, IHostApplicationLifetime lifetime, ILogger<AgentSockets> log)
+public sealed class AgentSockets(PeerPresence presence, SocketCaps caps, IOptions<LimitsOptions> limits, IHostApplicationLifetime lifetime,
+    ILogger<AgentSockets> log)
 {
     /// <summary>Config-changed notices an agent may have waiting; each supersedes the ones before, so a full queue means a dead agent.</summary>
     private const int SendQueueCapacity = 32;
@@ -28,13 +30,18 @@ public sealed class AgentSockets(PeerPresence presence, IHostApplicationLifetime
     /// <summary>The agents connected here right now.</summary>
     public IReadOnlyList<AgentIdentity> Connected() => _byPeer.Values.SelectMany(c => c.Keys).Select(a => a.Identity).ToList();
 
-    /// <summary>Runs one agent connection until it closes (or the server stops: then it is closed with 1001).</summary>
+    /// <summary>
+    /// Runs one agent connection until it closes (or the server stops: then it is closed with 1001). A session
+    /// with <see cref="LimitsOptions.SocketsPerAgentSession"/> sockets open here already is refused with a 429.
+    /// </summary>
     public async Task RunAsync(HttpContext http)
     {
-        using var socket = await WebSocketEndpoint.AcceptAsync(http);
-        if (socket is null) return;
         var identity = AgentIdentity.Of(http.User);
-        var agent = new Agent(identity, new HubConnection(socket, $"peer {identity.PeerId}", SendQueueCapacity, log));
+        var options = limits.Value;
+        using var accepted = await WebSocketEndpoint.AcceptAsync(http, caps, "session:" + identity.SessionId, options.SocketsPerAgentSession,
+            "agent session", options.SocketRetryAfter);
+        if (accepted is null) return;
+        var agent = new Agent(identity, new HubConnection(accepted.Socket, $"peer {identity.PeerId}", SendQueueCapacity, log));
         _byPeer.GetOrAdd(identity.PeerId, _ => new())[agent] = 0;
         presence.SocketOpened(identity.PeerId, identity.NetworkId);
         log.LogInformation("Agent for peer {PeerId} connected", identity.PeerId);
@@ -75,7 +82,7 @@ public sealed class AgentSockets(PeerPresence presence, IHostApplicationLifetime
             foreach (var agent in agents.Keys.Where(a => revoked(a.Identity)))
             {
                 agents.TryRemove(agent, out _);
-                await agent.Connection.CloseAsync(WebSocketCloseStatus.PolicyViolation, reason);
+                await agent.Connection.RevokeAsync(reason);
                 log.LogInformation("Closed the socket of peer {PeerId}: {Reason}", peerId, reason);
             }
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -14,6 +15,7 @@ public sealed class ApiTokenAuthentication(
     : BearerCredentialHandler(options, logger, encoder)
 {
     public const string SchemeName = "WiretyToken";
+    public const string ExpiresAtClaim = "wirety:expires";
 
     protected override string MissingCredential => "An API token is required: send `Authorization: Bearer wirety_...`.";
 
@@ -38,6 +40,8 @@ public sealed class ApiTokenAuthentication(
                 new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name),
                 new Claim(RoleRequirementHandler.RoleClaim, token.Role.ToString().ToLowerInvariant()),
             ], SchemeName);
+        // For what outlives the request (the live channel's socket is closed when the token expires).
+        if (token.ExpiresAt is { } expires) identity.AddClaim(new Claim(ExpiresAtClaim, expires.ToString("O", CultureInfo.InvariantCulture)));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 }
@@ -47,4 +51,10 @@ public static class ActorClaims
     /// <summary>The acting token as recorded on events.</summary>
     public static Actor ToActor(this ClaimsPrincipal user) =>
         new(Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!), user.FindFirstValue(ClaimTypes.Name)!);
+
+    /// <summary>When the acting API token expires, or null when it does not.</summary>
+    public static DateTimeOffset? TokenExpiresAt(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiTokenAuthentication.ExpiresAtClaim) is { } value
+            ? DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)
+            : null;
 }

@@ -97,7 +97,13 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
 
     private async Task ApplyAsync(ChangeNotice notice)
     {
-        if (notice.RevokedToken is { } tokenId) tokens.EvictWhere(t => t.Id == tokenId);
+        if (notice.RevokedToken is { } tokenId)
+        {
+            tokens.EvictWhere(t => t.Id == tokenId);
+            // Not awaited: the close frames must not hold up the revoking request (the sockets get no notice from now on).
+            _ = liveHub.CloseTokenAsync(tokenId, "token revoked")
+                .ContinueWith(t => log.LogError(t.Exception, "Could not close the live channels of token {TokenId}", tokenId), TaskContinuationOptions.OnlyOnFaulted);
+        }
         if (notice.Network is not { } changed) return;
 
         configs.InvalidateNetwork(changed.NetworkId);
@@ -146,8 +152,12 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
 /// agent sockets here are re-checked, because notices sent in the gap are lost. Start-up waits for the
 /// first LISTEN, so an instance never serves requests without hearing the others.
 /// </summary>
-public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings, ILogger<ChangeFeedListener> log) : BackgroundService
+public sealed class ChangeFeedListener(ChangeFeed feed, NoticeSigner signer, WiretySettings settings, TimeProvider clock, ILogger<ChangeFeedListener> log)
+    : BackgroundService
 {
+    /// <summary>Forged or garbled notices are logged at most this often (with a count), so a flood of them cannot flood the log.</summary>
+    private static readonly TimeSpan RefusedReportInterval = TimeSpan.FromMinutes(1);
+    private long _refused, _reportedRefused, _refusedReportedAt = long.MinValue;
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(15), FirstListenTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(250), MaxBackoff = TimeSpan.FromSeconds(15);
     /// <summary>A connection that listened this long was healthy: when it drops, reconnect at once and start the backoff over.</summary>
@@ -158,6 +168,9 @@ public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings,
     private int _failures;
 
     public bool IsListening => _listening;
+
+    /// <summary>Notices dropped since start for a missing or bad signature.</summary>
+    public long RefusedNotices => Interlocked.Read(ref _refused);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -223,6 +236,8 @@ public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings,
             await using var connection = new NpgsqlConnection(connectionString);
             connection.Notification += OnNotification;
             await connection.OpenAsync(ct);
+            // Before listening: every notice heard is verified with it.
+            await signer.EnsureLoadedAsync(connection, ct);
             await using (var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection))
                 await listen.ExecuteNonQueryAsync(ct);
 
@@ -256,7 +271,12 @@ public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings,
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {
-        if (ChangeNotice.Parse(e.Payload) is not { } notice)
+        if (signer.Open(e.Payload) is not { } json)
+        {
+            Refused(e, "a missing or bad signature");
+            return;
+        }
+        if (ChangeNotice.Parse(json) is not { } notice)
         {
             log.LogWarning("Ignored a malformed notice on {Channel}", e.Channel);
             return;
@@ -268,14 +288,34 @@ public sealed class ChangeFeedListener(ChangeFeed feed, WiretySettings settings,
         else if (delivered.IsFaulted)
             log.LogError(delivered.Exception, "Could not apply {Notice}", notice.Key);
     }
+
+    /// <summary>
+    /// Drops a notice that is not authentic. Logged without its payload (it is the sender's text) but with the
+    /// sending backend's process id, which <c>pg_stat_activity</c> maps to a role and an address.
+    /// </summary>
+    private void Refused(NpgsqlNotificationEventArgs e, string why)
+    {
+        var refused = Interlocked.Increment(ref _refused);
+        var now = clock.GetTimestamp();
+        var last = Interlocked.Read(ref _refusedReportedAt);
+        if (last != long.MinValue && clock.GetElapsedTime(last, now) < RefusedReportInterval) return;
+        if (Interlocked.CompareExchange(ref _refusedReportedAt, now, last) != last) return;
+        var since = refused - Interlocked.Exchange(ref _reportedRefused, refused);
+        log.LogWarning("Dropped {Count} notice(s) on {Channel} with {Why} (the last from PostgreSQL backend pid {Pid}, {Bytes} bytes); " +
+                       "only the server's signed notices are acted on", since, e.Channel, why, e.PID, e.Payload.Length);
+    }
 }
 
 public static class ChangeFeedRegistration
 {
-    /// <summary>The commit hook, the per-instance application of changes and the LISTEN service.</summary>
+    /// <summary>
+    /// The commit hook, the per-instance application of changes and the LISTEN service. Call after AddMarten: the
+    /// listener starts after the store's schema is in place, since it loads the notice key from it before LISTEN.
+    /// </summary>
     public static IServiceCollection AddChangeFeed(this IServiceCollection services)
     {
         services.AddSingleton<CommitListener>();
+        services.AddSingleton<NoticeSigner>();
         services.AddSingleton<ChangeFeed>();
         services.AddSingleton<ChangeFeedListener>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeFeedListener>());

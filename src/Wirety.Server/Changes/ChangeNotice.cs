@@ -14,7 +14,7 @@ namespace Wirety.Server.Changes;
 /// One committed change as every server instance hears it: a network stream that changed
 /// (<see cref="Network"/>), an API token that was revoked (<see cref="RevokedToken"/>), or the admin
 /// live-channel notices of a commit (<see cref="Live"/>, for the admins connected to other instances). Sent as the
-/// JSON payload of <c>NOTIFY wirety_changes</c> inside the committing transaction, e.g.
+/// JSON payload of <c>NOTIFY wirety_changes</c> inside the committing transaction, behind its MAC (<see cref="NoticeSigner"/>), e.g.
 /// <c>{"origin":"…","network":{"networkId":"…","version":7,"removedPeers":[],"enrollments":[],"networkDeleted":false,"full":false}}</c>
 /// or <c>{"origin":"…","revokedToken":"…"}</c> or <c>{"origin":"…","commit":"…","part":0,"live":[{"type":"peer-changed",…}]}</c>.
 /// Ids only: never a secret or a hash.
@@ -66,18 +66,22 @@ public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, G
         return live.Chunk(LiveChunk).Select((chunk, part) => new ChangeNotice(origin, Live: chunk, Commit: commit, Part: part)).ToList();
     }
 
+    /// <summary>The JSON's share of a payload: the rest is <see cref="NoticeSigner"/>'s MAC.</summary>
+    public const int MaxJsonBytes = MaxPayloadBytes - NoticeSigner.Overhead;
+
     /// <summary>
-    /// The NOTIFY payload. A network change whose lists do not fit is sent reduced to "full": the
-    /// receiver then forgets everything it holds for the network and re-checks all its sockets.
+    /// The notice's JSON, which <see cref="NoticeSigner.Sign"/> turns into the NOTIFY payload. A network change
+    /// whose lists do not fit is sent reduced to "full": the receiver then forgets everything it holds for the
+    /// network and re-checks all its sockets.
     /// </summary>
     public string ToPayload()
     {
         var payload = JsonSerializer.Serialize(this, ChangeNoticeJson.Default.ChangeNotice);
-        if (Encoding.UTF8.GetByteCount(payload) <= MaxPayloadBytes || Network is null) return payload;
+        if (Encoding.UTF8.GetByteCount(payload) <= MaxJsonBytes || Network is null) return payload;
         return JsonSerializer.Serialize(this with { Network = Network.Reduced() }, ChangeNoticeJson.Default.ChangeNotice);
     }
 
-    /// <returns>The notice, or null when the payload is not one (logged by the caller).</returns>
+    /// <returns>The notice, or null when the (verified) JSON is not one (logged by the caller).</returns>
     public static ChangeNotice? Parse(string payload)
     {
         try

@@ -2,9 +2,11 @@ using Marten;
 using Marten.Services;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
+using Wirety.Projections.Tokens;
 using Wirety.Server.Agents;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
+using Wirety.Server.LiveChannel;
 
 namespace Wirety.Server.Changes;
 
@@ -36,18 +38,20 @@ public sealed record ChangeFeedResumed;
 /// </summary>
 public sealed class CommitListener(IServiceProvider services) : DocumentSessionListenerBase
 {
-    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
     {
         // Runs after Marten has numbered the new events and run the inline projections. The numbers are
         // final because network streams are only started (StartStream) or appended to after
         // FetchForExclusiveWriting, which knows the current version; a plain Append would not.
-        // Payloads carry ids only and every receiver re-reads the database, so a stray or forged
-        // notice can cause extra reads but never grants anything.
+        // Payloads carry ids only, signed (NoticeSigner) so that no other database role can forge one.
         var feed = services.GetRequiredService<ChangeFeed>();
         var events = session.PendingChanges.Streams().SelectMany(s => s.Events).ToList();
-        foreach (var notice in ChangeNotice.Of(feed.InstanceId, events).Concat(ChangeNotice.LiveOf(feed.InstanceId, events)))
-            session.QueueSqlCommand("select pg_notify(?, ?)", ChangeFeed.Channel, notice.ToPayload());
-        return Task.CompletedTask;
+        var notices = ChangeNotice.Of(feed.InstanceId, events).Concat(ChangeNotice.LiveOf(feed.InstanceId, events)).ToList();
+        if (notices.Count == 0) return;
+        var signer = services.GetRequiredService<NoticeSigner>();
+        await signer.EnsureLoadedAsync(token); // loaded at start; here only if this commit came first
+        foreach (var notice in notices)
+            session.QueueSqlCommand("select pg_notify(?, ?)", ChangeFeed.Channel, signer.Sign(notice.ToPayload()));
     }
 
     public override async Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
@@ -83,8 +87,10 @@ public static class NetworkChangedHandler
     /// After a gap in the change feed nothing is known about what changed: close what was revoked and
     /// tell every other agent here its current version (an unchanged config then costs it a 304).
     /// </summary>
-    public static async Task Handle(ChangeFeedResumed message, IQuerySession session, AgentSockets sockets, ConfigCache configs, CancellationToken ct)
+    public static async Task Handle(ChangeFeedResumed message, IQuerySession session, AgentSockets sockets, ConfigCache configs, LiveHub liveHub,
+        CancellationToken ct)
     {
+        await CloseRevokedLiveChannelsAsync(liveHub, session, ct);
         var agents = sockets.Connected();
         if (agents.Count == 0) return;
         await CloseRevokedAsync(agents, session, sockets, ct);
@@ -94,6 +100,16 @@ public static class NetworkChangedHandler
             foreach (var peerId in network.Select(a => a.PeerId).Distinct().Where(p => source.Network.FindPeer(p) is not null))
                 sockets.NotifyConfigChanged(peerId, source.VersionOf(peerId));
         }
+    }
+
+    /// <summary>A token revoked during the gap: its live channels here never heard of it.</summary>
+    private static async Task CloseRevokedLiveChannelsAsync(LiveHub liveHub, IQuerySession session, CancellationToken ct)
+    {
+        var open = liveHub.OpenTokens().ToList();
+        if (open.Count == 0) return;
+        var usable = (await session.Query<ApiToken>().Where(t => open.Contains(t.Id) && t.RevokedAt == null).Select(t => t.Id).ToListAsync(ct)).ToHashSet();
+        foreach (var revoked in open.Where(t => !usable.Contains(t)))
+            await liveHub.CloseTokenAsync(revoked, "token revoked");
     }
 
     private static async Task CloseRevokedAsync(IReadOnlyList<AgentIdentity> agents, IQuerySession session, AgentSockets sockets, CancellationToken ct)

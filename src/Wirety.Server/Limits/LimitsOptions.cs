@@ -37,4 +37,29 @@ public sealed class LimitsOptions
 
     /// <summary>Refused enrollments from one source address share one event stream per this period.</summary>
     public TimeSpan RejectionStreamPeriod { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Open WebSockets (<c>/api/v1/agent/ws</c>) per agent session on one instance; one more is refused with a
+    /// 429 before the upgrade. An agent needs one; a few more cover a reconnect that overlaps the old socket.
+    /// Counted per instance: behind a load balancer, N instances allow up to N times this.
+    /// </summary>
+    public int SocketsPerAgentSession { get; set; } = 4;
+
+    /// <summary>Open live channels (<c>/api/v1/ws</c>) per API token on one instance (a browser tab each); per instance, as above.</summary>
+    public int SocketsPerApiToken { get; set; } = 16;
+
+    /// <summary>The Retry-After of a WebSocket refused for its cap: sockets are long-lived, so not seconds.</summary>
+    public TimeSpan SocketRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Kestrel's limit on open TCP connections (all kinds); beyond it new connections are closed at once.</summary>
+    public long MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Kestrel's limit on upgraded (WebSocket) connections; beyond it an upgrade gets a 503 problem.</summary>
+    public long MaxUpgradedConnections { get; set; } = 10_000;
+
+    /// <summary>How long a client may take to send a request's headers (slow-loris bound).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long an idle keep-alive HTTP connection is kept open.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(120);
 }

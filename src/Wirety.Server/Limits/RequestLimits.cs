@@ -23,6 +23,9 @@ public static class RequestLimits
             .Validate(o => o is { AgentBodyBytes: > 0, HeartbeatBodyBytes: > 0, AdminBodyBytes: > 0, EnrollmentsPerWindow: > 0, HeartbeatsPerWindow: > 0, AdminRequestsPerWindow: > 0 }
                            && o.RateWindow > TimeSpan.Zero && o.EndpointChangeInterval >= TimeSpan.Zero && o.RejectionStreamPeriod > TimeSpan.Zero,
                 "Wirety:Limits: sizes and counts must be positive, RateWindow and RejectionStreamPeriod longer than zero.")
+            .Validate(o => o is { SocketsPerAgentSession: > 0, SocketsPerApiToken: > 0, MaxConnections: > 0, MaxUpgradedConnections: > 0 }
+                           && o.SocketRetryAfter > TimeSpan.Zero && o.RequestHeadersTimeout > TimeSpan.Zero && o.KeepAliveTimeout > TimeSpan.Zero,
+                "Wirety:Limits: socket caps, connection limits and timeouts must be positive.")
             .ValidateOnStart();
         services.AddRateLimiter(o =>
         {

@@ -13,6 +13,9 @@ public sealed record LiveChannelOptions
     /// <summary>How often peers are checked for a grace that ran out (peer-offline is at most this late).</summary>
     public TimeSpan PresenceSweepInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often open live channels are checked for an expired API token (a socket closes at most this late).</summary>
+    public TimeSpan TokenExpirySweepInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Notices a socket may have waiting; one more and the socket is disconnected as too slow.</summary>
     public int SendQueueCapacity { get; init; } = 256;
 

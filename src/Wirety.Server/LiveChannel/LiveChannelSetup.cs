@@ -13,6 +13,7 @@ public static class LiveChannelSetup
         services.AddHostedService(sp => sp.GetRequiredService<LiveHub>());
         services.AddSingleton<PeerPresence>();
         services.AddHostedService<PresenceSweeper>();
+        services.AddHostedService<LiveTokenExpiry>();
         return services;
     }
 

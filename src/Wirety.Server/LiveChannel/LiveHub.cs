@@ -16,7 +16,7 @@ public sealed class LiveHub : BackgroundService
 {
     private readonly LiveChannelOptions _options;
     private readonly ILogger<LiveHub> _log;
-    private readonly ConcurrentDictionary<HubConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<HubConnection, LiveSocketOwner> _connections = new();
     private readonly Channel<LiveNotice> _notices;
     private long _droppedNotices, _reportedDrops;
 
@@ -70,12 +70,12 @@ public sealed class LiveHub : BackgroundService
     /// Serves one accepted admin socket until it closes, is dropped, <paramref name="aborted"/> fires (the
     /// client went away) or <paramref name="stopping"/> fires (the server closes it with 1001, going away).
     /// </summary>
-    public async Task ServeAsync(WebSocket socket, string who, CancellationToken aborted, CancellationToken stopping)
+    public async Task ServeAsync(WebSocket socket, string who, LiveSocketOwner owner, CancellationToken aborted, CancellationToken stopping)
     {
         var connection = new HubConnection(socket, who, _options.SendQueueCapacity, _log);
         // Ready goes in first, before the socket is registered, so it precedes every notice.
         connection.TrySend(new LiveNotice(LiveNotice.Ready).ToUtf8Json());
-        _connections[connection] = 0;
+        _connections[connection] = owner;
         _log.LogInformation("Admin live channel opened ({Who}); {Count} open", who, _connections.Count);
         try
         {
@@ -86,6 +86,28 @@ public sealed class LiveHub : BackgroundService
             _connections.TryRemove(connection, out _);
             _log.LogInformation("Admin live channel closed ({Who}); {Count} open", who, _connections.Count);
         }
+    }
+
+    /// <summary>The API tokens that have a live channel open here.</summary>
+    public IReadOnlyCollection<Guid> OpenTokens() => _connections.Values.Select(o => o.TokenId).ToHashSet();
+
+    /// <summary>Closes the sockets of a token that was revoked (1008, policy violation), on this instance.</summary>
+    public Task CloseTokenAsync(Guid tokenId, string reason) => CloseWhereAsync(o => o.TokenId == tokenId, reason);
+
+    /// <summary>Closes the sockets whose token has expired by <paramref name="now"/>.</summary>
+    public Task CloseExpiredAsync(DateTimeOffset now) => CloseWhereAsync(o => o.ExpiresAt <= now, "token expired");
+
+    /// <summary>Unregisters the matching sockets at once (no notice reaches them after this returns), then closes them.</summary>
+    private Task CloseWhereAsync(Func<LiveSocketOwner, bool> ended, string reason)
+    {
+        var closing = new List<Task>();
+        foreach (var (connection, owner) in _connections)
+        {
+            if (!ended(owner) || !_connections.TryRemove(connection, out _)) continue;
+            _log.LogInformation("Closing the admin live channel of token {TokenId} ({Who}): {Reason}", owner.TokenId, connection.Who, reason);
+            closing.Add(connection.RevokeAsync(reason));
+        }
+        return closing.Count == 0 ? Task.CompletedTask : Task.WhenAll(closing);
     }
 
     private void Drop(HubConnection connection, string why)
@@ -99,5 +121,30 @@ public sealed class LiveHub : BackgroundService
         if (dropped == _reportedDrops) return;
         _log.LogWarning("The live channel fell behind and dropped {Count} notices", dropped - _reportedDrops);
         _reportedDrops = dropped;
+    }
+}
+
+/// <summary>The API token a live channel was opened with, and when it expires (null: never).</summary>
+public sealed record LiveSocketOwner(Guid TokenId, DateTimeOffset? ExpiresAt);
+
+/// <summary>
+/// Closes live channels whose API token has expired, within <see cref="LiveChannelOptions.TokenExpirySweepInterval"/>
+/// of the expiry: a sweep rather than a timer per socket, so it follows the injected clock.
+/// </summary>
+public sealed class LiveTokenExpiry(LiveHub hub, LiveChannelOptions options, TimeProvider clock, ILogger<LiveTokenExpiry> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.TokenExpirySweepInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (hub.Count == 0) continue;
+                try { await hub.CloseExpiredAsync(clock.GetUtcNow()); }
+                catch (Exception e) { log.LogError(e, "The live channel's token expiry sweep failed"); }
+            }
+        }
+        catch (OperationCanceledException) { } // stopping
     }
 }

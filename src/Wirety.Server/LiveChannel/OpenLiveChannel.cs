@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Wirety.Server.Auth;
+using Wirety.Server.Limits;
 using Wirety.Server.Sockets;
 
 namespace Wirety.Server.LiveChannel;
@@ -14,12 +16,19 @@ public static class OpenLiveChannel
     public const string Path = "/api/v1/ws";
     public const string QueryTokenParameter = "access_token";
 
-    public static async Task RunAsync(HttpContext http, LiveHub hub, IHostApplicationLifetime lifetime)
+    /// <summary>
+    /// Serves one live channel until it closes. A token with <see cref="LimitsOptions.SocketsPerApiToken"/> channels
+    /// open here already is refused with a 429; the channel is closed (1008) when its token is revoked or expires.
+    /// </summary>
+    public static async Task RunAsync(HttpContext http, LiveHub hub, SocketCaps caps, IOptions<LimitsOptions> limits, IHostApplicationLifetime lifetime)
     {
-        using var socket = await WebSocketEndpoint.AcceptAsync(http);
-        if (socket is null) return;
         var actor = http.User.ToActor();
-        await hub.ServeAsync(socket, $"token {actor.Name} {actor.TokenId}", http.RequestAborted, lifetime.ApplicationStopping);
+        var options = limits.Value;
+        using var accepted = await WebSocketEndpoint.AcceptAsync(http, caps, "token:" + actor.TokenId, options.SocketsPerApiToken, "API token",
+            options.SocketRetryAfter);
+        if (accepted is null) return;
+        await hub.ServeAsync(accepted.Socket, $"token {actor.Name} {actor.TokenId}", new LiveSocketOwner(actor.TokenId, http.User.TokenExpiresAt()),
+            http.RequestAborted, lifetime.ApplicationStopping);
     }
 
     /// <summary>Marks the one endpoint that takes the token from the query string.</summary>

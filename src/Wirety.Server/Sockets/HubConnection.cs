@@ -96,6 +96,19 @@ public sealed class HubConnection
         catch (Exception e) when (IsGone(e)) { }
     }
 
+    /// <summary>
+    /// Ends the socket because its credential is no longer valid (revoked, expired): a close frame with 1008
+    /// (policy violation), which the clients take as "check your credential"; a client that does not answer
+    /// the close within 5 s is disconnected, so a revoked credential cannot keep a socket open.
+    /// </summary>
+    public async Task RevokeAsync(string reason)
+    {
+        _outbox.Writer.TryComplete(); // nothing more for it
+        await CloseAsync(WebSocketCloseStatus.PolicyViolation, reason);
+        try { _dropped.CancelAfter(TimeSpan.FromSeconds(5)); }
+        catch (ObjectDisposedException) { } // it finished on its own meanwhile
+    }
+
     private async Task SendLoopAsync()
     {
         try

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Wirety.Events;
 using Wirety.Events.Peers;
@@ -145,7 +146,7 @@ public sealed class ChangeFeedTests(WiretyApp app) : AgentTest(app)
             await connection.OpenAsync();
             await using var notify = new NpgsqlCommand("select pg_notify(@channel, @payload)", connection);
             notify.Parameters.AddWithValue("channel", ChangeFeed.Channel);
-            notify.Parameters.AddWithValue("payload", notice.ToPayload());
+            notify.Parameters.AddWithValue("payload", App.Services.GetRequiredService<NoticeSigner>().Sign(notice.ToPayload()));
             await notify.ExecuteNonQueryAsync();
         }
 

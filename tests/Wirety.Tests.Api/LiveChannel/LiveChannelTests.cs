@@ -54,7 +54,7 @@ public sealed class LiveChannelTests(WiretyApp app) : AgentTest(app)
             await connection.OpenAsync();
             await using var notify = new Npgsql.NpgsqlCommand("select pg_notify(@channel, @payload)", connection);
             notify.Parameters.AddWithValue("channel", Wirety.Server.Changes.ChangeFeed.Channel);
-            notify.Parameters.AddWithValue("payload", notice.ToPayload());
+            notify.Parameters.AddWithValue("payload", App.Services.GetRequiredService<Wirety.Server.Changes.NoticeSigner>().Sign(notice.ToPayload()));
             await notify.ExecuteNonQueryAsync();
         }
 

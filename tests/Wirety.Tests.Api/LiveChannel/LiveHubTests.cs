@@ -12,6 +12,7 @@ namespace Wirety.Tests.Api.LiveChannel;
 /// </summary>
 public sealed class LiveHubTests : IAsyncLifetime
 {
+    private static readonly LiveSocketOwner Owner = new(Guid.NewGuid(), null);
     private readonly LiveHub _hub = new(new LiveChannelOptions { SendQueueCapacity = 4 }, NullLogger<LiveHub>.Instance);
 
     public Task InitializeAsync() => _hub.StartAsync(CancellationToken.None);
@@ -27,8 +28,8 @@ public sealed class LiveHubTests : IAsyncLifetime
     {
         var healthy = new FakeClientSocket();
         var stuck = new FakeClientSocket { SendsHang = true };
-        var servingHealthy = _hub.ServeAsync(healthy, "healthy", CancellationToken.None, CancellationToken.None);
-        var servingStuck = _hub.ServeAsync(stuck, "stuck", CancellationToken.None, CancellationToken.None);
+        var servingHealthy = _hub.ServeAsync(healthy, "healthy", Owner, CancellationToken.None, CancellationToken.None);
+        var servingStuck = _hub.ServeAsync(stuck, "stuck", Owner, CancellationToken.None, CancellationToken.None);
         Assert.Equal("""{"type":"ready"}""", await healthy.NextAsync());
 
         // The stuck socket's first send (ready) never completes; 4 notices fill its queue and the 5th overflows it.
@@ -53,7 +54,7 @@ public sealed class LiveHubTests : IAsyncLifetime
     public async Task a_client_close_is_answered_and_the_socket_leaves_the_hub()
     {
         var client = new FakeClientSocket();
-        var serving = _hub.ServeAsync(client, "client", CancellationToken.None, CancellationToken.None);
+        var serving = _hub.ServeAsync(client, "client", Owner, CancellationToken.None, CancellationToken.None);
         await client.NextAsync();
         client.SendClose();
 
@@ -68,7 +69,7 @@ public sealed class LiveHubTests : IAsyncLifetime
     {
         var client = new FakeClientSocket();
         using var stopping = new CancellationTokenSource();
-        var serving = _hub.ServeAsync(client, "client", CancellationToken.None, stopping.Token);
+        var serving = _hub.ServeAsync(client, "client", Owner, CancellationToken.None, stopping.Token);
         await client.NextAsync();
 
         await stopping.CancelAsync();
@@ -85,7 +86,7 @@ public sealed class LiveHubTests : IAsyncLifetime
         for (var version = 1; version <= 1_000; version++) hub.Publish(LiveNotice.Network(network, version));
 
         var client = new FakeClientSocket();
-        var serving = hub.ServeAsync(client, "late", CancellationToken.None, CancellationToken.None);
+        var serving = hub.ServeAsync(client, "late", Owner, CancellationToken.None, CancellationToken.None);
         Assert.Equal("""{"type":"ready"}""", await client.NextAsync());
         await hub.StartAsync(CancellationToken.None);
         hub.Publish(LiveNotice.Network(network, 1_001));

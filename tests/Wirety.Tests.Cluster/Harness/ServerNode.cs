@@ -33,10 +33,12 @@ public sealed class ServerNode : IAsyncDisposable
     public Uri BaseAddress { get; }
     public bool IsRunning => _process is { HasExited: false };
 
-    public static ServerNode Create(string name, string connectionString, string adminToken, string dataDir, ChildProcesses children)
+    /// <param name="settings">Extra environment for this node (e.g. <c>Wirety__Limits__*</c>), applied over the defaults.</param>
+    public static ServerNode Create(string name, string connectionString, string adminToken, string dataDir, ChildProcesses children,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
-        return new ServerNode(name, new Uri($"http://127.0.0.1:{port}"), new Dictionary<string, string>
+        var node = new ServerNode(name, new Uri($"http://127.0.0.1:{port}"), new Dictionary<string, string>
         {
             ["WIRETY_DB"] = connectionString,
             ["WIRETY_URLS"] = $"http://127.0.0.1:{port}",
@@ -48,6 +50,8 @@ public sealed class ServerNode : IAsyncDisposable
             ["Wirety__Limits__EnrollmentsPerWindow"] = "100000000", ["Wirety__Limits__HeartbeatsPerWindow"] = "100000000",
             ["Wirety__Limits__AdminRequestsPerWindow"] = "100000000",
         }, children);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) node._environment[key] = value;
+        return node;
     }
 
     /// <summary>Starts the process and waits until <c>/readyz</c> answers 200.</summary>

@@ -2,6 +2,7 @@
 #pragma warning disable
 using Wirety.Server.Agents;
 using Wirety.Server.Configs;
+using Wirety.Server.LiveChannel;
 using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
@@ -12,12 +13,14 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wirety.Server.Agents.AgentSockets _agentSockets;
         private readonly Wirety.Server.Configs.ConfigCache _configCache;
+        private readonly Wirety.Server.LiveChannel.LiveHub _liveHub;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public ChangeFeedResumedHandler437280829(Wirety.Server.Agents.AgentSockets agentSockets, Wirety.Server.Configs.ConfigCache configCache, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public ChangeFeedResumedHandler437280829(Wirety.Server.Agents.AgentSockets agentSockets, Wirety.Server.Configs.ConfigCache configCache, Wirety.Server.LiveChannel.LiveHub liveHub, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _agentSockets = agentSockets;
             _configCache = configCache;
+            _liveHub = liveHub;
             _outboxedSessionFactory = outboxedSessionFactory;
         }
 
@@ -32,7 +35,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Wirety.Server.Changes.NetworkChangedHandler");
             
             // The actual message execution
-            await Wirety.Server.Changes.NetworkChangedHandler.Handle(changeFeedResumed, ((Marten.IQuerySession)documentSession), _agentSockets, _configCache, cancellation).ConfigureAwait(false);
+            await Wirety.Server.Changes.NetworkChangedHandler.Handle(changeFeedResumed, ((Marten.IQuerySession)documentSession), _agentSockets, _configCache, _liveHub, cancellation).ConfigureAwait(false);
         }
     }
 
