@@ -140,6 +140,7 @@ app.UseRequestLimits(); // 413 / 429 before authentication, so a flood costs no 
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseNilIdsAsMissing();
+app.UseStrictJson(); // one 400 naming every unknown member of an admin request body (Limits/StrictJson)
 app.MapHealth();
 app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))
