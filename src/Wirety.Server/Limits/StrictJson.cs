@@ -50,6 +50,15 @@ public static class StrictJson
             return;
         }
         http.Request.EnableBuffering();
+        // An empty body (a POST without one) is the endpoint's to judge: usually "a body is required", sometimes fine.
+        var first = new byte[1];
+        var empty = await http.Request.Body.ReadAsync(first, http.RequestAborted) == 0;
+        http.Request.Body.Position = 0;
+        if (empty)
+        {
+            await next(http);
+            return;
+        }
         var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         var errors = new List<(string Path, string Message)>();
         try
