@@ -111,6 +111,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
 });
 builder.Services.AddProblemDetails();
+builder.Services.AddStrictJsonProblems(); // no .NET type name in a JSON 400 (Limits/StrictJson)
 builder.Services.AddRequestLimits(builder.Configuration); // body size, rate limits, strict admin JSON (Limits/)
 builder.Services.AddApiDescription();
 builder.Services.AddExceptionHandler<ExceptionProblems>();

@@ -39,6 +39,34 @@ public static class StrictJson
 
     private static bool IsTolerant(Type type) => type.Namespace?.StartsWith(TolerantNamespace, StringComparison.Ordinal) == true;
 
+    /// <summary>
+    /// The last net: a 400 problem whose detail is System.Text.Json's exception text (it names .NET types: Wolverine's
+    /// "Invalid JSON format" answer, or a JsonException reaching the exception handler) is rewritten to the JSON path
+    /// alone. Reached only by what <see cref="UseStrictJson"/> cannot see, e.g. a value no converter accepts.
+    /// </summary>
+    public static IServiceCollection AddStrictJsonProblems(this IServiceCollection services) =>
+        services.Configure<ProblemDetailsOptions>(o =>
+        {
+            var before = o.CustomizeProblemDetails;
+            o.CustomizeProblemDetails = context =>
+            {
+                before?.Invoke(context);
+                Scrub(context.ProblemDetails);
+            };
+        });
+
+    public static void Scrub(Microsoft.AspNetCore.Mvc.ProblemDetails problem)
+    {
+        if (problem.Status != StatusCodes.Status400BadRequest || problem.Detail is not { } detail) return;
+        var at = detail.IndexOf("Path: $", StringComparison.Ordinal);
+        if (at < 0) return;
+        var path = detail[(at + "Path: ".Length)..].Split(' ', 2)[0].TrimEnd('.', '|');
+        path = path is "$" ? "(body)" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path[1..];
+        problem.Title = Problems.ApiProblems.InvalidTitle;
+        problem.Type = null;
+        problem.Detail = $"The request body does not fit this endpoint: the value at {path} is not one it accepts (wrong type, or out of range).";
+    }
+
     /// <summary>After authorization (an unauthenticated caller learns nothing about the body's shape), before the endpoints.</summary>
     public static IApplicationBuilder UseStrictJson(this IApplicationBuilder app) => app.Use(CheckAsync);
 
@@ -154,8 +182,33 @@ public static class StrictJson
                 return;
             default:
                 if (ExpectedKind(type) is { } expected && !expected.Kinds.Contains(value.ValueKind)) errors.Add((Path(path), "must be " + expected.Name));
+                else if (OutOfRange(value, type) is { } range) errors.Add((Path(path), range));
                 return;
         }
+    }
+
+    /// <summary>A value of the right JSON kind that still does not fit: a number too large, an id or time that does not parse.</summary>
+    private static string? OutOfRange(JsonElement value, Type type)
+    {
+        static string Whole(long min, ulong max) => string.Create(CultureInfo.InvariantCulture, $"must be a whole number from {min} to {max}");
+        if (value.ValueKind == JsonValueKind.Number)
+            return type == typeof(int) ? (value.TryGetInt32(out _) ? null : Whole(int.MinValue, int.MaxValue))
+                : type == typeof(long) ? (value.TryGetInt64(out _) ? null : Whole(long.MinValue, long.MaxValue))
+                : type == typeof(short) ? (value.TryGetInt16(out _) ? null : Whole(short.MinValue, (ulong)short.MaxValue))
+                : type == typeof(byte) ? (value.TryGetByte(out _) ? null : Whole(0, byte.MaxValue))
+                : type == typeof(uint) ? (value.TryGetUInt32(out _) ? null : Whole(0, uint.MaxValue))
+                : type == typeof(ulong) ? (value.TryGetUInt64(out _) ? null : Whole(0, ulong.MaxValue))
+                : type == typeof(ushort) ? (value.TryGetUInt16(out _) ? null : Whole(0, ushort.MaxValue))
+                : type == typeof(sbyte) ? (value.TryGetSByte(out _) ? null : Whole(sbyte.MinValue, (ulong)sbyte.MaxValue))
+                : type == typeof(decimal) ? (value.TryGetDecimal(out _) ? null : "must be a smaller number")
+                : null;
+        if (value.ValueKind == JsonValueKind.String)
+            return type == typeof(Guid) ? (value.TryGetGuid(out _) ? null : "must be an id (a GUID such as 01234567-89ab-cdef-0123-456789abcdef)")
+                : type == typeof(DateTimeOffset) || type == typeof(DateTime) ? (value.TryGetDateTimeOffset(out _) ? null : "must be an ISO-8601 time such as 2026-05-01T14:02:00Z")
+                : type.IsEnum ? (Enum.GetNames(type).Any(n => string.Equals(n, value.GetString(), StringComparison.OrdinalIgnoreCase)) ? null
+                    : "must be one of: " + string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName)))
+                : null;
+        return null;
     }
 
     private static string Path(string path) => path.Length == 0 ? "(body)" : path;

@@ -46,6 +46,15 @@ public sealed class UnknownMemberTests(WiretyApp app) : AgentTest(app)
         var problem = await AssertRefusedAsync(() => Admin.PatchAsync($"/api/v1/networks/{net}", Raw("{\n  \"name\": \"lab\",\n  \"mtu\": 14x0\n}")), 400);
         Assert.Equal("The request body is not valid JSON: syntax error at line 3, position 12.", problem.GetProperty("detail").GetString());
         AssertNoInternals(problem.GetRawText());
+
+        // Well-formed JSON of the right kind that still does not fit (a number too large for the field): no internals either.
+        var overflow = await AssertRefusedAsync(() => Admin.PatchAsync($"/api/v1/networks/{net}", Raw("""{"mtu": 99999999999}""")), 400);
+        Assert.Equal("mtu must be a whole number from -2147483648 to 2147483647.", overflow.GetProperty("detail").GetString());
+        AssertNoInternals(overflow.GetRawText());
+        // A value only the serializer can judge (a window that is not hh:mm:ss): its answer, scrubbed to the path.
+        var window = await AssertRefusedAsync(() => Admin.PutAsync($"/api/v1/networks/{net}/security", Raw("""{"sessionConflictWindow": "banana"}""")), 400);
+        Assert.Contains("the value at sessionConflictWindow is not one it accepts", window.GetProperty("detail").GetString());
+        AssertNoInternals(window.GetRawText());
     }
 
     [Fact]

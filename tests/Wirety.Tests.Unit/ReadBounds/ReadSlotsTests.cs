@@ -30,3 +30,23 @@ public sealed class ReadSlotsTests
         Assert.Null(slots.TryTake(HeavyRead.Export, a));
     }
 }
+
+public sealed class StrictJsonScrubTests
+{
+    [Fact]
+    public void a_serializer_message_in_a_400_is_rewritten_to_the_json_path_alone()
+    {
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Status = 400, Title = "Invalid JSON format", Type = "https://httpstatuses.com/400",
+            Detail = "The JSON value could not be converted to Wirety.Server.Networks.UpdateNetworkRequest. Path: $.peers[0].mtu | LineNumber: 0 | BytePositionInLine: 19.",
+        };
+        StrictJson.Scrub(problem);
+        Assert.Equal("The request body does not fit this endpoint: the value at peers[0].mtu is not one it accepts (wrong type, or out of range).", problem.Detail);
+        Assert.DoesNotContain("Wirety", problem.Title + problem.Detail + problem.Type);
+
+        var other = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 400, Detail = "name is required." };
+        StrictJson.Scrub(other);
+        Assert.Equal("name is required.", other.Detail);
+    }
+}
