@@ -116,6 +116,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
 });
 builder.Services.AddProblemDetails();
+builder.Services.AddStrictJsonProblems(); // no .NET type name in a JSON 400 (Limits/StrictJson)
 builder.Services.AddRequestLimits(builder.Configuration); // body size, rate limits, strict admin JSON (Limits/)
 builder.Services.AddApiDescription();
 builder.Services.AddExceptionHandler<ExceptionProblems>();
@@ -145,6 +146,7 @@ app.UseRequestLimits(); // 413 / 429 before authentication, so a flood costs no 
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseNilIdsAsMissing();
+app.UseStrictJson(); // one 400 naming every unknown member of an admin request body (Limits/StrictJson)
 app.MapHealth();
 app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
 app.Map("/api/v1/agent/ws", (HttpContext http, AgentSockets sockets) => sockets.RunAsync(http))

@@ -11,5 +11,12 @@ public sealed record NetworkUpdated(
     Guid NetworkId, string Name, string? Domain, IReadOnlyList<string> Dns, int? Mtu,
     Actor Actor, DateTimeOffset At);
 
+/// <summary>
+/// An admin allowed (or stopped allowing) DNS names as peer endpoints in the network: agents' reported
+/// endpoints and static peers' declared ones. Off by default: an endpoint is then an address literal, so
+/// what other peers dial is what the server recorded, not whatever a name resolves to later.
+/// </summary>
+public sealed record DnsEndpointsAllowanceChanged(Guid NetworkId, bool Allowed, Actor Actor, DateTimeOffset At);
+
 /// <summary>The network is gone; with <paramref name="Forced"/> its remaining peers went with it.</summary>
 public sealed record NetworkDeleted(Guid NetworkId, bool Forced, Actor Actor, DateTimeOffset At);

@@ -22,6 +22,7 @@ public static class EventCatalog
         typeof(DefaultPolicyChanged), typeof(GroupCreated), typeof(GroupUpdated), typeof(GroupMembersSet), typeof(GroupDeleted),
         typeof(PolicyCreated), typeof(PolicyUpdated), typeof(PolicyDeleted), typeof(RouteAdded), typeof(RouteRemoved),
         typeof(ApiTokenIssued), typeof(ApiTokenRevoked),
+        typeof(DnsEndpointsAllowanceChanged),
     ];
 
     private static readonly Dictionary<string, Type> ByName = Types.ToDictionary(t => t.Name, StringComparer.Ordinal);

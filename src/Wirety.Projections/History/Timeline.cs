@@ -69,6 +69,9 @@ public static class Timeline
             NetworkSecurityChanged e => (e.Enabled
                 ? $"{who} changed the incident detection settings of network {networkName}"
                 : $"{who} turned incident detection off for network {networkName}", Net(e.NetworkId)),
+            DnsEndpointsAllowanceChanged e => (e.Allowed
+                ? $"{who} allowed DNS names as peer endpoints in network {networkName}"
+                : $"{who} stopped allowing DNS names as peer endpoints in network {networkName}; endpoints must be IP addresses", Net(e.NetworkId)),
             PeerAdded e => ($"{who} added {e.Kind.ToString().ToLowerInvariant()} peer {e.Name} at {e.Address}", new("peer", e.PeerId, e.Name)),
             PeerUpdated e => ($"{who} updated peer {e.Name}", new("peer", e.PeerId, e.Name)),
             PeerRemoved e => ($"{who} removed peer {peer(e.PeerId)}", Peer(e.PeerId)),

@@ -26,6 +26,9 @@ public sealed record Network
     public ImmutableList<PeerState> Peers { get; init; } = [];
     /// <summary>What traffic no policy mentions gets: <see cref="DefaultPolicy.Allow"/> is the flat mesh of before policies.</summary>
     public DefaultPolicy DefaultPolicy { get; init; } = DefaultPolicy.Allow;
+
+    /// <summary>Whether peer endpoints may be DNS names (<see cref="Wirety.Events.Networks.DnsEndpointsAllowanceChanged"/>); else address literals only.</summary>
+    public bool AllowDnsEndpoints { get; init; }
     /// <summary>Groups, policies and routes, each in creation order.</summary>
     public ImmutableList<GroupState> Groups { get; init; } = [];
     public ImmutableList<PolicyState> Policies { get; init; } = [];

@@ -51,6 +51,7 @@ public static class NetworkEvolution
         (_, PeerBlocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = true, BlockReason = e.Reason }),
         (_, PeerUnblocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = false, BlockReason = null }),
         (_, DefaultPolicyChanged e) => state with { DefaultPolicy = e.DefaultPolicy, UpdatedAt = e.At },
+        (_, DnsEndpointsAllowanceChanged e) => state with { AllowDnsEndpoints = e.Allowed, UpdatedAt = e.At },
         (_, GroupCreated e) => state with
         {
             UpdatedAt = e.At,
@@ -86,7 +87,7 @@ public static class NetworkEvolution
     public static bool Handles(object @event) => @event is NetworkCreated or NetworkUpdated or NetworkDeleted or NetworkSecurityChanged
         or PeerAdded or PeerUpdated or PeerRemoved or PeerBlocked or PeerUnblocked or PeerEnrolled or EndpointChanged
         or DefaultPolicyChanged or GroupCreated or GroupUpdated or GroupMembersSet or GroupDeleted
-        or PolicyCreated or PolicyUpdated or PolicyDeleted or RouteAdded or RouteRemoved;
+        or PolicyCreated or PolicyUpdated or PolicyDeleted or RouteAdded or RouteRemoved or DnsEndpointsAllowanceChanged;
 
     /// <summary>Every event type <see cref="Evolve(Network?, object)"/> folds, for projections' allow-lists.</summary>
     public static readonly IReadOnlyList<Type> EventTypes =
@@ -96,6 +97,7 @@ public static class NetworkEvolution
         typeof(PeerEnrolled), typeof(EndpointChanged),
         typeof(DefaultPolicyChanged), typeof(GroupCreated), typeof(GroupUpdated), typeof(GroupMembersSet), typeof(GroupDeleted),
         typeof(PolicyCreated), typeof(PolicyUpdated), typeof(PolicyDeleted), typeof(RouteAdded), typeof(RouteRemoved),
+        typeof(DnsEndpointsAllowanceChanged),
     ];
 
     public static Network? Evolve(Network? state, IEnumerable<object> events) =>

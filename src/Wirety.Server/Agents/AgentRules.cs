@@ -1,7 +1,10 @@
 using System.Net;
+using Marten;
 using Wirety.Events.Addressing;
 using Wirety.Events.Peers;
+using Wirety.Projections.Networks;
 using Wirety.Server.Forwarding;
+using Wirety.Server.Peers;
 
 namespace Wirety.Server.Agents;
 
@@ -40,6 +43,32 @@ public static class AgentRules
     {
         http.RequestServices.GetService<PrivateSourceWarning>()?.Observe(http.Connection.RemoteIpAddress, http.Request.Headers.ContainsKey(TrustedProxies.Header));
         return SourceAddress(http);
+    }
+
+    /// <summary>
+    /// An endpoint an agent reports, or an admin declares for a static peer: <c>host:port</c> with an IP address
+    /// literal as host, unless an admin allowed DNS names for the network (<c>allowDnsEndpoints</c>). A DNS name
+    /// would let the endpoint move to whatever the name resolves to later, without the server ever seeing a change.
+    /// </summary>
+    public static string? Endpoint(string? endpoint, bool allowDnsNames) =>
+        PeerRules.Endpoint(endpoint) ?? (!allowDnsNames && IsDnsName(endpoint)
+            ? $"endpoint '{endpoint}' must be an IP address and port (e.g. 192.0.2.1:51820 or [2001:db8::1]:51820), not a DNS name; "
+              + "an admin can allow DNS names for this network (PATCH the network with allowDnsEndpoints: true)."
+            : null);
+
+    /// <summary>Whether a well-formed endpoint names its host by DNS rather than by address.</summary>
+    public static bool IsDnsName(string? endpoint) =>
+        WireGuardEndpoint.TryParse(endpoint, out var parsed) && !IPAddress.TryParse(parsed.Host, out _);
+
+    /// <summary>
+    /// Whether the agent's network allows DNS endpoints; read only when one of <paramref name="endpoints"/> is a
+    /// DNS name, so heartbeats with address literals (all of them by default) cost no extra read.
+    /// </summary>
+    public static async Task<bool> AllowsDnsEndpointsAsync(HttpContext http, Guid networkId, IReadOnlyList<string>? endpoints, CancellationToken ct)
+    {
+        if (endpoints is null || !endpoints.Any(IsDnsName)) return false;
+        await using var session = http.RequestServices.GetRequiredService<IDocumentStore>().QuerySession();
+        return (await session.LoadAsync<Network>(networkId, ct))?.AllowDnsEndpoints == true;
     }
 
     /// <summary>The endpoint of <see cref="SourceAddress"/> and a port.</summary>

@@ -17,25 +17,19 @@ public static class ReceiveHeartbeat
 {
     public const int MaxEndpoints = 8, MaxPeerStats = 4096;
 
-    public static ValidationErrors Validate(HeartbeatRequest request) => new ValidationErrors()
+    public static ValidationErrors Validate(HeartbeatRequest request) => Problems(request, allowDnsEndpoints: false);
+
+    /// <summary>Not named Validate: Wolverine would bind the flag from the query string.</summary>
+    public static ValidationErrors Problems(HeartbeatRequest request, bool allowDnsEndpoints) => new ValidationErrors()
         .Check("hostname", AgentRules.Hostname(request.Hostname))
         .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
         .Check("endpoints", request.Endpoints is { Count: > MaxEndpoints }
             ? $"endpoints lists at most {MaxEndpoints} entries."
-            : request.Endpoints?.Select(ReportedEndpoint).FirstOrDefault(e => e is not null))
+            : request.Endpoints?.Select(e => AgentRules.Endpoint(e, allowDnsEndpoints)).FirstOrDefault(e => e is not null))
         .Check("uptimeSeconds", request.UptimeSeconds < 0 ? "uptimeSeconds cannot be negative." : null)
         .Check("peerStats", request.PeerStats is { Count: > MaxPeerStats } ? $"peerStats lists at most {MaxPeerStats} entries."
             : request.PeerStats?.Select(s => AgentRules.PublicKey(s.PublicKey) ?? (s.RxBytes < 0 || s.TxBytes < 0 ? "byte counters cannot be negative." : null))
                 .FirstOrDefault(e => e is not null));
-
-    /// <summary>
-    /// A reported endpoint must be an IP address literal and port: a DNS name would let an agent point every
-    /// other peer's config at whatever the name resolves to later, without the server ever seeing a change.
-    /// </summary>
-    public static string? ReportedEndpoint(string? endpoint) =>
-        PeerRules.Endpoint(endpoint) ?? (WireGuardEndpoint.TryParse(endpoint, out var parsed) && !System.Net.IPAddress.TryParse(parsed.Host, out _)
-            ? $"endpoint '{endpoint}' must be an IP address and port (e.g. 192.0.2.1:51820 or [2001:db8::1]:51820), not a DNS name."
-            : null);
 
     /// <summary>Where other peers can reach this one: a reported endpoint, else the source address and listen port.</summary>
     public static string? ObservedEndpoint(HeartbeatRequest request, string source) =>
@@ -50,7 +44,8 @@ public static class ReceiveHeartbeat
         SightingFilter sightings, PeerPresence presence, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
         if (request is null) return ApiProblems.MissingBody().ToResult();
-        if (Validate(request) is { Any: true } errors) return errors.ToProblem().ToResult();
+        var allowDns = await AgentRules.AllowsDnsEndpointsAsync(http, AgentIdentity.Of(user).NetworkId, request.Endpoints, ct);
+        if (Problems(request, allowDns) is { Any: true } errors) return errors.ToProblem().ToResult();
 
         var agent = AgentIdentity.Of(user);
         var now = clock.GetUtcNow();

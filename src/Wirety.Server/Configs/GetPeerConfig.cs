@@ -27,7 +27,7 @@ public static class GetPeerConfig
         if (http.Request.Query.ContainsKey("at"))
         {
             await using var historySession = store.QuerySession();
-            return await History.PeerConfigHistory.ConfigAtAsync(networkId, peerId, http.Request.Query["at"], historySession, ct);
+            return await History.PeerConfigHistory.ConfigAtAsync(networkId, peerId, http.Request.Query["at"], http, historySession, ct);
         }
         if (await cache.GetAsync(networkId, peerId, ConfigFormat.WgQuick, etag => Matches(http.Request.Headers.IfNoneMatch, etag)) is not { } config)
         {

@@ -7,6 +7,7 @@ public static class EventQuerySetup
     {
         services.AddSingleton<EventTypeNames>();
         services.AddSingleton<SafeSequence>();
+        services.AddSingleton<ReadBounds.ReadSlots>(); // exports here, replays in History/
         services.AddHostedService<EventQuerySchema>();
         return services;
     }

@@ -1,16 +1,27 @@
 using System.Text;
 using System.Text.Json;
 using Marten;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 using NpgsqlTypes;
 using Wirety.Events.Tokens;
 using Wirety.Projections;
 using Wirety.Server.Auth;
+using Wirety.Server.Limits;
 using Wirety.Server.Problems;
+using Wirety.Server.ReadBounds;
 using Wolverine.Http;
 
 namespace Wirety.Server.EventQueries;
+
+/// <summary>
+/// The last line of an NDJSON export the server had to stop after it began (today: the statement timeout);
+/// <c>eventsSent</c> lines came before it. A complete export has no such line.
+/// </summary>
+public sealed record ExportError(ExportErrorDetail Error);
+
+public sealed record ExportErrorDetail(int Status, string Title, string Detail, int EventsSent);
 
 /// <summary>A page of the global event stream; <c>next</c> is the <c>after</c> of the following page, null at the (current) end.</summary>
 public sealed record EventPage(IReadOnlyList<EventItem> Items, long? Next);
@@ -19,6 +30,9 @@ public sealed record EventPage(IReadOnlyList<EventItem> Items, long? Next);
 /// <c>GET /api/v1/events</c>: the global event stream, filtered, in sequence order, keyset-paginated by
 /// <c>after</c>. With <c>Accept: application/x-ndjson</c> the whole matching range is streamed from a
 /// data reader straight to the response (one object per line), so an export's memory does not grow with it.
+/// Bounded: at most <see cref="LimitsOptions.ExportsPerToken"/> exports per API token at once (429 beyond), and
+/// every command under <see cref="LimitsOptions.EventQueryTimeout"/> (503 before the stream begins; after it,
+/// a final <see cref="ExportError"/> line).
 /// </summary>
 public static class QueryEvents
 {
@@ -27,22 +41,38 @@ public static class QueryEvents
 
     [RequiresRole(ApiTokenRole.Analyst)]
     [WolverineGet("/api/v1/events")]
-    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, EventTypeNames names, SafeSequence safe, CancellationToken ct)
+    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, EventTypeNames names, SafeSequence safe,
+        ReadSlots slots, IOptions<LimitsOptions> limits, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         if (!EventFilter.TryParse(http.Request.Query, errors, out var filter)) return errors.ToProblem().ToResult();
 
+        var export = WantsNdJson(http.Request);
+        using var slot = export ? slots.TryTake(HeavyRead.Export, http.User) : null;
+        if (export && slot is null) return slots.Refusal(http, HeavyRead.Export);
+
+        var timeout = limits.Value.EventQueryTimeout;
         await using var conn = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await conn.OpenAsync(ct);
-        if (WantsNdJson(http.Request))
+        try
         {
-            var upTo = await safe.UpToAsync(conn, filter.After, null, ct);
-            var narrowed = await NarrowByTimeAsync(conn, filter, ct);
-            if (narrowed is null) http.Response.ContentType = NdJson + "; charset=utf-8";
-            else await StreamAsync(http, conn, narrowed, upTo, names, ct);
-            return Results.Empty;
+            await using var tx = await StatementTimeout.BeginAsync(conn, timeout, ct);
+            if (export)
+            {
+                var upTo = await safe.UpToAsync(conn, filter.After, null, ct);
+                var narrowed = await NarrowByTimeAsync(conn, filter, ct);
+                if (narrowed is null) http.Response.ContentType = NdJson + "; charset=utf-8";
+                else await StreamAsync(http, conn, narrowed, upTo, names, timeout, ct);
+                return Results.Empty;
+            }
+            return Results.Ok(await PageAsync(conn, filter, safe, names, ct));
         }
-        return Results.Ok(await PageAsync(conn, filter, safe, names, ct));
+        catch (Exception e) when (StatementTimeout.IsTimeout(e, ct) && !http.Response.HasStarted)
+        {
+            // Nothing sent yet (an export's headers go out with its first flush): a plain problem.
+            http.Response.Clear();
+            return StatementTimeout.Problem(http, timeout);
+        }
     }
 
     /// <summary>
@@ -89,7 +119,7 @@ public static class QueryEvents
         return new EventPage(visible, rows.Count > filter.Limit ? visible[^1].Sequence : null);
     }
 
-    private static async Task StreamAsync(HttpContext http, NpgsqlConnection conn, EventFilter filter, long upTo, EventTypeNames names, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext http, NpgsqlConnection conn, EventFilter filter, long upTo, EventTypeNames names, TimeSpan timeout, CancellationToken ct)
     {
         http.Response.ContentType = NdJson + "; charset=utf-8";
         http.Response.Headers.CacheControl = "no-store";
@@ -99,11 +129,22 @@ public static class QueryEvents
         await using var reader = await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
         var newline = "\n"u8.ToArray();
         var count = 0;
-        while (await reader.ReadAsync(ct))
+        try
         {
-            await JsonSerializer.SerializeAsync(body, Read(reader, names), EventItem.Json, ct);
+            while (await reader.ReadAsync(ct))
+            {
+                await JsonSerializer.SerializeAsync(body, Read(reader, names), EventItem.Json, ct);
+                await body.WriteAsync(newline, ct);
+                if (++count % FlushEvery == 0) await body.FlushAsync(ct);
+            }
+        }
+        catch (Exception e) when (StatementTimeout.IsTimeout(e, ct) && http.Response.HasStarted)
+        {
+            // The status line is gone: end the stream with one line that is not an event, so a reader cannot
+            // take a cut-short export for a complete one (events carry "sequence"; this carries "error").
+            await JsonSerializer.SerializeAsync(body, new ExportError(new ExportErrorDetail(
+                StatusCodes.Status503ServiceUnavailable, StatementTimeout.TimeoutTitle, StatementTimeout.TimeoutDetail(timeout), count)), EventItem.Json, ct);
             await body.WriteAsync(newline, ct);
-            if (++count % FlushEvery == 0) await body.FlushAsync(ct);
         }
         await body.FlushAsync(ct);
     }

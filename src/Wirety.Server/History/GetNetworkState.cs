@@ -27,12 +27,14 @@ public static class GetNetworkState
 {
     [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}/state")]
-    public static async Task<IResult> Get(Guid networkId, string? at, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> Get(Guid networkId, string? at, HttpContext http, IQuerySession session, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         if (!HistoryPoint.TryParse(at, "at", errors, out var point)) return errors.ToProblem().ToResult();
 
-        var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
+        var load = await NetworkHistory.LoadBoundedAsync(http, session, networkId, withRejections: false, ct);
+        if (load.Refused is { } refused) return refused;
+        var history = load.History!;
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
         var sequence = point.Resolve(history.All);
         var state = history.AsOf(sequence);

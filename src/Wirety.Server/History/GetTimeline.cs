@@ -16,7 +16,9 @@ public sealed record TimelinePage(IReadOnlyList<TimelineItem> Items, long? Next)
 /// <summary>
 /// <c>GET /api/v1/networks/{id}/timeline?after=&amp;limit=</c>: who did what, when, to what — one sentence
 /// per event of the network (its stream, its incidents, refused enrollments; not heartbeats), ascending by
-/// sequence, keyset-paginated like the event stream.
+/// sequence, keyset-paginated like the event stream. Each page replays the network's history (names as they
+/// were then), so it is bounded like <c>/state?at=</c> (<see cref="NetworkHistory.LoadBoundedAsync"/>) and a page
+/// holds at most <see cref="MaxLimit"/> entries.
 /// </summary>
 public static class GetTimeline
 {
@@ -36,7 +38,9 @@ public static class GetTimeline
             errors.Add("limit", $"limit must be between 1 and {MaxLimit}.");
         if (errors.Any) return errors.ToProblem().ToResult();
 
-        var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: true, ct);
+        var load = await NetworkHistory.LoadBoundedAsync(http, session, networkId, withRejections: true, ct);
+        if (load.Refused is { } refused) return refused;
+        var history = load.History!;
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
 
         var entries = Timeline.Build(history.All)

@@ -17,11 +17,13 @@ public static class PeerConfigHistory
 {
     public const string TextPlain = "text/plain; charset=utf-8";
 
-    public static async Task<IResult> ConfigAtAsync(Guid networkId, Guid peerId, string? at, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> ConfigAtAsync(Guid networkId, Guid peerId, string? at, HttpContext http, IQuerySession session, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         if (!HistoryPoint.TryParse(at, "at", errors, out var point, required: true)) return errors.ToProblem().ToResult();
-        var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
+        var load = await NetworkHistory.LoadBoundedAsync(http, session, networkId, withRejections: false, ct);
+        if (load.Refused is { } refused) return refused;
+        var history = load.History!;
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
         return ConfigAt(history, peerId, point) is { } text
             ? Results.Text(text, TextPlain)
@@ -30,7 +32,7 @@ public static class PeerConfigHistory
 
     [RequiresRole(ApiTokenRole.Admin)]
     [WolverineGet("/api/v1/networks/{networkId}/peers/{peerId}/config/diff")]
-    public static async Task<IResult> Diff(Guid networkId, Guid peerId, string? from, string? to, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> Diff(Guid networkId, Guid peerId, string? from, string? to, HttpContext http, IQuerySession session, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         // Both parsed, so a request wrong in both says so at once.
@@ -38,7 +40,9 @@ public static class PeerConfigHistory
         HistoryPoint.TryParse(to, "to", errors, out var toPoint, required: true);
         if (fromPoint is null || toPoint is null) return errors.ToProblem().ToResult();
 
-        var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
+        var load = await NetworkHistory.LoadBoundedAsync(http, session, networkId, withRejections: false, ct);
+        if (load.Refused is { } refused) return refused;
+        var history = load.History!;
         if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
         var before = ConfigAt(history, peerId, fromPoint);
         var after = ConfigAt(history, peerId, toPoint);

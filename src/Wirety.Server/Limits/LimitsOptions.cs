@@ -62,4 +62,17 @@ public sealed class LimitsOptions
 
     /// <summary>How long an idle keep-alive HTTP connection is kept open.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(120);
+    // Heavy reads (EventQueries, History): exports and replays, bounded so one viewer cannot pin the server.
+
+    /// <summary>NDJSON exports (<c>GET /api/v1/events</c> with <c>Accept: application/x-ndjson</c>) one API token may run at once, per server instance.</summary>
+    public int ExportsPerToken { get; set; } = 2;
+
+    /// <summary>PostgreSQL <c>statement_timeout</c> for the event query and export commands; over it: 503 (or a final NDJSON error line).</summary>
+    public TimeSpan EventQueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most events one history replay (<c>/state?at=</c>, timeline, config at/diff) may fold; over it: 422.</summary>
+    public int ReplayEventLimit { get; set; } = 200_000;
+
+    /// <summary>History replays one API token may run at once, per server instance.</summary>
+    public int ReplaysPerToken { get; set; } = 2;
 }

@@ -20,10 +20,13 @@ using Wirety.Events.Tokens;
 /// PATCH body: absent (null) fields stay as they are; <c>domain: ""</c>, <c>dns: []</c> and <c>mtu: 0</c>
 /// clear a setting. The CIDR cannot change (peers hold addresses from it); naming it unchanged is fine.
 /// <c>defaultPolicy</c>: <c>allow</c> (the flat mesh) or <c>deny</c> (only what policies allow).
+/// <c>allowDnsEndpoints</c>: whether agents' reported and static peers' declared endpoints may be DNS names
+/// (default false: IP addresses only); endpoints already stored stay as they are either way.
 /// </summary>
 public sealed record UpdateNetworkRequest(string? Name, string? Cidr, string? Domain, IReadOnlyList<string>? Dns, int? Mtu)
 {
     public string? DefaultPolicy { get; init; }
+    public bool? AllowDnsEndpoints { get; init; }
 }
 
 /// <summary>Renames or reconfigures a network; a request that changes nothing is a no-op, not an error.</summary>
@@ -72,6 +75,8 @@ public static class UpdateNetwork
             events.Add(new NetworkUpdated(network.Id, name, domain, dns, mtu, user.ToActor(), clock.GetUtcNow()));
         if (NetworkRules.TryParseDefaultPolicy(request.DefaultPolicy, out var policy) && policy != network.DefaultPolicy)
             events.Add(new DefaultPolicyChanged(network.Id, policy, user.ToActor(), clock.GetUtcNow()));
+        if (request.AllowDnsEndpoints is { } allowDns && allowDns != network.AllowDnsEndpoints)
+            events.Add(new DnsEndpointsAllowanceChanged(network.Id, allowDns, user.ToActor(), clock.GetUtcNow()));
         if (events.Count == 0) return (Results.Ok(NetworkView.Of(network)), []);
 
         // An update leaves the network (only a NetworkDeleted ends it), one version on per event.

@@ -46,8 +46,14 @@ public static class AddPeer
         if (!PeerRules.TryParseKind(request.Kind, out var kind))
             errors.Add("kind", "kind is required and must be one of: jump, dynamic, static.");
         else
+        {
+            // A static peer's endpoint is what the others dial for ever (its config never changes): an address
+            // unless the network allows DNS names (Agents/AgentRules.Endpoint).
+            if (kind == PeerKind.Static && request.Endpoint is not null && PeerRules.Endpoint(request.Endpoint) is null)
+                errors.Check("endpoint", Agents.AgentRules.Endpoint(request.Endpoint, network.AllowDnsEndpoints));
             errors.Check(kind == PeerKind.Jump && request.Endpoint is null ? "endpoint" : "kind",
                 PeerRules.KindFlags(kind, request.Endpoint, request.Isolated ?? false, request.FullEncapsulation ?? false));
+        }
         if (request.Address is not null)
             errors.Check("address", Ipam.ValidateRequested(Ipv4Cidr.Parse(network.Cidr), request.Address, network.Peers.Select(p => p.Address)));
         if (errors.Any) return errors.ToProblem();

@@ -38,7 +38,10 @@ public static class UpdatePeer
         var next = Merge(request, peer);
         var errors = new ValidationErrors()
             .Check("name", request.Name is null ? null : PeerRules.Name(request.Name))
-            .Check("endpoint", request.Endpoint is null or "" ? null : PeerRules.Endpoint(request.Endpoint))
+            .Check("endpoint", request.Endpoint is null or "" ? null : PeerRules.Endpoint(request.Endpoint)
+                // A static peer's endpoint: an address unless the network allows DNS names; a stored one may stay.
+                ?? (peer.Kind == PeerKind.Static && request.Endpoint != peer.Endpoint
+                    ? Agents.AgentRules.Endpoint(request.Endpoint, network.AllowDnsEndpoints) : null))
             .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
             .Check("additionalAllowedIps", request.AdditionalAllowedIps is null ? null
                 : PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, peer.Id, out _, protectedAddresses))

@@ -49,7 +49,9 @@ public static class GetReachability
         }
         else
         {
-            var history = await NetworkHistory.LoadAsync(session, networkId, withRejections: false, ct);
+            var load = await NetworkHistory.LoadBoundedAsync(http, session, networkId, withRejections: false, ct);
+            if (load.Refused is { } refused) return refused;
+            var history = load.History!;
             if (!history.Exists) return NetworkLookup.Missing(networkId).ToResult();
             network = history.AsOf(point.Resolve(history.All)).Network;
             if (network is null)

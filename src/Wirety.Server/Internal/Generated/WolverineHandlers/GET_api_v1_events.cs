@@ -2,9 +2,11 @@
 #pragma warning disable
 using Marten;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using System;
 using System.Linq;
 using Wirety.Server.EventQueries;
+using Wirety.Server.ReadBounds;
 using Wolverine.Http;
 
 namespace Internal.Generated.WolverineHandlers
@@ -15,15 +17,19 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Marten.IDocumentStore _documentStore;
+        private readonly Microsoft.Extensions.Options.IOptions<Wirety.Server.Limits.LimitsOptions> _optionsOfLimitsOptions;
         private readonly Wirety.Server.EventQueries.EventTypeNames _eventTypeNames;
         private readonly Wirety.Server.EventQueries.SafeSequence _safeSequence;
+        private readonly Wirety.Server.ReadBounds.ReadSlots _readSlots;
 
-        public GET_api_v1_events(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Wirety.Server.EventQueries.EventTypeNames eventTypeNames, Wirety.Server.EventQueries.SafeSequence safeSequence) : base(wolverineHttpOptions)
+        public GET_api_v1_events(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Options.IOptions<Wirety.Server.Limits.LimitsOptions> optionsOfLimitsOptions, Wirety.Server.EventQueries.EventTypeNames eventTypeNames, Wirety.Server.EventQueries.SafeSequence safeSequence, Wirety.Server.ReadBounds.ReadSlots readSlots) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;
+            _optionsOfLimitsOptions = optionsOfLimitsOptions;
             _eventTypeNames = eventTypeNames;
             _safeSequence = safeSequence;
+            _readSlots = readSlots;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -31,7 +37,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.EventQueries.QueryEvents").SetTag("http.route", "/api/v1/events").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.EventQueries.QueryEvents.Get(httpContext, _documentStore, _eventTypeNames, _safeSequence, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Wirety.Server.EventQueries.QueryEvents.Get(httpContext, _documentStore, _eventTypeNames, _safeSequence, _readSlots, _optionsOfLimitsOptions, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
