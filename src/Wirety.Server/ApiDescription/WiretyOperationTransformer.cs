@@ -12,7 +12,7 @@ namespace Wirety.Server.ApiDescription;
 /// Adds what the endpoints' own metadata does not say: who may call an operation (<c>x-wirety-role</c>: admin,
 /// analyst, viewer, anonymous or agent, from <see cref="RequiresRoleAttribute"/>, <c>[AllowAnonymous]</c> or the agent
 /// session policy) and the RFC 7807 problems it can answer (400, 401, 403, 404, 409), all as
-/// <c>application/problem+json</c>.
+/// <c>application/problem+json</c>. The success responses come from <see cref="DocumentedSuccessResponses"/>.
 /// </summary>
 public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
 {
@@ -33,6 +33,19 @@ public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
         };
 
         var problem = await context.GetOrCreateSchemaAsync(typeof(ProblemDetails), null, ct);
+        // A validation problem (400) also carries `errors`: field → messages (HttpValidationProblemDetails, ApiProblems).
+        problem.Properties ??= new Dictionary<string, IOpenApiSchema>();
+        problem.Properties["errors"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "On a validation problem: the messages for each field (or parameter) that is invalid.",
+            AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+        };
+        // Like the other members (null ones are left out), so not required: only validation problems carry it.
+        problem.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+        var omitted = problem.Extensions.TryGetValue(WireSchemaTransformer.OmittedWhenNull, out var e) && e is JsonNodeExtension { Node: JsonArray list } ? list : new JsonArray();
+        if (!omitted.Any(n => n?.GetValue<string>() == "errors")) omitted.Add("errors");
+        problem.Extensions[WireSchemaTransformer.OmittedWhenNull] = new JsonNodeExtension(omitted);
         context.Document?.AddComponent(nameof(ProblemDetails), problem);
         IOpenApiSchema problemRef = context.Document is null ? problem : new OpenApiSchemaReference(nameof(ProblemDetails), context.Document);
         operation.Responses ??= new OpenApiResponses();
@@ -49,33 +62,12 @@ public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
 
         var method = context.Description.HttpMethod ?? "GET";
         var path = context.Description.RelativePath ?? "";
-        if (ApiResponses.ByOperation.TryGetValue($"{method} /{path}", out var success))
-        {
-            foreach (var key in operation.Responses.Keys.Where(k => k.StartsWith('2')).ToList()) operation.Responses.Remove(key);
-            operation.Responses[success.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
-            {
-                Description = success.Status switch { 201 => "Created", 204 => "No content", _ => "OK" },
-                Content = success.Body is null ? null : new Dictionary<string, OpenApiMediaType>
-                {
-                    [success.ContentType] = new() { Schema = await SchemaAsync(context, success.Body, ct) },
-                },
-            };
-        }
         var writes = method is not "GET" and not "HEAD";
         if (writes || operation.Parameters?.Count > 0) Problem(400, "The request is invalid (a field, a parameter or the body); `errors` names the fields.");
         if (role != "anonymous") Problem(401, "No credential, or one that is unknown, expired or revoked.");
         if (role is "analyst" or "admin") Problem(403, $"The API token's role is below {role}.");
         if (path.Contains('{')) Problem(404, "A resource named in the path does not exist (or is out of the token's scope).");
         if (writes) Problem(409, "The change conflicts with the current state or raced another change.");
-    }
-
-    /// <summary>A named component for a type (referenced), inline for strings and lists.</summary>
-    private static async Task<IOpenApiSchema> SchemaAsync(OpenApiOperationTransformerContext context, Type type, CancellationToken ct)
-    {
-        var schema = await context.GetOrCreateSchemaAsync(type, null, ct);
-        if (type == typeof(string) || type.IsGenericType || context.Document is null) return schema;
-        context.Document.AddComponent(type.Name, schema);
-        return new OpenApiSchemaReference(type.Name, context.Document);
     }
 
     public static string RoleOf(IList<object> metadata)
