@@ -35,8 +35,9 @@ if (OperationsCommandLine.Handles(args))
     return await OperationsCommandLine.RunAsync(args, new ConfigurationBuilder().AddEnvironmentVariables().Build(), Console.Out, Console.Error);
 
 // `codegen write|preview|test` (JasperFx's command runner, after the app is built below): Wolverine's
-// handler and endpoint code ahead of time into Internal/Generated, which the server loads statically.
-var codegen = args is ["codegen", ..];
+// handler and endpoint code ahead of time into Internal/Generated, which the server loads statically;
+// `openapi -d v1 -o <file>` (Wolverine.Http's command) writes the OpenAPI document the same way (make codegen).
+var codegen = args is ["codegen" or "openapi", ..];
 var builder = WebApplication.CreateBuilder(args);
 // Generating code opens no connection, so it needs no database: a placeholder satisfies the settings.
 if (codegen && string.IsNullOrWhiteSpace(builder.Configuration["WIRETY_DB"]))

@@ -3,7 +3,7 @@ import { allowedLinks, layout, tunnels } from './topology';
 import { peer } from '../test/fakes';
 import type { PeerView } from './api';
 
-const p = (over: Partial<PeerView>) => peer(over) as PeerView;
+const p = (over: Partial<PeerView>) => ({ groups: [], ...peer(over) }) as PeerView;
 const jump = p({ id: 'j', name: 'hub', kind: 'jump' });
 
 describe('topology', () => {

@@ -5,6 +5,7 @@ import { api, isStatus, keys, type NetworkView, type PeerKind, type PeerView, ty
 import { useSession } from '../lib/session';
 import { Badge, CapacityBar, CopyButton, ErrorNote, Field, FormProblem, Loading, Modal } from '../components/ui';
 import { ago, useNow, when } from '../lib/format';
+import { enrollCommand } from '../lib/enroll';
 import { reachableEndpoint } from '../lib/topology';
 
 // Only needed when a static peer is created: loaded on demand.
@@ -237,7 +238,7 @@ function OneTimeSecret({ peer, onDone }: { peer: PeerView; onDone: () => void })
     );
   }
   const token = peer.enrollmentToken ?? '';
-  const command = `sudo wirety-agent enroll --server ${server} --token ${token}`;
+  const command = enrollCommand(server, token);
   return (
     <div className="secret">
       <p className="alert alert-warn">The enrollment token is shown <strong>only now</strong>. It works once{peer.enrollmentTokenExpiresAt ? ` and expires ${when(peer.enrollmentTokenExpiresAt)}` : ''}.</p>

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc.ApiExplorer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
 
 namespace Wirety.Server.ApiDescription;
@@ -15,14 +17,18 @@ public static class ApiDescriptionSetup
     public const string DocumentPath = "/api/v1/openapi.json";
     public const string DocsPath = "/api/docs";
 
-    public static IServiceCollection AddApiDescription(this IServiceCollection services) =>
-        services.AddOpenApi(DocumentName, o =>
+    public static IServiceCollection AddApiDescription(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IApiDescriptionProvider, DocumentedSuccessResponses>());
+        return services.AddOpenApi(DocumentName, o =>
         {
             o.AddDocumentTransformer<WiretyDocumentTransformer>();
             o.AddOperationTransformer<WiretyOperationTransformer>();
+            o.AddSchemaTransformer<WireSchemaTransformer>();
             // Only the API: the health probes are documented in the README, the WebSockets are not HTTP operations.
             o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
         });
+    }
 
     public static IEndpointRouteBuilder MapApiDescription(this IEndpointRouteBuilder app)
     {

@@ -11,8 +11,8 @@ namespace Wirety.Server.ApiDescription;
 /// <summary>
 /// Adds what the endpoints' own metadata does not say: who may call an operation (<c>x-wirety-role</c>: admin,
 /// analyst, viewer, anonymous or agent, from <see cref="RequiresRoleAttribute"/>, <c>[AllowAnonymous]</c> or the agent
-/// session policy) and the RFC 7807 problems it can answer (400, 401, 403, 404, 409), all as
-/// <c>application/problem+json</c>.
+/// session policy) and the RFC 7807 problems it can answer (400, 401, 403, 404, 409, 413, 415, 429), all as
+/// <c>application/problem+json</c>. The success responses come from <see cref="DocumentedSuccessResponses"/>.
 /// </summary>
 public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
 {
@@ -33,6 +33,19 @@ public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
         };
 
         var problem = await context.GetOrCreateSchemaAsync(typeof(ProblemDetails), null, ct);
+        // A validation problem (400) also carries `errors`: field → messages (HttpValidationProblemDetails, ApiProblems).
+        problem.Properties ??= new Dictionary<string, IOpenApiSchema>();
+        problem.Properties["errors"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "On a validation problem: the messages for each field (or parameter) that is invalid.",
+            AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+        };
+        // Like the other members (null ones are left out), so not required: only validation problems carry it.
+        problem.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+        var omitted = problem.Extensions.TryGetValue(WireSchemaTransformer.OmittedWhenNull, out var e) && e is JsonNodeExtension { Node: JsonArray list } ? list : new JsonArray();
+        if (!omitted.Any(n => n?.GetValue<string>() == "errors")) omitted.Add("errors");
+        problem.Extensions[WireSchemaTransformer.OmittedWhenNull] = new JsonNodeExtension(omitted);
         context.Document?.AddComponent(nameof(ProblemDetails), problem);
         IOpenApiSchema problemRef = context.Document is null ? problem : new OpenApiSchemaReference(nameof(ProblemDetails), context.Document);
         operation.Responses ??= new OpenApiResponses();
@@ -49,33 +62,25 @@ public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
 
         var method = context.Description.HttpMethod ?? "GET";
         var path = context.Description.RelativePath ?? "";
-        if (ApiResponses.ByOperation.TryGetValue($"{method} /{path}", out var success))
-        {
-            foreach (var key in operation.Responses.Keys.Where(k => k.StartsWith('2')).ToList()) operation.Responses.Remove(key);
-            operation.Responses[success.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
-            {
-                Description = success.Status switch { 201 => "Created", 204 => "No content", _ => "OK" },
-                Content = success.Body is null ? null : new Dictionary<string, OpenApiMediaType>
-                {
-                    [success.ContentType] = new() { Schema = await SchemaAsync(context, success.Body, ct) },
-                },
-            };
-        }
         var writes = method is not "GET" and not "HEAD";
-        if (writes || operation.Parameters?.Count > 0) Problem(400, "The request is invalid (a field, a parameter or the body); `errors` names the fields.");
+        // Every operation: some read query values by hand (event filters, paging, time travel) that no parameter lists.
+        Problem(400, "The request is invalid (a field, a parameter or the body); `errors` names the fields.");
         if (role != "anonymous") Problem(401, "No credential, or one that is unknown, expired or revoked.");
         if (role is "analyst" or "admin") Problem(403, $"The API token's role is below {role}.");
         if (path.Contains('{')) Problem(404, "A resource named in the path does not exist (or is out of the token's scope).");
         if (writes) Problem(409, "The change conflicts with the current state or raced another change.");
-    }
-
-    /// <summary>A named component for a type (referenced), inline for strings and lists.</summary>
-    private static async Task<IOpenApiSchema> SchemaAsync(OpenApiOperationTransformerContext context, Type type, CancellationToken ct)
-    {
-        var schema = await context.GetOrCreateSchemaAsync(type, null, ct);
-        if (type == typeof(string) || type.IsGenericType || context.Document is null) return schema;
-        context.Document.AddComponent(type.Name, schema);
-        return new OpenApiSchemaReference(type.Name, context.Document);
+        if (role == "anonymous" && writes) Problem(401, "The request's token (an enrollment token) is unknown, used, expired or revoked.");
+        if (operation.RequestBody is not null)
+        {
+            Problem(413, "The body is larger than this operation accepts (Limits: admin API 1 MiB, agent endpoints 64 KiB, heartbeat 640 KiB).");
+            Problem(415, "The body is not application/json.");
+            // What the server really does: a body that is not JSON matches no endpoint, and the framework's 415 answer
+            // falls under the admin API's fallback authorization first, so without an admin API token it is 401 or 403.
+            Problem(401, "No admin API token, and the body is not application/json (the 415 is only given to an admin token).");
+            Problem(403, "The body is not application/json and the API token is not an admin's (the 415 is only given to an admin token).");
+        }
+        // Rate limits (Limits/): enrollment per source address, heartbeats per session, the admin API per token; config polls are not counted.
+        if (!(method == "GET" && path == "api/v1/agent/config")) Problem(429, "Too many requests: retry after the seconds in `Retry-After`.");
     }
 
     public static string RoleOf(IList<object> metadata)
