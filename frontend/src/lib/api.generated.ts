@@ -1165,6 +1165,7 @@ export interface components {
             peers: components["schemas"]["PeerCounts"];
             ipam: components["schemas"]["IpamCapacity"];
             defaultPolicy: components["schemas"]["DefaultPolicy"];
+            allowDnsEndpoints: boolean;
         };
         PairView: {
             from: components["schemas"]["NamedRef"];
@@ -1350,6 +1351,7 @@ export interface components {
             /** Format: int32 */
             mtu?: null | number;
             defaultPolicy?: null | string;
+            allowDnsEndpoints?: null | boolean;
         };
         UpdatePeerRequest: {
             name?: null | string;
