@@ -71,7 +71,7 @@ function Shell() {
   return <SignedIn themeButton={themeButton} />;
 }
 
-const liveLabel: Record<LiveStatus, string> = { live: 'Live', connecting: 'Connecting…', offline: 'Reconnecting…' };
+const liveLabel: Record<LiveStatus, string> = { live: 'Live', connecting: 'Connecting…', offline: 'Reconnecting…', ended: 'Token revoked or expired: sign in again' };
 
 function SignedIn({ themeButton }: { themeButton: React.ReactNode }) {
   const session = useSession();

@@ -45,7 +45,11 @@ export function applyNotice(client: QueryClient, n: LiveNotice) {
   else for (const queryKey of stale) void client.invalidateQueries({ queryKey });
 }
 
-export type LiveStatus = 'connecting' | 'live' | 'offline';
+/** `ended`: the server closed the channel for its credential (1008: the token was revoked or expired); no reconnect. */
+export type LiveStatus = 'connecting' | 'live' | 'offline' | 'ended';
+
+/** WebSocket close code the server uses when the token behind a socket is revoked or expires. */
+export const CREDENTIAL_ENDED = 1008;
 
 /** Delay before reconnect attempt `n` (0-based): 0.5 s doubling to 15 s. */
 export const backoff = (attempt: number) => Math.min(15_000, 500 * 2 ** attempt);
@@ -74,9 +78,10 @@ export function useLiveChannel(client: QueryClient, token: string | null): LiveS
         if (notice.type === 'ready') { attempt = 0; setStatus('live'); }
         applyNotice(client, notice);
       };
-      socket.onclose = () => {
+      socket.onclose = e => {
         socket = null;
         if (stopped) return;
+        if (e.code === CREDENTIAL_ENDED) { setStatus('ended'); return; }
         setStatus('offline');
         timer = setTimeout(connect, backoff(attempt++));
       };

@@ -5,11 +5,11 @@ import { api, keys, type NetworkView } from '../lib/api';
 import { useSession } from '../lib/session';
 import { CapacityBar, ErrorNote, Field, FormProblem, Loading, Modal } from '../components/ui';
 
-const FIELDS = ['name', 'cidr', 'domain', 'dns', 'mtu'];
+const FIELDS = ['name', 'cidr', 'domain', 'dns', 'mtu', 'allowDnsEndpoints'];
 
-interface Draft { name: string; cidr: string; domain: string; dns: string; mtu: string }
-const emptyDraft: Draft = { name: '', cidr: '', domain: '', dns: '', mtu: '' };
-const draftOf = (n: NetworkView): Draft => ({ name: n.name, cidr: n.cidr, domain: n.domain ?? '', dns: n.dns.join(', '), mtu: n.mtu?.toString() ?? '' });
+interface Draft { name: string; cidr: string; domain: string; dns: string; mtu: string; allowDns: boolean }
+const emptyDraft: Draft = { name: '', cidr: '', domain: '', dns: '', mtu: '', allowDns: false };
+const draftOf = (n: NetworkView): Draft => ({ name: n.name, cidr: n.cidr, domain: n.domain ?? '', dns: n.dns.join(', '), mtu: n.mtu?.toString() ?? '', allowDns: n.allowDnsEndpoints });
 
 export function NetworkForm({ network, onDone }: { network?: NetworkView; onDone: (n: NetworkView) => void }) {
   const client = useQueryClient();
@@ -22,7 +22,10 @@ export function NetworkForm({ network, onDone }: { network?: NetworkView; onDone
       if (network)
         // PATCH: "" / [] / 0 clear a setting; the CIDR is fixed.
         return api<NetworkView>(`/api/v1/networks/${network.id}`, {
-          method: 'PATCH', body: { name: draft.name, domain: draft.domain, dns, mtu: mtu ?? 0 },
+          method: 'PATCH', body: {
+            name: draft.name, domain: draft.domain, dns, mtu: mtu ?? 0,
+            ...(draft.allowDns !== network.allowDnsEndpoints ? { allowDnsEndpoints: draft.allowDns } : {}),
+          },
         });
       return api<NetworkView>('/api/v1/networks', {
         method: 'POST', body: { name: draft.name, cidr: draft.cidr, domain: draft.domain || undefined, dns: dns.length ? dns : undefined, mtu },
@@ -45,6 +48,12 @@ export function NetworkForm({ network, onDone }: { network?: NetworkView; onDone
       <Field label="DNS domain" name="domain" error={err} hint="Optional, e.g. corp.internal">{p => <input {...p} value={draft.domain} onChange={set('domain')} />}</Field>
       <Field label="DNS servers" name="dns" error={err} hint="Optional, comma-separated IP addresses">{p => <input {...p} value={draft.dns} onChange={set('dns')} />}</Field>
       <Field label="MTU" name="mtu" error={err} hint="Optional">{p => <input {...p} value={draft.mtu} onChange={set('mtu')} inputMode="numeric" />}</Field>
+      {network && (
+        <label>
+          <input type="checkbox" name="allowDnsEndpoints" checked={draft.allowDns} onChange={e => setDraft({ ...draft, allowDns: e.target.checked })} />
+          {' '}Allow DNS names as peer endpoints (otherwise static peers and agents must give an IP address)
+        </label>
+      )}
       <div className="actions">
         <button className="btn btn-primary" type="submit" disabled={save.isPending}>{network ? 'Save' : 'Create network'}</button>
       </div>

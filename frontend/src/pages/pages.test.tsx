@@ -108,3 +108,21 @@ describe('a revoked token', () => {
     expect(sessionStorage.getItem('wirety.token')).toBeNull();
   });
 });
+
+describe('network settings', () => {
+  it('lets an admin allow DNS names as peer endpoints, sending only that change of the allowance', async () => {
+    const sent: unknown[] = [];
+    fakeApi({
+      ...routes,
+      'PATCH /api/v1/networks/n1': ({ body }) => { sent.push(body); return json(network({ allowDnsEndpoints: true })); },
+    });
+    renderApp('/networks', { token: TOKEN });
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit corp' }));
+    const allow = screen.getByRole('checkbox', { name: /Allow DNS names as peer endpoints/ });
+    expect(allow).not.toBeChecked();
+    await userEvent.click(allow);
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]).toMatchObject({ name: 'corp', allowDnsEndpoints: true });
+  });
+});

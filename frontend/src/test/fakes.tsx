@@ -66,7 +66,8 @@ export function renderApp(path = '/', { token }: { token?: string } = {}) {
 export const network = (over: object = {}) => ({
   id: 'n1', name: 'corp', cidr: '10.10.0.0/24', domain: null, dns: [], mtu: null, version: 3,
   createdAt: '2026-11-01T10:00:00Z', updatedAt: '2026-11-01T10:00:00Z',
-  peers: { total: 2, jump: 1, dynamic: 1, static: 0, blocked: 0 }, ipam: { total: 254, used: 2, free: 252 }, ...over,
+  peers: { total: 2, jump: 1, dynamic: 1, static: 0, blocked: 0 }, ipam: { total: 254, used: 2, free: 252 },
+  defaultPolicy: 'allow', allowDnsEndpoints: false, ...over,
 });
 export const peer = (over: object = {}) => ({
   id: 'p1', networkId: 'n1', name: 'hub', kind: 'jump', address: '10.10.0.1', publicKey: 'k', enrolled: true,
