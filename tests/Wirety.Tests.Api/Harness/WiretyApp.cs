@@ -240,17 +240,3 @@ public abstract class ApiTest(WiretyApp app) : IAsyncLifetime
         return body;
     }
 }
-
-internal sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, sink);
-    public void Dispose() { }
-
-    private sealed class Logger(string category, ConcurrentQueue<string> sink) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            sink.Enqueue($"{level} {category}: {formatter(state, exception)} {exception}");
-    }
-}
