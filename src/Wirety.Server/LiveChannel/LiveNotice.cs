@@ -113,6 +113,7 @@ public static class LiveNotices
         NetworkUpdated e => (e.NetworkId, null),
         NetworkDeleted e => (e.NetworkId, null),
         NetworkSecurityChanged e => (e.NetworkId, null),
+        DnsEndpointsAllowanceChanged e => (e.NetworkId, null),
         // A new token voids the previous one; the peer's visible state is unchanged, the stream version moved.
         EnrollmentTokenIssued e => (e.NetworkId, null),
         PeerAdded e => (e.NetworkId, LiveNotice.Peer(e.NetworkId, e.PeerId, PeerChange.Added)),

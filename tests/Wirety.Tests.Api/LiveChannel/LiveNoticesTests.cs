@@ -51,6 +51,7 @@ public sealed class LiveNoticesTests
         On(Token, new ApiTokenIssued(Token, "ci", "hash", null, false, Admin, At, ApiTokenRole.Admin)),
         On(Token, new ApiTokenRevoked(Token, Admin, At)),
         On(Net, new DefaultPolicyChanged(Net, DefaultPolicy.Deny, Admin, At)),
+        On(Net, new DnsEndpointsAllowanceChanged(Net, true, Admin, At)),
         On(Net, new GroupCreated(Net, Group, "ops", null, Admin, At)),
         On(Net, new GroupUpdated(Net, Group, "operators", "on call", Admin, At)),
         On(Net, new GroupMembersSet(Net, Group, [Peer], Admin, At)),
@@ -98,6 +99,7 @@ public sealed class LiveNoticesTests
         { nameof(ApiTokenRevoked), [] },
         // Segmentation changes move the network's version; the UI re-reads groups, policies and routes.
         { nameof(DefaultPolicyChanged), [NetworkChanged] },
+        { nameof(DnsEndpointsAllowanceChanged), [NetworkChanged] },
         { nameof(GroupCreated), [NetworkChanged] },
         { nameof(GroupUpdated), [NetworkChanged] },
         { nameof(GroupMembersSet), [NetworkChanged] },
