@@ -11,7 +11,7 @@ namespace Wirety.Server.ApiDescription;
 /// <summary>
 /// Adds what the endpoints' own metadata does not say: who may call an operation (<c>x-wirety-role</c>: admin,
 /// analyst, viewer, anonymous or agent, from <see cref="RequiresRoleAttribute"/>, <c>[AllowAnonymous]</c> or the agent
-/// session policy) and the RFC 7807 problems it can answer (400, 401, 403, 404, 409, 413, 415, 429), all as
+/// session policy) and the RFC 7807 problems it can answer (400, 401, 403, 404, 409, 413, 415, 422, 429, 503), all as
 /// <c>application/problem+json</c>. The success responses come from <see cref="DocumentedSuccessResponses"/>.
 /// </summary>
 public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
@@ -81,7 +81,19 @@ public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
         }
         // Rate limits (Limits/): enrollment per source address, heartbeats per session, the admin API per token; config polls are not counted.
         if (!(method == "GET" && path == "api/v1/agent/config")) Problem(429, "Too many requests: retry after the seconds in `Retry-After`.");
+        // History replays (History/NetworkHistory.LoadBoundedAsync): bounded in events folded and, like exports, per token.
+        if (method == "GET" && ReplayPaths.Contains(path))
+            Problem(422, "The replay would fold more events than `Wirety__Limits__ReplayEventLimit` allows; page through `/api/v1/events` instead.");
+        // Problems/ExceptionProblems: the database is down or restarting, or an event query ran past its statement timeout.
+        Problem(503, "The database is unavailable (restarting or unreachable), or the query ran past its time limit: retry after `Retry-After`.");
     }
+
+    /// <summary>Operations that replay a network's history (<c>?at=</c>, timeline, diffs) and so answer 422 over the replay bound.</summary>
+    private static readonly HashSet<string> ReplayPaths =
+    [
+        "api/v1/networks/{networkId}/state", "api/v1/networks/{networkId}/timeline", "api/v1/networks/{networkId}/reachability",
+        "api/v1/networks/{networkId}/peers/{peerId}/config", "api/v1/networks/{networkId}/peers/{peerId}/config/diff",
+    ];
 
     public static string RoleOf(IList<object> metadata)
     {
