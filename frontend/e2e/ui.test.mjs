@@ -210,15 +210,19 @@ describe('web UI', { concurrency: false }, () => {
   });
 
   test('edits and deletes a network (deleting asks for its name)', async () => {
-    await h.api('POST', '/api/v1/networks', { name: 'lab', cidr: '10.30.0.0/24' });
+    const lab = await h.api('POST', '/api/v1/networks', { name: 'lab', cidr: '10.30.0.0/24' });
     await page.goto('/networks');
     await page.getByRole('button', { name: 'Edit lab' }).click();
     let dialog = page.getByRole('dialog', { name: 'Edit lab' });
     assert.equal(await dialog.getByLabel('IPv4 CIDR').isDisabled(), true, 'the CIDR is fixed');
-    await dialog.getByLabel('Name').fill('lab-2');
+    await dialog.getByLabel('Name', { exact: true }).fill('lab-2');
     await dialog.getByLabel('MTU').fill('1380');
+    await dialog.getByRole('checkbox', { name: /Allow DNS names as peer endpoints/ }).check();
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('link', { name: 'lab-2' }).waitFor();
+    const saved = await h.api('GET', `/api/v1/networks/${lab.id}`);
+    assert.equal(saved.mtu, 1380);
+    assert.equal(saved.allowDnsEndpoints, true, 'the switch is saved as the network setting');
     await page.getByRole('button', { name: 'Delete lab-2' }).click();
     dialog = page.getByRole('dialog', { name: 'Delete network' });
     const confirm = dialog.getByRole('button', { name: 'Delete network' });
