@@ -51,23 +51,34 @@ public sealed class HeartbeatStorageTests(OperationsApp app, ITestOutputHelper o
         Assert.True(sizes[1] < 1_000, $"an idle beat stores {sizes[1]} bytes");
         Assert.True(sizes[0] > 50 * sizes[1]);
 
-        // Three peers move traffic, one goes away, one is new: exactly those five are stored.
-        var changed = stats.Select((s, i) => i is 10 or 20 or 30 ? s with { RxBytes = s.RxBytes + 1, LatestHandshake = s.LatestHandshake?.AddMinutes(2) } : s)
+        // Every peer's keepalives and rekeying (a few bytes, a handshake two minutes on): below the resolution, nothing
+        // stored. One peer moved 2 MiB, one handshake moved 15 minutes, one peer goes away, one is new: those are stored.
+        var keepalives = stats.Select(s => s with { RxBytes = s.RxBytes + 96, TxBytes = s.TxBytes + 96, LatestHandshake = s.LatestHandshake?.AddMinutes(2) }).ToList();
+        var changed = keepalives.Select((s, i) => i switch
+            {
+                10 => s with { RxBytes = s.RxBytes + 2 * PeerStatsBaselines.CounterResolution },
+                20 => s with { LatestHandshake = s.LatestHandshake?.AddMinutes(15) },
+                _ => s,
+            })
             .Where((_, i) => i != 40).Append(Stat(5000)).ToList();
         await BeatAsync(jump, changed);
         sent.Add(changed);
         var delta = (await LastBeatsAsync(jump.PeerId, 1))[0];
-        Assert.Equal(4, delta.PeerStats.Count);
+        Assert.Equal(new[] { changed[10].PublicKey, changed[20].PublicKey, Stat(5000).PublicKey }.Order(StringComparer.Ordinal),
+            delta.PeerStats.Select(s => s.PublicKey).Order(StringComparer.Ordinal));
         Assert.Equal([stats[40].PublicKey], delta.PeerStatsRemoved);
 
-        // Reading the chain back gives exactly what the agent reported at every beat.
+        // Reading the chain back gives the peers the agent reported at every beat, each within the resolution.
         var chain = await LastBeatsAsync(jump.PeerId, 6);
         IReadOnlyList<HeartbeatPeerStat>? full = null;
         for (var i = 0; i < chain.Count; i++)
         {
             full = HeartbeatPeerStats.Apply(full, chain[i]);
-            Assert.Equal(sent[i].OrderBy(s => s.PublicKey, StringComparer.Ordinal), full);
+            var reported = sent[i].ToDictionary(s => s.PublicKey, StringComparer.Ordinal);
+            Assert.Equal(reported.Keys.Order(StringComparer.Ordinal), full.Select(s => s.PublicKey));
+            Assert.All(full, s => Assert.False(PeerStatsBaselines.Moved(s, reported[s.PublicKey]), $"peer {s.PublicKey} rebuilt beyond the resolution"));
         }
+        Assert.Equal(changed[10], full!.Single(s => s.PublicKey == changed[10].PublicKey));
 
         // Within the next FullSnapshotEvery beats exactly one stores the full list again (bounded chains).
         for (var i = 0; i < HeartbeatIngestor.FullSnapshotEvery; i++) await BeatAsync(jump, changed);
@@ -113,6 +124,31 @@ public sealed class HeartbeatStorageTests(OperationsApp app, ITestOutputHelper o
         var after = Beat(Stat(3));
         Assert.Null(baselines.Compact(after).Stored.PeerStatsSince);
         Assert.Equal(after.PeerStats, baselines.Compact(after).Stored.PeerStats);
+    }
+
+    [Fact]
+    public void traffic_below_the_resolution_accumulates_against_the_stored_value_until_it_is_stored()
+    {
+        var baselines = new PeerStatsBaselines(fullSnapshotEvery: 60);
+        var session = Guid.NewGuid();
+        HeartbeatReceived Beat(HeartbeatPeerStat stat) =>
+            new(Guid.NewGuid(), Guid.Empty, Guid.Empty, session, "198.18.0.1", "h", 51820, [], 1, [stat], DateTimeOffset.UnixEpoch);
+        var storedAt = new List<int>();
+        for (var beat = 0; beat < 9; beat++)
+        {
+            // 400 KiB per beat: never a megabyte from the previous beat, but from the last stored value every third beat.
+            var heartbeat = Beat(Stat(1) with { RxBytes = 1001 + beat * 400L * 1024 });
+            var compacted = baselines.Compact(heartbeat);
+            if (compacted.Stored.PeerStats.Count > 0) storedAt.Add(beat);
+            baselines.Committed(heartbeat, compacted);
+        }
+        Assert.Equal([0, 3, 6], storedAt);
+
+        var stat = Stat(1);
+        Assert.False(PeerStatsBaselines.Moved(stat, stat with { RxBytes = stat.RxBytes + 96, LatestHandshake = stat.LatestHandshake?.AddMinutes(2) }));
+        Assert.True(PeerStatsBaselines.Moved(stat, stat with { TxBytes = stat.TxBytes - 1 }), "a counter that went down was reset");
+        Assert.True(PeerStatsBaselines.Moved(stat, stat with { LatestHandshake = null }));
+        Assert.True(PeerStatsBaselines.Moved(stat, stat with { LatestHandshake = stat.LatestHandshake?.Add(PeerStatsBaselines.HandshakeResolution) }));
     }
 
     [Fact]
