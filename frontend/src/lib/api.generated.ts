@@ -931,6 +931,7 @@ export interface components {
             bootstrap: boolean;
             createdBy: string;
             role: components["schemas"]["ApiTokenRole"];
+            networkIds: null | string[];
         };
         BlockPeerRequest: {
             reason?: null | string;
@@ -1076,6 +1077,7 @@ export interface components {
             role?: null | string;
             /** Format: date-time */
             expiresAt?: null | string;
+            networkIds?: null | string[];
         };
         IssuedApiToken: {
             /** Format: uuid */
@@ -1087,6 +1089,7 @@ export interface components {
             /** Format: date-time */
             expiresAt: null | string;
             token: string;
+            networkIds: null | string[];
         };
         IssuedEnrollmentToken: {
             /** Format: uuid */
@@ -1098,9 +1101,12 @@ export interface components {
         JsonNode: unknown;
         MeView: {
             /** Format: uuid */
-            tokenId: string;
+            id: string;
             name: string;
+            kind: string;
             role: components["schemas"]["ApiTokenRole"];
+            networkIds: null | string[];
+            csrfToken: null | string;
         };
         NamedRef: {
             /** Format: uuid */

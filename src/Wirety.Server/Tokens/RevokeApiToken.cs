@@ -47,7 +47,7 @@ public static class RevokeApiToken
             : ApiProblems.Conflict("This is the last usable admin token; issue another admin token before revoking it.");
     }
 
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.EveryNetworkOnly)]
     [WolverineDelete("/api/v1/tokens/{tokenId}")]
     public static (IResult, Events) Delete(
         [WriteAggregate("tokenId", Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] ApiToken token, ClaimsPrincipal user, TimeProvider clock) =>
