@@ -62,7 +62,7 @@ catch (Exception e) when (e is ArgumentException or UriFormatException or Format
 // No args to the host: the options above are ours, not configuration keys.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, settings.Port));
-builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true);
+builder.Logging.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 builder.Services.AddSingleton(settings);
 // Keys live and die with the process: nothing is written to the home directory.
 builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
