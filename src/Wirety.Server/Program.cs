@@ -150,6 +150,7 @@ app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseRequestLimits(); // 413 / 429 before authentication, so a flood costs no credential lookup
 app.UseAuthentication();
+app.UseCsrfProtection(); // cookie-authenticated writes carry X-Wirety-CSRF; cookie WebSockets come from our own origin
 app.UseAuthorization();
 app.UseNilIdsAsMissing();
 app.UseStrictJson(); // one 400 naming every unknown member of an admin request body (Limits/StrictJson)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Wirety.Server.Auth.Oidc;
 
 namespace Wirety.Server.Auth.Sessions;
 
@@ -12,6 +13,8 @@ public static class SessionsSetup
                 "Wirety:Sessions: Lifetime, IdleTimeout and SweepInterval must be longer than zero.")
             .ValidateOnStart();
         services.AddSingleton<UiSessions>();
+        services.AddHostedService<SessionSweeper>();
+        services.AddOidcOptions(configuration);
         return services;
     }
 

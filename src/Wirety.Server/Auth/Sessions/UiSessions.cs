@@ -35,13 +35,39 @@ public sealed class UiSessions(IDocumentStore store, TimeProvider clock, IOption
     /// <summary>Deletes the session of the request's cookie (if any) and expires the cookie.</summary>
     public async Task EndAsync(HttpContext http, CancellationToken ct)
     {
-        if (http.Request.Cookies.TryGetValue(UiSessionCookie.Name, out var secret) && !string.IsNullOrEmpty(secret))
-        {
-            await using var db = store.LightweightSession();
-            db.Delete<UiSession>(TokenSecrets.Hash(secret));
-            await db.SaveChangesAsync(ct);
-        }
+        await DeleteAsync(http, ct);
         http.Response.Cookies.Delete(UiSessionCookie.Name, CookieOptions(http, null));
+    }
+
+    /// <summary>Deletes the session of the request's cookie, if any, on the server only.</summary>
+    public async Task DeleteAsync(HttpContext http, CancellationToken ct)
+    {
+        if (!http.Request.Cookies.TryGetValue(UiSessionCookie.Name, out var secret) || string.IsNullOrEmpty(secret)) return;
+        await using var db = store.LightweightSession();
+        db.Delete<UiSession>(TokenSecrets.Hash(secret));
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Ends every session of API token <paramref name="tokenId"/> (it was revoked).</summary>
+    public async Task EndAllOfAsync(Guid tokenId, CancellationToken ct)
+    {
+        await using var db = store.LightweightSession();
+        db.DeleteWhere<UiSession>(s => s.SubjectId == tokenId && s.Kind == NetworkScope.TokenKind);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Deletes the sessions past their absolute lifetime or idle timeout; how many.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var db = store.LightweightSession();
+        // Idle ones are found in memory: the idle timeout is per session (fixed at sign-in), the table is small.
+        var lapsed = await db.Query<UiSession>().Where(s => s.ExpiresAt <= now).Select(s => s.Id).ToListAsync(ct);
+        var idle = (await db.Query<UiSession>().Where(s => s.ExpiresAt > now).ToListAsync(ct)).Where(s => !s.IsUsableAt(now)).Select(s => s.Id);
+        var ids = lapsed.Concat(idle).ToList();
+        foreach (var id in ids) db.Delete<UiSession>(id);
+        await db.SaveChangesAsync(ct);
+        return ids.Count;
     }
 
     public static CookieOptions CookieOptions(HttpContext http, DateTimeOffset? expires) => new()
