@@ -94,6 +94,13 @@ public sealed class LiveHub : BackgroundService
     /// <summary>Closes the sockets of a token that was revoked (1008, policy violation), on this instance.</summary>
     public Task CloseTokenAsync(Guid tokenId, string reason) => CloseWhereAsync(o => o.TokenId == tokenId, reason);
 
+    /// <summary>The UI sessions that have a live channel open here.</summary>
+    public IReadOnlyCollection<string> OpenSessions() => _connections.Values.Select(o => o.SessionId).OfType<string>().ToHashSet();
+
+    /// <summary>Closes the sockets opened with UI sessions that have ended (1008), on this instance.</summary>
+    public Task CloseSessionsAsync(IReadOnlySet<string> sessionIds, string reason) =>
+        CloseWhereAsync(o => o.SessionId is { } id && sessionIds.Contains(id), reason);
+
     /// <summary>Closes the sockets whose token has expired by <paramref name="now"/>.</summary>
     public Task CloseExpiredAsync(DateTimeOffset now) => CloseWhereAsync(o => o.ExpiresAt <= now, "token expired");
 
@@ -124,8 +131,11 @@ public sealed class LiveHub : BackgroundService
     }
 }
 
-/// <summary>The API token a live channel was opened with, and when it expires (null: never).</summary>
-public sealed record LiveSocketOwner(Guid TokenId, DateTimeOffset? ExpiresAt);
+/// <summary>
+/// The API token (or user) a live channel was opened with, when it expires (null: never), and the UI session it was
+/// opened with (the session's id; null for a bearer).
+/// </summary>
+public sealed record LiveSocketOwner(Guid TokenId, DateTimeOffset? ExpiresAt, string? SessionId = null);
 
 /// <summary>
 /// Closes live channels whose API token has expired, within <see cref="LiveChannelOptions.TokenExpirySweepInterval"/>

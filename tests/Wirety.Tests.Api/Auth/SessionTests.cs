@@ -292,6 +292,29 @@ public sealed class SessionTests(WiretyApp app) : ApiTest(app)
         await AssertClosedAsync(socket, "token expired");
     }
 
+    [Fact]
+    public async Task sign_out_closes_the_sessions_live_channels_here_and_on_other_instances()
+    {
+        var here = await SignInAsync(WiretyApp.AdminToken);
+        var elsewhere = await SignInAsync(WiretyApp.AdminToken);
+        using var socket = await OpenLiveChannelAsync(here.Value, "http://localhost");
+        using var other = await OpenLiveChannelAsync(elsewhere.Value, "http://localhost");
+        await AssertReadyAsync(socket);
+        await AssertReadyAsync(other);
+
+        using var client = WithCookie(here.Value, here.CsrfToken);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/v1/auth/signout", null)).StatusCode);
+        await AssertClosedAsync(socket, "signed out");
+
+        // Another instance's sign-out is the row gone from the shared database.
+        await using (var db = App.Store.LightweightSession())
+        {
+            db.Delete<UiSession>(TokenSecrets.Hash(elsewhere.Value));
+            await db.SaveChangesAsync();
+        }
+        await AssertClosedAsync(other, "session ended");
+    }
+
     private Task<WebSocket> OpenLiveChannelAsync(string cookie, string? origin)
     {
         var client = App.Server.CreateWebSocketClient();
