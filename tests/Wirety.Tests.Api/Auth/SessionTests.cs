@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Wirety.Server.Auth;
 using Wirety.Server.Auth.Oidc;
 using Wirety.Server.Auth.Sessions;
+using Wirety.Testing;
 using Wirety.Tests.Api.Harness;
 
 namespace Wirety.Tests.Api.Auth;
@@ -84,6 +85,42 @@ public sealed class SessionTests(WiretyApp app) : ApiTest(app)
     {
         var session = await SignInAsync(WiretyApp.AdminToken, https: true);
         Assert.Contains("secure", session.SetCookie.Split(';', StringSplitOptions.TrimEntries).Select(a => a.ToLowerInvariant()));
+    }
+
+    [Fact]
+    public async Task behind_a_trusted_load_balancer_that_terminates_tls_the_cookie_is_secure_and_websockets_must_come_from_https()
+    {
+        async Task<string> SetCookieVia(string remote)
+        {
+            using var client = Plain();
+            client.DefaultRequestHeaders.Authorization = new("Bearer", WiretyApp.AdminToken);
+            client.DefaultRequestHeaders.Add(TestRemoteAddress.Header, remote);
+            client.DefaultRequestHeaders.Add(BrowserOrigin.ForwardedProtoHeader, "https");
+            var response = await client.PostAsync("/api/v1/auth/session", null);
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+            return Assert.Single(response.Headers.GetValues("Set-Cookie"));
+        }
+        static bool Secure(string setCookie) => setCookie.Split(';', StringSplitOptions.TrimEntries).Any(a => a.Equals("secure", StringComparison.OrdinalIgnoreCase));
+
+        Assert.True(Secure(await SetCookieVia("10.255.0.1"))); // WiretyApp.TrustedProxies
+        Assert.False(Secure(await SetCookieVia("192.0.2.7"))); // anyone else's X-Forwarded-Proto means nothing
+
+        var session = await SignInAsync(WiretyApp.AdminToken);
+        Task<WebSocket> ViaProxy(string origin)
+        {
+            var client = App.Server.CreateWebSocketClient();
+            client.ConfigureRequest = r =>
+            {
+                r.Headers.Cookie = $"{Cookie}={session.Value}";
+                r.Headers.Origin = origin;
+                r.Headers[TestRemoteAddress.Header] = "10.255.0.1";
+                r.Headers[BrowserOrigin.ForwardedProtoHeader] = "https";
+            };
+            return client.ConnectAsync(new Uri(App.Server.BaseAddress, "api/v1/ws"), CancellationToken.None);
+        }
+        Assert.Contains("403", (await Assert.ThrowsAnyAsync<Exception>(() => ViaProxy("http://localhost"))).Message);
+        using var socket = await ViaProxy("https://localhost");
+        await AssertReadyAsync(socket);
     }
 
     [Fact]
