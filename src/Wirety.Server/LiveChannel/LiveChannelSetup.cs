@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Wirety.Events.Tokens;
 using Wirety.Server.Auth;
+using Wirety.Server.Auth.Sessions;
 
 namespace Wirety.Server.LiveChannel;
 
@@ -24,5 +25,5 @@ public static class LiveChannelSetup
         endpoints.Map(OpenLiveChannel.Path, OpenLiveChannel.RunAsync)
             .WithMetadata(new OpenLiveChannel.QueryTokenAllowed(), new RequiresRoleAttribute(ApiTokenRole.Viewer),
                 new ScopedAttribute(ScopeRule.FilteredByHandler)) // notices of the caller's networks only (LiveHub)
-            .RequireAuthorization(new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build());
+            .RequireAuthorization(new AuthorizationPolicyBuilder(WiretyIdentity.SchemeName).RequireAuthenticatedUser().Build());
 }
