@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Marten;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Wirety.Server.Auth;
 using Wirety.Server.Auth.Oidc;
 using Wirety.Server.Auth.Sessions;
@@ -258,6 +259,18 @@ public sealed class SessionTests(WiretyApp app) : ApiTest(app)
         Assert.Equal(HttpStatusCode.OK, (await busyClient.GetAsync("/api/v1/networks")).StatusCode);
         App.Clock.Advance(TimeSpan.FromMinutes(25));
         Assert.Contains("expired", (await AssertProblemAsync(await busyClient.GetAsync("/api/v1/networks"), 401)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task the_sweep_deletes_lapsed_session_rows_only()
+    {
+        var lapsed = await SignInAsync(WiretyApp.AdminToken);
+        App.Clock.Advance(TimeSpan.FromMinutes(61));
+        var fresh = await SignInAsync(WiretyApp.AdminToken);
+        Assert.Equal(1, await App.Services.GetRequiredService<UiSessions>().SweepAsync(CancellationToken.None));
+        await using var db = App.Store.QuerySession();
+        Assert.Null(await db.LoadAsync<UiSession>(TokenSecrets.Hash(lapsed.Value)));
+        Assert.NotNull(await db.LoadAsync<UiSession>(TokenSecrets.Hash(fresh.Value)));
     }
 
     [Fact]
