@@ -35,16 +35,25 @@ public sealed class ApiTokenAuthentication(
         if (token.RevokedAt is not null) return Fail("The API token has been revoked.");
         if (!token.IsUsableAt(clock.GetUtcNow())) return Fail("The API token has expired.");
 
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(IdentityOf(token, SchemeName, withExpiry: true)), SchemeName));
+    }
+
+    /// <summary>
+    /// The contract claims of a token's identity (see <see cref="NetworkScope"/>), for this scheme and for a UI session
+    /// opened with the token (which adds its own expiry).
+    /// </summary>
+    public static ClaimsIdentity IdentityOf(ApiToken token, string scheme, bool withExpiry)
+    {
         var identity = new ClaimsIdentity(
             [
                 new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name),
                 new Claim(RoleRequirementHandler.RoleClaim, token.Role.ToString().ToLowerInvariant()),
                 new Claim(NetworkScope.KindClaim, NetworkScope.TokenKind),
                 .. NetworkScope.ClaimsFor(token.NetworkIds),
-            ], SchemeName);
+            ], scheme);
         // For what outlives the request (the live channel's socket is closed when the token expires).
-        if (token.ExpiresAt is { } expires) identity.AddClaim(new Claim(ExpiresAtClaim, expires.ToString("O", CultureInfo.InvariantCulture)));
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        if (withExpiry && token.ExpiresAt is { } expires) identity.AddClaim(new Claim(ExpiresAtClaim, expires.ToString("O", CultureInfo.InvariantCulture)));
+        return identity;
     }
 }
 

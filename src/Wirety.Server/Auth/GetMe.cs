@@ -12,13 +12,11 @@ public sealed record MeView(Guid Id, string Name, string Kind, ApiTokenRole Role
 
 public static class GetMe
 {
-    public const string CsrfClaim = "wirety:csrf";
-
     [RequiresRole(ApiTokenRole.Viewer), Scoped(ScopeRule.FilteredByHandler)]
     [WolverineGet("/api/v1/me")]
     public static MeView Get(ClaimsPrincipal user) =>
         new(Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!), user.FindFirstValue(ClaimTypes.Name)!,
             user.FindFirstValue(NetworkScope.KindClaim) ?? NetworkScope.TokenKind,
             RoleRequirementHandler.RoleOf(user) ?? ApiTokenRole.Viewer,
-            NetworkScope.NetworksOf(user)?.Order().ToList(), user.FindFirstValue(CsrfClaim));
+            NetworkScope.NetworksOf(user)?.Order().ToList(), user.FindFirstValue(Sessions.UiSessionCookie.CsrfClaim));
 }

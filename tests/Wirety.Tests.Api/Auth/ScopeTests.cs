@@ -42,6 +42,7 @@ public sealed class ScopeTests(WiretyApp app) : AgentTest(app)
         ["GET /api/v1/events"] = EventStreamAsync,
         ["GET /api/v1/me"] = MeAsync,
         ["* /api/v1/ws"] = LiveChannelAsync,
+        ["POST /api/v1/auth/session"] = SessionAsync,
     };
 
     [Fact]
@@ -262,6 +263,19 @@ public sealed class ScopeTests(WiretyApp app) : AgentTest(app)
         Assert.Equal([f.InScope], me.GetProperty("networkIds").EnumerateArray().Select(e => e.GetGuid()));
         Assert.Equal("token", me.GetProperty("kind").GetString());
         Assert.Equal(role.ToString().ToLowerInvariant(), me.GetProperty("role").GetString());
+    }
+
+    /// <summary>A UI session opened with the token keeps its networks.</summary>
+    private async Task SessionAsync(Fixture f, ApiTokenRole role)
+    {
+        var signIn = await f.Scoped.PostAsync("/api/v1/auth/session", null);
+        Assert.Equal(HttpStatusCode.NoContent, signIn.StatusCode);
+        var cookie = Assert.Single(signIn.Headers.GetValues("Set-Cookie")).Split(';')[0];
+        using var browser = new HttpClient(App.Server.CreateHandler()) { BaseAddress = new Uri("http://localhost/") };
+        browser.DefaultRequestHeaders.Add("Cookie", cookie);
+        Assert.Equal([f.InScope], (await BodyAsync(await browser.GetAsync("/api/v1/networks"))).EnumerateArray().Select(n => n.GetProperty("id").GetGuid()));
+        Assert.Equal($"There is no network {f.OutOfScope}.",
+            (await AssertProblemAsync(await browser.GetAsync($"/api/v1/networks/{f.OutOfScope}/peers"), 404)).GetProperty("detail").GetString());
     }
 
     private async Task LiveChannelAsync(Fixture f, ApiTokenRole role)

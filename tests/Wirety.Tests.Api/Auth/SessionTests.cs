@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -52,6 +53,25 @@ public sealed class SessionTests(WiretyApp app) : ApiTest(app)
         client.DefaultRequestHeaders.Add("Cookie", $"{Cookie}={value}");
         if (csrf is not null) client.DefaultRequestHeaders.Add(UiSessionCookie.CsrfHeader, csrf);
         return client;
+    }
+
+    [Fact]
+    public async Task a_session_opened_with_a_network_limited_token_keeps_its_networks_and_me_hands_out_the_csrf_token()
+    {
+        var corp = (await CreateNetworkAsync("corp", "10.10.0.0/24")).GetProperty("id").GetGuid();
+        var lab = (await CreateNetworkAsync("lab", "10.20.0.0/24")).GetProperty("id").GetGuid();
+        var issued = await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "corp-ops", role = "admin", networkIds = new[] { corp } }));
+        var session = await SignInAsync(issued.GetProperty("token").GetString()!);
+        using var browser = WithCookie(session.Value);
+
+        var me = await BodyAsync(await browser.GetAsync("/api/v1/me"));
+        Assert.Equal([corp], me.GetProperty("networkIds").EnumerateArray().Select(e => e.GetGuid()));
+        Assert.Equal(session.CsrfToken, me.GetProperty("csrfToken").GetString());
+        Assert.Equal("token", me.GetProperty("kind").GetString());
+        Assert.Equal([corp], (await BodyAsync(await browser.GetAsync("/api/v1/networks"))).EnumerateArray().Select(n => n.GetProperty("id").GetGuid()));
+        var hidden = await AssertProblemAsync(await browser.GetAsync($"/api/v1/networks/{lab}"), 404);
+        Assert.Equal($"There is no network {lab}.", hidden.GetProperty("detail").GetString());
+        Assert.Equal(JsonValueKind.Null, (await BodyAsync(await Admin.GetAsync("/api/v1/me"))).GetProperty("csrfToken").ValueKind);
     }
 
     private async Task<(Guid Id, string Token)> IssueTokenAsync(string role, DateTimeOffset? expiresAt = null)

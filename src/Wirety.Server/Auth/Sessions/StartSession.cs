@@ -12,7 +12,7 @@ namespace Wirety.Server.Auth.Sessions;
 /// </summary>
 public static class StartSession
 {
-    [RequiresRole(ApiTokenRole.Viewer)]
+    [RequiresRole(ApiTokenRole.Viewer), Scoped(ScopeRule.FilteredByHandler)] // the session keeps the token's networks
     [WolverinePost("/api/v1/auth/session")]
     public static async Task<IResult> Post(HttpContext http, ClaimsPrincipal user, UiSessions sessions, CancellationToken ct)
     {

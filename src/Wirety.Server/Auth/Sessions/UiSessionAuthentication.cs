@@ -50,12 +50,7 @@ public sealed class UiSessionAuthentication(
             if (token is null || token.Id != session.SubjectId || token.RevokedAt is not null)
                 return await EndAsync(db, session, "The API token of this session has been revoked: sign in again.");
             if (!token.IsUsableAt(now)) return await EndAsync(db, session, "The API token of this session has expired: sign in again.");
-            identity = new ClaimsIdentity(
-                [
-                    new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name),
-                    new Claim(RoleRequirementHandler.RoleClaim, token.Role.ToString().ToLowerInvariant()),
-                ], SchemeName);
-            // TODO(integrator): main adds ApiToken.NetworkIds; then: identity.AddClaims(NetworkScope.ClaimsFor(token.NetworkIds));
+            identity = ApiTokenAuthentication.IdentityOf(token, SchemeName, withExpiry: false);
             if (token.ExpiresAt is { } tokenExpires && tokenExpires < expires) expires = tokenExpires;
         }
         else if (session.Kind == NetworkScope.UserKind
@@ -70,7 +65,7 @@ public sealed class UiSessionAuthentication(
         }
         else return await EndAsync(db, session, "The user of this session is unknown or disabled.");
 
-        identity.AddClaim(new Claim(NetworkScope.KindClaim, session.Kind));
+        if (!identity.HasClaim(c => c.Type == NetworkScope.KindClaim)) identity.AddClaim(new Claim(NetworkScope.KindClaim, session.Kind));
         identity.AddClaim(new Claim(UiSessionCookie.CsrfClaim, session.CsrfToken));
         identity.AddClaim(new Claim(UiSessionCookie.SessionClaim, session.Id));
         // For what outlives the request: the live channel closes when the session (or its token) ends.
