@@ -13,7 +13,8 @@ public sealed record IdpSettings(
     string AutomationClientId,
     string AutomationClientSecret,
     IReadOnlyList<string> AutomationGroups,
-    string Audience)
+    string Audience,
+    int? ExitWithPid)
 {
     /// <summary>The redirect path accepted on any loopback port with <c>--allow-loopback-callbacks</c>.</summary>
     public const string CallbackPath = "/api/v1/auth/oidc/callback";
@@ -34,7 +35,7 @@ public sealed record IdpSettings(
 
         string? One(string name) => values.TryGetValue(name, out var list) ? list[^1] : null;
         var known = new[] { "--port", "--issuer", "--client-id", "--client-secret", "--redirect-uri", "--automation-client-id",
-            "--automation-client-secret", "--automation-groups", "--audience" };
+            "--automation-client-secret", "--automation-groups", "--audience", "--exit-with-pid" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown) throw new ArgumentException($"unknown option '{unknown}'");
 
         if (!int.TryParse(One("--port"), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
@@ -46,6 +47,7 @@ public sealed record IdpSettings(
             One("--client-id") ?? "wirety-ui", One("--client-secret") ?? "wirety-ui-secret", redirectUris,
             flags.Contains("--allow-loopback-callbacks"),
             One("--automation-client-id") ?? "wirety-automation", One("--automation-client-secret") ?? "wirety-automation-secret",
-            groups, One("--audience") ?? "wirety");
+            groups, One("--audience") ?? "wirety",
+            One("--exit-with-pid") is { } pid ? int.Parse(pid, NumberStyles.None, CultureInfo.InvariantCulture) : null);
     }
 }

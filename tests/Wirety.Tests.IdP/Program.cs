@@ -18,6 +18,7 @@
 //   --automation-client-secret S     default wirety-automation-secret
 //   --automation-groups a,b          the groups claim of its tokens; default none
 //   --audience A                     the aud of every access token; default wirety
+//   --exit-with-pid PID              stop when that process is gone (a test host that died without stopping us)
 //
 // It prints "IdP listening on http://127.0.0.1:N/" once it answers. Discovery: /.well-known/openid-configuration,
 // keys: /.well-known/jwks, endpoints under /connect/ (authorize, token, userinfo, endsession). Access tokens are plain
@@ -30,6 +31,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore;
@@ -38,6 +40,8 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server.AspNetCore;
@@ -49,7 +53,7 @@ try
 {
     settings = IdpSettings.Parse(args);
 }
-catch (Exception e) when (e is ArgumentException or UriFormatException)
+catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException or OverflowException)
 {
     await Console.Error.WriteLineAsync($"Wirety.Tests.IdP: {e.Message} (see the comment atop Program.cs)");
     return 2;
@@ -87,7 +91,11 @@ builder.Services.AddOpenIddict()
             .AllowClientCredentialsFlow();
         // Tests ask for whatever scopes they like (openid profile email groups offline_access ...).
         options.DisableScopeValidation().IgnoreScopePermissions();
-        options.AddEphemeralEncryptionKey().AddEphemeralSigningKey()
+        // Ephemeral keys, made here rather than by AddEphemeralSigningKey/AddEphemeralEncryptionKey, whose RSA-4096
+        // keys take seconds to generate on a busy machine: RSA-2048 signs (RS256), AES-256 wraps the provider's own
+        // codes and refresh tokens. Access tokens stay plain signed JWTs.
+        options.AddSigningKey(new RsaSecurityKey(RSA.Create(2048)) { KeyId = Guid.NewGuid().ToString("N") })
+            .AddEncryptionKey(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)))
             .DisableAccessTokenEncryption();
         options.UseAspNetCore()
             .DisableTransportSecurityRequirement()
@@ -187,8 +195,35 @@ app.MapGet("/", () => Results.Text("Wirety test identity provider: see /.well-kn
 
 await app.StartAsync();
 Console.WriteLine($"IdP listening on http://127.0.0.1:{settings.Port}/");
+if (settings.ExitWithPid is { } parent) _ = StopWhenGoneAsync(parent, app.Lifetime);
 await app.WaitForShutdownAsync();
 return 0;
+
+static async Task StopWhenGoneAsync(int pid, IHostApplicationLifetime lifetime)
+{
+    using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+    try
+    {
+        while (await timer.WaitForNextTickAsync(lifetime.ApplicationStopping))
+        {
+            if (IsRunning(pid)) continue;
+            Console.WriteLine($"process {pid} is gone: stopping");
+            lifetime.StopApplication();
+            return;
+        }
+    }
+    catch (OperationCanceledException) { } // stopping anyway
+}
+
+static bool IsRunning(int pid)
+{
+    try
+    {
+        using var process = System.Diagnostics.Process.GetProcessById(pid);
+        return !process.HasExited;
+    }
+    catch (ArgumentException) { return false; } // no such process
+}
 
 static ClaimsPrincipal LoginPrincipal(User user) =>
     new(new ClaimsIdentity([new Claim(Claims.Subject, user.Subject), new Claim(Claims.Name, user.Name)], LoginScheme));
@@ -210,7 +245,7 @@ static ClaimsPrincipal TokenPrincipal(User user, ImmutableArray<string> scopes, 
 // One claim holding a JSON array, so a single group is still an array in the token.
 static void SetGroups(ClaimsIdentity identity, IReadOnlyList<string> groups)
 {
-    if (groups.Count > 0) identity.SetClaim("groups", JsonSerializer.SerializeToElement(groups));
+    if (groups.Count > 0) identity.AddClaim(new Claim("groups", JsonSerializer.Serialize(groups), JsonClaimValueTypes.JsonArray));
 }
 
 static AuthenticationProperties ErrorProperties(string error, string description) => new(new Dictionary<string, string?>
