@@ -1834,12 +1834,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not Found */
+            /** @description Single sign-on is not configured on this server (WIRETY_OIDC_ISSUER, WIRETY_OIDC_CLIENT_ID). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
             };
             /** @description Too many requests: retry after the seconds in `Retry-After`. */
             429: {
