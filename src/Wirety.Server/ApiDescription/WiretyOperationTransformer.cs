@@ -68,6 +68,7 @@ public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
         if (role != "anonymous") Problem(401, "No credential, or one that is unknown, expired or revoked.");
         if (role is "analyst" or "admin") Problem(403, $"The API token's role is below {role}.");
         if (path.Contains('{')) Problem(404, "A resource named in the path does not exist (or is out of the token's scope).");
+        if (path == "api/v1/auth/oidc/login") Problem(404, "Single sign-on is not configured on this server (WIRETY_OIDC_ISSUER, WIRETY_OIDC_CLIENT_ID).");
         if (writes) Problem(409, "The change conflicts with the current state or raced another change.");
         if (role == "anonymous" && writes) Problem(401, "The request's token (an enrollment token) is unknown, used, expired or revoked.");
         if (operation.RequestBody is not null)

@@ -6,6 +6,7 @@ using Wirety.Events.Networks;
 using Wirety.Events.Peers;
 using Wirety.Events.Segmentation;
 using Wirety.Events.Tokens;
+using Wirety.Events.Users;
 using Wirety.Server.LiveChannel;
 
 namespace Wirety.Tests.Api.LiveChannel;
@@ -24,6 +25,7 @@ public sealed class LiveNoticesTests
     private static readonly Guid Group = new("66666666-6666-6666-6666-666666666666");
     private static readonly Guid Policy = new("77777777-7777-7777-7777-777777777777");
     private static readonly Guid Route = new("88888888-8888-8888-8888-888888888888");
+    private static readonly Guid User = new("99999999-9999-9999-9999-999999999999");
     private static readonly Actor Admin = new(Token, "admin");
     private static readonly DateTimeOffset At = new(2026, 11, 22, 14, 2, 0, TimeSpan.Zero);
     private const long Version = 7;
@@ -61,6 +63,11 @@ public sealed class LiveNoticesTests
         On(Net, new PolicyDeleted(Net, Policy, Admin, At)),
         On(Net, new RouteAdded(Net, Route, "192.168.50.0/24", Peer, [Group], Admin, At)),
         On(Net, new RouteRemoved(Net, Route, Admin, At)),
+        On(User, new UserSignedIn(User, "https://idp.example/", "u-1", "a@corp.example", "A", SignInVia.Ui, At)),
+        On(User, new UserRoleGranted(User, ApiTokenRole.Viewer, [Net], Admin, At, GrantSource.Admin)),
+        On(User, new UserRoleRevoked(User, Admin, At, GrantSource.RoleMap)),
+        On(User, new UserDisabled(User, Admin, At)),
+        On(User, new UserEnabled(User, Admin, At)),
     }.ToDictionary(e => e.Data.GetType().Name);
 
     private const string NetworkChanged = """{"type":"network-changed","networkId":"11111111-1111-1111-1111-111111111111","version":7}""";
@@ -109,6 +116,12 @@ public sealed class LiveNoticesTests
         { nameof(PolicyDeleted), [NetworkChanged] },
         { nameof(RouteAdded), [NetworkChanged] },
         { nameof(RouteRemoved), [NetworkChanged] },
+        // People and their grants are not network state: the users screen re-reads on its own.
+        { nameof(UserSignedIn), [] },
+        { nameof(UserRoleGranted), [] },
+        { nameof(UserRoleRevoked), [] },
+        { nameof(UserDisabled), [] },
+        { nameof(UserEnabled), [] },
     };
 
     [Theory]
