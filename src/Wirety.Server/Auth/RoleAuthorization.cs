@@ -54,10 +54,11 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
         }
         if (result.Forbidden && context.User.Identity?.IsAuthenticated == true)
         {
-            var role = RoleRequirementHandler.RoleOf(context.User)?.ToString().ToLowerInvariant() ?? "unknown";
-            await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                detail: $"This API token's role ({role}) may not {context.Request.Method} {context.Request.Path}; it needs {RoleRequirementHandler.RequiredFor(context).Describe()}.")
-                .ExecuteAsync(context);
+            var who = context.User.FindFirstValue(NetworkScope.KindClaim) == NetworkScope.UserKind ? "user" : "API token";
+            var detail = RoleRequirementHandler.RoleOf(context.User) is { } role
+                ? $"This {who}'s role ({role.ToString().ToLowerInvariant()}) may not {context.Request.Method} {context.Request.Path}; it needs {RoleRequirementHandler.RequiredFor(context).Describe()}."
+                : $"This {who} has no role yet: an admin must grant one (PATCH /api/v1/users/{{id}}) before it may {context.Request.Method} {context.Request.Path}.";
+            await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail).ExecuteAsync(context);
             return;
         }
         await _default.HandleAsync(next, context, policy, result);

@@ -10,7 +10,7 @@ namespace Wirety.Server.Users;
 /// <summary><c>GET /api/v1/users/{userId}</c>: one user (admins with a global role).</summary>
 public static class GetUser
 {
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.EveryNetworkOnly)]
     [WolverineGet("/api/v1/users/{userId}")]
     public static async Task<IResult> Get(Guid userId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<User>(userId, ct) is { } user

@@ -16,7 +16,7 @@ namespace Wirety.Server.Users;
 /// </summary>
 public static class ListUsers
 {
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.EveryNetworkOnly)]
     [WolverineGet("/api/v1/users")]
     public static async Task<IResult> Get(HttpContext http, IQuerySession session, CancellationToken ct)
     {

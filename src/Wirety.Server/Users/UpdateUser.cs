@@ -113,7 +113,7 @@ public static class UpdateUser
         return events;
     }
 
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.EveryNetworkOnly)]
     [WolverinePatch("/api/v1/users/{userId}")]
     public static (IResult, Events) Patch(
         UpdateUserRequest request, [WriteAggregate("userId", Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] User user,
