@@ -10,6 +10,7 @@ using Wirety.Server.Agents;
 using Wirety.Server.ApiDescription;
 using Wirety.Server.Changes;
 using Wirety.Server.Auth;
+using Wirety.Server.Auth.Sessions;
 using Wirety.Server.Configs;
 using Wirety.Server.EventQueries;
 using Wirety.Server.Health;
@@ -121,16 +122,20 @@ builder.Services.AddStrictJsonProblems(); // no .NET type name in a JSON 400 (Li
 builder.Services.AddRequestLimits(builder.Configuration); // body size, rate limits, strict admin JSON (Limits/)
 builder.Services.AddApiDescription();
 builder.Services.AddExceptionHandler<ExceptionProblems>();
-builder.Services.AddAuthentication(ApiTokenAuthentication.SchemeName)
+builder.Services.AddUiSessions(builder.Configuration); // Wirety__Sessions__Lifetime, IdleTimeout (Auth/Sessions)
+// The default scheme picks the credential's own scheme (API token, UI session cookie, identity-provider JWT);
+// agent endpoints authenticate with theirs through the agent policy.
+builder.Services.AddAuthentication(WiretyIdentity.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
-    .AddScheme<AuthenticationSchemeOptions, AgentSessionAuthentication>(AgentSessionAuthentication.SchemeName, null);
+    .AddScheme<AuthenticationSchemeOptions, AgentSessionAuthentication>(AgentSessionAuthentication.SchemeName, null)
+    .AddUiSessionSchemes();
 builder.Services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 builder.Services.AddAuthorization(o =>
 {
-    // Admin API by default; the agent endpoints opt into the agent policy. Neither credential works for the other.
-    // Every API-token endpoint also checks the token's role against the [RequiresRole] on the endpoint.
-    o.FallbackPolicy = new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser()
+    // Admin API by default (API token, UI session or JWT); the agent endpoints opt into the agent policy. Neither
+    // credential works for the other. Every admin endpoint also checks the caller's role against its [RequiresRole].
+    o.FallbackPolicy = new AuthorizationPolicyBuilder(WiretyIdentity.SchemeName).RequireAuthenticatedUser()
         .AddRequirements(new RoleRequirement()).Build();
     o.AddPolicy(AgentSessionAuthentication.Policy,
         new AuthorizationPolicyBuilder(AgentSessionAuthentication.SchemeName).RequireAuthenticatedUser().Build());
@@ -145,6 +150,7 @@ app.UseWebUi(); // static files + SPA fallback, anonymous, never under /api
 app.UseLiveChannelQueryToken(); // before authentication: /api/v1/ws may carry its token in the query
 app.UseRequestLimits(); // 413 / 429 before authentication, so a flood costs no credential lookup
 app.UseAuthentication();
+app.UseCsrfProtection(); // cookie-authenticated writes carry X-Wirety-CSRF; cookie WebSockets come from our own origin
 app.UseAuthorization();
 app.UseNilIdsAsMissing();
 app.UseStrictJson(); // one 400 naming every unknown member of an admin request body (Limits/StrictJson)

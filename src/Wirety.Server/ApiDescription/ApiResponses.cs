@@ -35,6 +35,8 @@ public static class ApiResponses
         ["GET /api/v1/events"] = Ok<EventPage>(),
         ["POST /api/v1/tokens"] = Created<IssuedApiToken>(),
         ["DELETE /api/v1/tokens/{tokenId}"] = NoContent,
+        ["POST /api/v1/auth/session"] = NoContent,
+        ["POST /api/v1/auth/signout"] = NoContent,
         ["GET /api/v1/incidents"] = Ok<List<Incident>>(),
         ["GET /api/v1/incidents/{incidentId}"] = Ok<Incident>(),
         ["POST /api/v1/incidents/{incidentId}/resolve"] = Ok<Incident>(),

@@ -5,6 +5,7 @@ using Polly.Retry;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Auth;
+using Wirety.Server.Auth.Sessions;
 using Wirety.Server.Configs;
 using Wirety.Server.Hosting;
 using Wirety.Server.LiveChannel;
@@ -103,6 +104,11 @@ public sealed class ChangeFeed(ConfigCache configs, CredentialCache<AgentSession
             // Not awaited: the close frames must not hold up the revoking request (the sockets get no notice from now on).
             _ = liveHub.CloseTokenAsync(tokenId, "token revoked")
                 .ContinueWith(t => log.LogError(t.Exception, "Could not close the live channels of token {TokenId}", tokenId), TaskContinuationOptions.OnlyOnFaulted);
+            // Its UI sessions are refused from now on on every instance (each request re-reads the token); the
+            // committing instance also deletes their rows, once.
+            if (notice.Origin == InstanceId)
+                _ = services.GetRequiredService<UiSessions>().EndAllOfAsync(tokenId, CancellationToken.None)
+                    .ContinueWith(t => log.LogWarning(t.Exception, "Could not delete the UI sessions of revoked token {TokenId}", tokenId), TaskContinuationOptions.OnlyOnFaulted);
         }
         if (notice.Network is not { } changed) return;
 

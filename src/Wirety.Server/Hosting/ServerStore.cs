@@ -1,6 +1,7 @@
 using Marten;
 using Wirety.Projections;
 using Wirety.Server.Agents;
+using Wirety.Server.Auth.Sessions;
 using Wirety.Server.Incidents;
 
 namespace Wirety.Server.Hosting;
@@ -22,5 +23,7 @@ public static class ServerStore
         // One row per public key in use: inserting a duplicate fails, which makes key uniqueness atomic.
         opts.Schema.For<PublicKeyClaim>().DocumentAlias("publickeyclaim").Index(c => c.PeerId).Index(c => c.NetworkId);
         opts.Listeners.Add(new PublicKeyClaimRelease());
+        // UI sessions (operational state, not events): by the hash of the cookie; by subject to end a revoked token's.
+        opts.Schema.For<UiSession>().DocumentAlias("uisession").Index(s => s.SubjectId).Index(s => s.ExpiresAt);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Wirety.Events.Tokens;
 using Wirety.Server.Auth;
+using Wirety.Server.Auth.Sessions;
 
 namespace Wirety.Server.LiveChannel;
 
@@ -23,5 +24,5 @@ public static class LiveChannelSetup
     public static IEndpointConventionBuilder MapLiveChannel(this IEndpointRouteBuilder endpoints) =>
         endpoints.Map(OpenLiveChannel.Path, OpenLiveChannel.RunAsync)
             .WithMetadata(new OpenLiveChannel.QueryTokenAllowed(), new RequiresRoleAttribute(ApiTokenRole.Viewer))
-            .RequireAuthorization(new AuthorizationPolicyBuilder(ApiTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build());
+            .RequireAuthorization(new AuthorizationPolicyBuilder(WiretyIdentity.SchemeName).RequireAuthenticatedUser().Build());
 }

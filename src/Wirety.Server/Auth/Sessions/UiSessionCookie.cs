@@ -1,0 +1,9 @@
+namespace Wirety.Server.Auth.Sessions;
+
+/// <summary>The UI session cookie and the CSRF header that cookie-authenticated writes must carry.</summary>
+public static class UiSessionCookie
+{
+    public const string Name = "wirety_session";
+    public const string CsrfHeader = "X-Wirety-CSRF";
+    public const string CsrfClaim = "wirety:csrf";
+}
