@@ -130,6 +130,7 @@ export class Harness {
       WIRETY_OIDC_ISSUER: this.idpUrl,
       WIRETY_OIDC_CLIENT_ID: idpClient.id,
       WIRETY_OIDC_CLIENT_SECRET: idpClient.secret,
+      WIRETY_OIDC_PROVIDER_NAME: 'Test IdP',
     };
   }
 

@@ -9,7 +9,7 @@ let admin;
 
 /** Clicks "Sign in with …" on Wirety's sign-in page and fills the provider's form. */
 async function signInWithSso(page, username) {
-  await page.getByRole('link', { name: /^Sign in with / }).click();
+  await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill('password');
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -109,6 +109,10 @@ describe('sign-in', () => {
     expect(await screen.findByRole('link', { name: 'Sign in with SSO' })).toBeInTheDocument();
     expect(screen.queryByRole('alert')).toBeNull();
     cleanup();
+    sessionServer('admin', { 'GET /api/v1/auth/config': () => json({ oidc: true, providerName: null }) });
+    renderApp('/?signin=failed');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Single sign-on did not complete');
+    cleanup();
     sessionServer('admin', { 'GET /api/v1/auth/config': () => json({ oidc: false, providerName: null }) });
     renderApp('/');
     await screen.findByLabelText('API token');

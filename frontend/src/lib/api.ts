@@ -87,8 +87,8 @@ export const normalizeMe = (m: RawMe): Me => ({
   networkIds: m.networkIds ?? null, csrfToken: m.csrfToken ?? null,
 });
 
-/** `GET /api/v1/auth/config` (anonymous): whether single sign-on is configured. // interim until codegen */
-export interface AuthConfig { oidc: boolean; providerName: string | null }
+/** `GET /api/v1/auth/config` (anonymous): whether single sign-on is configured, and what to call the provider. */
+export type AuthConfig = Schemas['AuthConfigView'];
 
 /** An API token as listed (never its value); `networkIds` null or absent: every network. */
 export type ApiTokenView = Schemas['ApiTokenView'] & { networkIds?: string[] | null }; // interim until codegen

@@ -18,7 +18,8 @@ export function SignIn({ themeButton }: { themeButton: ReactNode }) {
   const [busy, setBusy] = useState(false);
   // Anonymous; a server without the endpoint (or SSO) just offers the token form.
   const config = useQuery({ queryKey: keys.authConfig, queryFn: auth.config, retry: false, staleTime: Infinity });
-  const refused = new URLSearchParams(window.location.search).get('signin') === 'refused';
+  // Where the server's SSO callback sends the browser when it did not start a session.
+  const outcome = new URLSearchParams(window.location.search).get('signin');
   const sso = config.data?.oidc ? (config.data.providerName || 'SSO') : null;
   return (
     <main id="main" className="signin">
@@ -41,7 +42,8 @@ export function SignIn({ themeButton }: { themeButton: ReactNode }) {
         }}
       >
         <h1><span className="brand-dot" aria-hidden="true" /> Wirety</h1>
-        {refused && <p className="alert alert-error" role="alert">Your account is disabled or was refused.</p>}
+        {outcome === 'refused' && <p className="alert alert-error" role="alert">Your account is disabled or was refused.</p>}
+        {outcome === 'failed' && <p className="alert alert-error" role="alert">Single sign-on did not complete. Try again.</p>}
         {sso && (
           <>
             <a className="btn btn-primary" href={auth.oidcLoginUrl(returnPath())} data-testid="sso">Sign in with {sso}</a>
