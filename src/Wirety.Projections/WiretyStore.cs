@@ -6,6 +6,7 @@ using Wirety.Projections.Configs;
 using Wirety.Projections.Incidents;
 using Wirety.Projections.Networks;
 using Wirety.Projections.Tokens;
+using Wirety.Projections.Users;
 
 namespace Wirety.Projections;
 
@@ -34,6 +35,7 @@ public static class WiretyStore
         opts.Projections.Add<NetworkProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ApiTokenProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<IncidentProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<UserProjection>(ProjectionLifecycle.Inline);
         // Custom projections declare the documents they own: a rebuild clears exactly those first.
         opts.Projections.Add(new PeerConfigProjection(), ProjectionLifecycle.Inline, asyncConfiguration: o =>
         {
@@ -47,6 +49,9 @@ public static class WiretyStore
 
         opts.Schema.For<ApiToken>().UniqueIndex(t => t.TokenHash);
         opts.Schema.For<Network>();
+        // One user per (issuer, subject): two first sign-ins racing each start a stream, and the second commit
+        // fails on this index (the inline projection writes the document in the same transaction).
+        opts.Schema.For<User>().UniqueIndex(u => u.IdentityKey);
         opts.Schema.For<ConfigSource>();
         opts.Schema.For<Incident>().Index(i => i.PeerId).Index(i => i.NetworkId);
         opts.Schema.For<EnrollmentTicket>().Index(t => t.PeerId).Index(t => t.NetworkId);

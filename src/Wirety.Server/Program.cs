@@ -11,6 +11,7 @@ using Wirety.Server.ApiDescription;
 using Wirety.Server.Changes;
 using Wirety.Server.Auth;
 using Wirety.Server.Auth.Sessions;
+using Wirety.Server.Auth.Oidc;
 using Wirety.Server.Configs;
 using Wirety.Server.EventQueries;
 using Wirety.Server.Health;
@@ -129,6 +130,7 @@ builder.Services.AddAuthentication(WiretyIdentity.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
     .AddScheme<AuthenticationSchemeOptions, AgentSessionAuthentication>(AgentSessionAuthentication.SchemeName, null)
     .AddUiSessionSchemes();
+builder.AddOidc(); // single sign-on when WIRETY_OIDC_ISSUER and WIRETY_OIDC_CLIENT_ID are set (Auth/Oidc)
 builder.Services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 builder.Services.AddAuthorization(o =>

@@ -4,6 +4,7 @@ using Wirety.Events.Networks;
 using Wirety.Events.Peers;
 using Wirety.Events.Segmentation;
 using Wirety.Events.Tokens;
+using Wirety.Events.Users;
 
 namespace Wirety.Projections.History;
 
@@ -23,6 +24,7 @@ public static class EventCatalog
         typeof(PolicyCreated), typeof(PolicyUpdated), typeof(PolicyDeleted), typeof(RouteAdded), typeof(RouteRemoved),
         typeof(ApiTokenIssued), typeof(ApiTokenRevoked),
         typeof(DnsEndpointsAllowanceChanged),
+        typeof(UserSignedIn), typeof(UserRoleGranted), typeof(UserRoleRevoked), typeof(UserDisabled), typeof(UserEnabled),
     ];
 
     private static readonly Dictionary<string, Type> ByName = Types.ToDictionary(t => t.Name, StringComparer.Ordinal);

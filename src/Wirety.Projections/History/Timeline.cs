@@ -2,6 +2,7 @@ using Wirety.Events;
 using Wirety.Events.Incidents;
 using Wirety.Events.Networks;
 using Wirety.Events.Peers;
+using Wirety.Events.Users;
 using Wirety.Projections.Networks;
 
 namespace Wirety.Projections.History;
@@ -32,6 +33,7 @@ public static class Timeline
             if (entry is { } d)
                 entries.Add(new TimelineEntry(e.Sequence, e.At, e.Data.GetType().Name, ActorOf(e.Data), d.Summary, d.Subject));
 
+            if (e.Data is UserSignedIn signedIn) names[signedIn.UserId] = signedIn.Name;
             if (NetworkEvolution.Handles(e.Data))
             {
                 network = NetworkEvolution.Evolve(network, e.Data);
@@ -88,6 +90,25 @@ public static class Timeline
                 new("incident", e.IncidentId, $"incident on {peer(e.PeerId)}")),
             EnrollmentRejected e => ($"an enrollment" + (e.PeerId is { } p ? $" for peer {peer(p)}" : "") + $" from {e.SourceAddress} was refused: {e.Reason}",
                 e.PeerId is { } id ? Peer(id) : Net(e.NetworkId ?? Guid.Empty)),
+            _ => DescribeUser(data, who, peer),
+        };
+    }
+
+    /// <summary>The sentences for people's sign-ins and grants (<paramref name="name"/> names a user by id).</summary>
+    public static (string Summary, TimelineSubject Subject)? DescribeUser(object data, string who, Func<Guid, string> name)
+    {
+        TimelineSubject User(Guid id) => new("user", id, name(id));
+        return data switch
+        {
+            UserSignedIn e => ($"{e.Name} signed in" + (e.Via == SignInVia.Jwt ? " with an identity-provider token" : ""),
+                new("user", e.UserId, e.Name)),
+            UserRoleGranted e => ((e.Source == GrantSource.RoleMap ? $"the role map of the identity provider made {name(e.UserId)} " : $"{who} made {name(e.UserId)} ")
+                + e.Role.ToString().ToLowerInvariant()
+                + (e.NetworkIds is { Count: > 0 } n ? $" of {n.Count} network{(n.Count == 1 ? "" : "s")}" : " of every network"), User(e.UserId)),
+            UserRoleRevoked e => ((e.Source == GrantSource.RoleMap ? "the role map of the identity provider" : who) + $" took {name(e.UserId)}'s role away",
+                User(e.UserId)),
+            UserDisabled e => ($"{who} disabled user {name(e.UserId)}", User(e.UserId)),
+            UserEnabled e => ($"{who} enabled user {name(e.UserId)} again", User(e.UserId)),
             _ => null,
         };
     }

@@ -11,6 +11,7 @@ using Wirety.Server.Policies;
 using Wirety.Server.Reachability;
 using Wirety.Server.Routes;
 using Wirety.Server.Tokens;
+using Wirety.Server.Users;
 
 namespace Wirety.Server.ApiDescription;
 
@@ -79,5 +80,10 @@ public static class ApiResponses
         ["GET /api/v1/networks/{networkId}/routes"] = Ok<List<RouteView>>(),
         ["GET /api/v1/networks/{networkId}/routes/{routeId}"] = Ok<RouteView>(),
         ["DELETE /api/v1/networks/{networkId}/routes/{routeId}"] = NoContent,
+        // Users and single sign-on (Users/, Auth/Oidc/).
+        ["GET /api/v1/users"] = Ok<List<UserView>>(),
+        ["GET /api/v1/users/{userId}"] = Ok<UserView>(),
+        ["PATCH /api/v1/users/{userId}"] = Ok<UserView>(),
+        ["GET /api/v1/auth/oidc/login"] = new(302, null),
     };
 }

@@ -84,7 +84,7 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
             var path = key[(key.IndexOf(' ') + 1)..].Replace("{networkId}", net.ToString()).Replace("{peerId}", peer.ToString())
                 .Replace("{tokenId}", Guid.NewGuid().ToString()).Replace("{incidentId}", Guid.NewGuid().ToString())
                 .Replace("{groupId}", Guid.NewGuid().ToString()).Replace("{policyId}", Guid.NewGuid().ToString())
-                .Replace("{routeId}", Guid.NewGuid().ToString());
+                .Replace("{routeId}", Guid.NewGuid().ToString()).Replace("{userId}", Guid.NewGuid().ToString());
             Assert.DoesNotContain("{", path);
             if (path.EndsWith("/config/diff")) path += "?from=1&to=2";
             var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);

@@ -45,6 +45,7 @@ public class WiretyApp : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await BeforeStartAsync();
         var cluster = await PostgresCluster.SharedAsync();
         ConnectionString = await cluster.CreateDatabaseAsync("wirety_api_" + Guid.NewGuid().ToString("N")[..8]);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -74,6 +75,13 @@ public class WiretyApp : IAsyncLifetime
         Admin = Client(AdminToken);
         await ReadyAsync();
     }
+
+    /// <summary>A fixture that needs something running before the server starts (an identity provider) overrides this.</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    /// <summary>A client that follows no redirects and keeps cookies, as a browser's view of the server.</summary>
+    public HttpClient BrowserClient() =>
+        _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
     /// <summary>A fixture with other settings (applied after the defaults above) overrides this.</summary>
     protected virtual void Configure(IWebHostBuilder builder) { }
@@ -130,6 +138,15 @@ public class WiretyApp : IAsyncLifetime
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Number of event streams, read with plain SQL.</summary>
+    public async Task<long> StreamCountAsync()
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("select count(*) from wirety.mt_streams", conn);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
     public async Task<IReadOnlyList<string>> LatestEventTypesAsync(int count)
     {
         await using var conn = new NpgsqlConnection(ConnectionString);
@@ -161,7 +178,7 @@ public class WiretyApp : IAsyncLifetime
         return rows;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_factory is not null) await _factory.DisposeAsync();
         try { Directory.Delete(DataDir, true); } catch (IOException) { }
