@@ -97,13 +97,10 @@ export type IssuedApiToken = Schemas['IssuedApiToken'] & { networkIds?: string[]
 /** `POST /api/v1/tokens`: `networkIds` absent = every network. */
 export interface IssueApiTokenRequest { name: string; role: Role; networkIds?: string[]; expiresAt?: string } // interim until codegen
 
-/** A person known from an OIDC sign-in, identified by issuer + subject (never the e-mail). // interim until codegen */
-export interface UserView {
-  id: string; issuer: string; subject: string; email: string | null; name: string; role: Role | null;
-  networkIds: string[] | null; disabled: boolean; firstSeenAt: string; lastSignInAt: string | null;
-}
-/** `PATCH /api/v1/users/{id}`: a role replaces the grant with exactly role + networkIds ("none" revokes). // interim until codegen */
-export interface UserPatch { role?: Role | 'none'; networkIds?: string[] | null; disabled?: boolean }
+/** A person known from an OIDC sign-in, identified by issuer + subject (never the e-mail); `role` null: none yet. */
+export type UserView = Schemas['UserView'];
+/** `PATCH /api/v1/users/{id}`: a role replaces the grant with exactly role + networkIds ("none" revokes). */
+export type UserPatch = Omit<Schemas['UpdateUserRequest'], 'role'> & { role?: Role | 'none' };
 
 export type NetworkSecurity = Schemas['NetworkSecurity'];
 export type NetworkSecurityRequest = Schemas['NetworkSecurityRequest'];
