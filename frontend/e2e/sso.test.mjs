@@ -34,6 +34,7 @@ describe('single sign-on', { concurrency: false }, () => {
     const alice = await h.newPage();
     try {
       await alice.goto('/networks');
+      await alice.getByRole('link', { name: 'Sign in with Test IdP' }).waitFor();
       await shot(alice, 'sso-01-sign-in');
       await signInWithSso(alice, 'alice');
       // Back at Wirety, at the page she asked for, signed in by the session cookie.
