@@ -1069,6 +1069,7 @@ export interface components {
             bootstrap: boolean;
             createdBy: string;
             role: components["schemas"]["ApiTokenRole"];
+            networkIds: null | string[];
         };
         AuthConfigView: {
             oidc: boolean;
@@ -1218,6 +1219,7 @@ export interface components {
             role?: null | string;
             /** Format: date-time */
             expiresAt?: null | string;
+            networkIds?: null | string[];
         };
         IssuedApiToken: {
             /** Format: uuid */
@@ -1229,6 +1231,7 @@ export interface components {
             /** Format: date-time */
             expiresAt: null | string;
             token: string;
+            networkIds: null | string[];
         };
         IssuedEnrollmentToken: {
             /** Format: uuid */
@@ -1240,9 +1243,12 @@ export interface components {
         JsonNode: unknown;
         MeView: {
             /** Format: uuid */
-            tokenId: string;
+            id: string;
             name: string;
+            kind: string;
             role: components["schemas"]["ApiTokenRole"];
+            networkIds: null | string[];
+            csrfToken: null | string;
         };
         NamedRef: {
             /** Format: uuid */

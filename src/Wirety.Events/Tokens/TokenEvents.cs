@@ -14,8 +14,9 @@ public enum ApiTokenRole
     Viewer,
 }
 
+/// <summary><paramref name="NetworkIds"/>: the networks the role is limited to; null (and in events before it existed) for every network.</summary>
 public sealed record ApiTokenIssued(
     Guid TokenId, string Name, string TokenHash, DateTimeOffset? ExpiresAt, bool Bootstrap,
-    Actor Actor, DateTimeOffset At, ApiTokenRole Role);
+    Actor Actor, DateTimeOffset At, ApiTokenRole Role, IReadOnlyList<Guid>? NetworkIds = null);
 
 public sealed record ApiTokenRevoked(Guid TokenId, Actor Actor, DateTimeOffset At);

@@ -15,6 +15,8 @@ public sealed record ApiToken
     public DateTimeOffset? ExpiresAt { get; init; }
     public bool Bootstrap { get; init; }
     public ApiTokenRole Role { get; init; }
+    /// <summary>The networks the role is limited to; null for every network.</summary>
+    public IReadOnlyList<Guid>? NetworkIds { get; init; }
     public required Actor CreatedBy { get; init; }
     public DateTimeOffset? RevokedAt { get; init; }
 
@@ -34,7 +36,7 @@ public partial class ApiTokenProjection : SingleStreamProjection<ApiToken, Guid>
         (_, ApiTokenIssued i) => new ApiToken
         {
             Id = i.TokenId, Name = i.Name, TokenHash = i.TokenHash, CreatedAt = i.At, ExpiresAt = i.ExpiresAt,
-            Bootstrap = i.Bootstrap, CreatedBy = i.Actor, Role = i.Role,
+            Bootstrap = i.Bootstrap, CreatedBy = i.Actor, Role = i.Role, NetworkIds = i.NetworkIds,
         },
         (not null, ApiTokenRevoked r) => snapshot with { RevokedAt = snapshot.RevokedAt ?? r.At },
         _ => snapshot,

@@ -39,6 +39,8 @@ public sealed class ApiTokenAuthentication(
             [
                 new Claim(ClaimTypes.NameIdentifier, token.Id.ToString()), new Claim(ClaimTypes.Name, token.Name),
                 new Claim(RoleRequirementHandler.RoleClaim, token.Role.ToString().ToLowerInvariant()),
+                new Claim(NetworkScope.KindClaim, NetworkScope.TokenKind),
+                .. NetworkScope.ClaimsFor(token.NetworkIds),
             ], SchemeName);
         // For what outlives the request (the live channel's socket is closed when the token expires).
         if (token.ExpiresAt is { } expires) identity.AddClaim(new Claim(ExpiresAtClaim, expires.ToString("O", CultureInfo.InvariantCulture)));

@@ -4,14 +4,21 @@ using Wolverine.Http;
 
 namespace Wirety.Server.Auth;
 
-/// <summary>The calling token as the UI needs it after sign-in (any role).</summary>
-public sealed record MeView(Guid TokenId, string Name, ApiTokenRole Role);
+/// <summary>
+/// The caller as the UI needs it after sign-in: who (an API token or a person), its role, the networks the role is
+/// limited to (null: every network) and, on a UI session, the CSRF token its writes must send.
+/// </summary>
+public sealed record MeView(Guid Id, string Name, string Kind, ApiTokenRole Role, IReadOnlyList<Guid>? NetworkIds, string? CsrfToken);
 
 public static class GetMe
 {
-    [RequiresRole(ApiTokenRole.Viewer)]
+    public const string CsrfClaim = "wirety:csrf";
+
+    [RequiresRole(ApiTokenRole.Viewer), Scoped(ScopeRule.FilteredByHandler)]
     [WolverineGet("/api/v1/me")]
     public static MeView Get(ClaimsPrincipal user) =>
         new(Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!), user.FindFirstValue(ClaimTypes.Name)!,
-            RoleRequirementHandler.RoleOf(user) ?? ApiTokenRole.Viewer);
+            user.FindFirstValue(NetworkScope.KindClaim) ?? NetworkScope.TokenKind,
+            RoleRequirementHandler.RoleOf(user) ?? ApiTokenRole.Viewer,
+            NetworkScope.NetworksOf(user)?.Order().ToList(), user.FindFirstValue(CsrfClaim));
 }

@@ -11,7 +11,7 @@ namespace Wirety.Server.Auth;
 /// </summary>
 public static class NetworkScope
 {
-    public const string Claim = "wirety:network";
+    public const string Claim = "wirety:scope-network"; // not "wirety:network": that is the agent session's own network
     public const string KindClaim = "wirety:kind";
     public const string TokenKind = "token", UserKind = "user";
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Wirety.Events.Tokens;
+using Wirety.Server.Problems;
 using Wolverine.Attributes;
 
 namespace Wirety.Server.Auth;
@@ -45,6 +46,12 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
     {
+        if (result.Succeeded && context.User.IsScoped() && context.GetEndpoint() is { } endpoint
+            && OutOfScope(context, endpoint) is { } refusal)
+        {
+            await refusal.ExecuteAsync(context);
+            return;
+        }
         if (result.Forbidden && context.User.Identity?.IsAuthenticated == true)
         {
             var role = RoleRequirementHandler.RoleOf(context.User)?.ToString().ToLowerInvariant() ?? "unknown";
@@ -55,4 +62,19 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
         }
         await _default.HandleAsync(next, context, policy, result);
     }
+
+    /// <summary>
+    /// For a caller limited to some networks: the answer when the endpoint reaches outside them, else null. A network
+    /// outside the scope answers exactly as one that does not exist, whether it exists or not (no existence leak).
+    /// </summary>
+    private static IResult? OutOfScope(HttpContext context, Endpoint endpoint) => ScopedAttribute.RuleOf(endpoint) switch
+    {
+        ScopeRule.RouteNetwork =>
+            Guid.TryParse(context.Request.RouteValues[ScopedAttribute.NetworkRouteValue] as string, out var networkId) && !context.User.MaySee(networkId)
+                ? Networks.NetworkLookup.Missing(networkId).ToResult()
+                : null, // an unreadable id is answered by the endpoint as for anyone
+        ScopeRule.FilteredByHandler => null,
+        _ => Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+            detail: $"This identity's role is limited to some networks; {context.Request.Method} {context.Request.Path} needs a role over every network."),
+    };
 }

@@ -18,6 +18,12 @@ public sealed record EventFilter(
     /// <summary>Set by the query itself (the end of a time range's sequence span), never by the caller.</summary>
     public long? SequenceCeiling { get; init; }
 
+    /// <summary>
+    /// The networks a caller limited to some may read (from its identity, never from the query): only events that
+    /// name one of them; those of no network (tokens, users) are left out. Null: every event.
+    /// </summary>
+    public IReadOnlyCollection<Guid>? Scope { get; init; }
+
     public const int DefaultLimit = 100, MaxLimit = 1000;
 
     /// <returns>False, with every reason added to <paramref name="errors"/>, when any filter is malformed.</returns>

@@ -39,13 +39,14 @@ public static class QueryEvents
     public const string NdJson = "application/x-ndjson";
     private const int FlushEvery = 500;
 
-    [RequiresRole(ApiTokenRole.Analyst)]
+    [RequiresRole(ApiTokenRole.Analyst), Scoped(ScopeRule.FilteredByHandler)]
     [WolverineGet("/api/v1/events")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store, EventTypeNames names, SafeSequence safe,
         ReadSlots slots, IOptions<LimitsOptions> limits, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         if (!EventFilter.TryParse(http.Request.Query, errors, out var filter)) return errors.ToProblem().ToResult();
+        filter = filter with { Scope = NetworkScope.NetworksOf(http.User) };
 
         var export = WantsNdJson(http.Request);
         using var slot = export ? slots.TryTake(HeavyRead.Export, http.User) : null;
@@ -171,6 +172,11 @@ public static class QueryEvents
         if (filter.SequenceCeiling is { } c) { sql.Append(" and seq_id <= @ceiling"); cmd.Parameters.AddWithValue("ceiling", c); }
         if (!filter.IncludeArchived) sql.Append(" and not is_archived");
         if (filter.NetworkId is { } n) { sql.Append(" and data->>'networkId' = @network"); cmd.Parameters.AddWithValue("network", n.ToString()); }
+        if (filter.Scope is { } scope)
+        {
+            sql.Append(" and data->>'networkId' = any(@scope)");
+            cmd.Parameters.AddWithValue("scope", NpgsqlDbType.Array | NpgsqlDbType.Text, scope.Select(id => id.ToString()).ToArray());
+        }
         if (filter.PeerId is { } p) { sql.Append(" and data->>'peerId' = @peer"); cmd.Parameters.AddWithValue("peer", p.ToString()); }
         if (filter.Types.Count > 0)
         {

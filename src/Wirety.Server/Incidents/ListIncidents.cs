@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Marten;
 using Wirety.Events.Tokens;
 using Wirety.Projections.Incidents;
@@ -12,9 +13,9 @@ public static class ListIncidents
     public const int MaxResults = 500;
 
     /// <summary><c>?state=open|resolved&amp;networkId=&amp;peerId=</c>, newest first.</summary>
-    [RequiresRole(ApiTokenRole.Viewer)]
+    [RequiresRole(ApiTokenRole.Viewer), Scoped(ScopeRule.FilteredByHandler)]
     [WolverineGet("/api/v1/incidents")]
-    public static async Task<IResult> Get(string? state, Guid? networkId, Guid? peerId, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> Get(string? state, Guid? networkId, Guid? peerId, ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
         if (!TryParseState(state, out var wanted))
             return new ValidationErrors().Add("state", "state must be 'open' or 'resolved'.").ToProblem().ToResult();
@@ -23,6 +24,11 @@ public static class ListIncidents
         if (wanted is { } w) query = query.Where(i => i.State == w);
         if (networkId is { } n) query = query.Where(i => i.NetworkId == n);
         if (peerId is { } p) query = query.Where(i => i.PeerId == p);
+        if (NetworkScope.NetworksOf(user) is { } scope)
+        {
+            var ids = scope.ToArray();
+            query = query.Where(i => i.NetworkId.IsOneOf(ids));
+        }
         return Results.Ok(await query.OrderByDescending(i => i.DetectedAt).Take(MaxResults).ToListAsync(ct));
     }
 

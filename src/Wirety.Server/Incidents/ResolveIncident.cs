@@ -33,15 +33,15 @@ public static class ResolveIncident
     public static async Task<Network?> LoadAsync(Incident? incident, IDocumentSession session, CancellationToken ct) =>
         incident is null ? null : (await session.Events.FetchForExclusiveWriting<Network>(incident.NetworkId, ct)).Aggregate;
 
-    public static ProblemDetails Validate(ResolveIncidentRequest? request, Incident? incident, Guid incidentId) =>
-        request is null ? ApiProblems.MissingBody()
-        : incident is null ? GetIncident.Missing(incidentId)
+    public static ProblemDetails Validate(ResolveIncidentRequest? request, Incident? incident, Guid incidentId, ClaimsPrincipal user) =>
+        incident is null || !user.MaySee(incident.NetworkId) ? GetIncident.Missing(incidentId) // outside the caller's networks: as missing
+        : request is null ? ApiProblems.MissingBody()
         : string.IsNullOrWhiteSpace(request.Note) || request.Note.Length > MaxNoteLength
             ? new ValidationErrors().Add("note", $"note is required (at most {MaxNoteLength} characters): say what was found and done.").ToProblem()
         : ApiProblems.None;
 
     /// <returns>The incident as resolved, its <see cref="IncidentResolved"/>, and the peer's <see cref="PeerUnblocked"/> when asked for and it is blocked.</returns>
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.FilteredByHandler)]
     [WolverinePost("/api/v1/incidents/{incidentId}/resolve")]
     public static (IResult, Events, AppendEvents?) Post(
         ResolveIncidentRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Incident incident,

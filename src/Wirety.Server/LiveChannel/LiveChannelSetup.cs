@@ -23,6 +23,7 @@ public static class LiveChannelSetup
 
     public static IEndpointConventionBuilder MapLiveChannel(this IEndpointRouteBuilder endpoints) =>
         endpoints.Map(OpenLiveChannel.Path, OpenLiveChannel.RunAsync)
-            .WithMetadata(new OpenLiveChannel.QueryTokenAllowed(), new RequiresRoleAttribute(ApiTokenRole.Viewer))
+            .WithMetadata(new OpenLiveChannel.QueryTokenAllowed(), new RequiresRoleAttribute(ApiTokenRole.Viewer),
+                new ScopedAttribute(ScopeRule.FilteredByHandler)) // notices of the caller's networks only (LiveHub)
             .RequireAuthorization(new AuthorizationPolicyBuilder(WiretyIdentity.SchemeName).RequireAuthenticatedUser().Build());
 }

@@ -56,8 +56,8 @@ public sealed class LiveHub : BackgroundService
                 try
                 {
                     var payload = notice.ToUtf8Json();
-                    foreach (var connection in _connections.Keys)
-                        if (!connection.TrySend(payload))
+                    foreach (var (connection, owner) in _connections)
+                        if (owner.MaySee(notice) && !connection.TrySend(payload))
                             Drop(connection, $"its send queue is full ({_options.SendQueueCapacity} notices)");
                 }
                 catch (Exception e) { _log.LogError(e, "Could not fan out a {Type} notice", notice.Type); }
@@ -124,8 +124,14 @@ public sealed class LiveHub : BackgroundService
     }
 }
 
-/// <summary>The API token a live channel was opened with, and when it expires (null: never).</summary>
-public sealed record LiveSocketOwner(Guid TokenId, DateTimeOffset? ExpiresAt);
+/// <summary>
+/// The API token a live channel was opened with, when it expires (null: never) and the networks its role is limited
+/// to (null: every network; then it also gets the notices of no network).
+/// </summary>
+public sealed record LiveSocketOwner(Guid TokenId, DateTimeOffset? ExpiresAt, IReadOnlySet<Guid>? Networks = null)
+{
+    public bool MaySee(LiveNotice notice) => Networks is null || (notice.NetworkId is { } id && Networks.Contains(id));
+}
 
 /// <summary>
 /// Closes live channels whose API token has expired, within <see cref="LiveChannelOptions.TokenExpirySweepInterval"/>

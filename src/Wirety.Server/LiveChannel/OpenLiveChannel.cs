@@ -27,7 +27,7 @@ public static class OpenLiveChannel
         using var accepted = await WebSocketEndpoint.AcceptAsync(http, caps, "token:" + actor.TokenId, options.SocketsPerApiToken, "API token",
             options.SocketRetryAfter);
         if (accepted is null) return;
-        await hub.ServeAsync(accepted.Socket, $"token {actor.Name} {actor.TokenId}", new LiveSocketOwner(actor.TokenId, http.User.TokenExpiresAt()),
+        await hub.ServeAsync(accepted.Socket, $"token {actor.Name} {actor.TokenId}", new LiveSocketOwner(actor.TokenId, http.User.TokenExpiresAt(), NetworkScope.NetworksOf(http.User)),
             http.RequestAborted, lifetime.ApplicationStopping);
     }
 

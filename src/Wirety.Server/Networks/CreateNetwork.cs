@@ -49,7 +49,7 @@ public static class CreateNetwork
         return ApiProblems.None;
     }
 
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.EveryNetworkOnly)]
     [WolverinePost("/api/v1/networks")]
     public static (IResult, IStartStream) Post(CreateNetworkRequest request, ClaimsPrincipal user, TimeProvider clock)
     {

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -25,10 +26,19 @@ public sealed record NetworkEventView(long Sequence, long Version, string Type, 
 
 public static class NetworkQueries
 {
-    [RequiresRole(ApiTokenRole.Viewer)]
+    /// <summary>Every network, or only the caller's when its role is limited to some.</summary>
+    [RequiresRole(ApiTokenRole.Viewer), Scoped(ScopeRule.FilteredByHandler)]
     [WolverineGet("/api/v1/networks")]
-    public static async Task<IReadOnlyList<NetworkView>> List(IQuerySession session, CancellationToken ct) =>
-        (await session.Query<Network>().OrderBy(n => n.CreatedAt).ToListAsync(ct)).Select(NetworkView.Of).ToList();
+    public static async Task<IReadOnlyList<NetworkView>> List(ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
+    {
+        var query = session.Query<Network>().AsQueryable();
+        if (NetworkScope.NetworksOf(user) is { } scope)
+        {
+            var ids = scope.ToArray();
+            query = query.Where(n => n.Id.IsOneOf(ids));
+        }
+        return (await query.OrderBy(n => n.CreatedAt).ToListAsync(ct)).Select(NetworkView.Of).ToList();
+    }
 
     [RequiresRole(ApiTokenRole.Viewer)]
     [WolverineGet("/api/v1/networks/{networkId}")]

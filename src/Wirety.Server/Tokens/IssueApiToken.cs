@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using Marten;
 using Microsoft.AspNetCore.Mvc;
+using Wirety.Projections.Networks;
 using Wirety.Events.Tokens;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Auth;
@@ -9,22 +11,53 @@ using Wolverine.Marten;
 
 namespace Wirety.Server.Tokens;
 
-public sealed record IssueApiTokenRequest(string? Name, string? Role, DateTimeOffset? ExpiresAt);
+/// <param name="NetworkIds">The networks the role is limited to; absent or null for every network.</param>
+public sealed record IssueApiTokenRequest(string? Name, string? Role, DateTimeOffset? ExpiresAt, IReadOnlyList<Guid>? NetworkIds = null);
 
 /// <summary>The one response that carries the token value.</summary>
-public sealed record IssuedApiToken(Guid Id, string Name, ApiTokenRole Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Token);
+public sealed record IssuedApiToken(
+    Guid Id, string Name, ApiTokenRole Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Token, IReadOnlyList<Guid>? NetworkIds);
+
+/// <summary>Which of the networks a request names exist.</summary>
+public sealed record ExistingNetworks(IReadOnlySet<Guid> Ids)
+{
+    public static async Task<ExistingNetworks> LoadAsync(IReadOnlyList<Guid>? requested, IQuerySession session, CancellationToken ct)
+    {
+        if (requested is not { Count: > 0 }) return new(new HashSet<Guid>());
+        var wanted = requested.Distinct().ToArray();
+        var found = await session.Query<Network>().Where(n => n.Id.IsOneOf(wanted)).Select(n => n.Id).ToListAsync(ct);
+        return new(found.ToHashSet());
+    }
+
+    /// <summary>A 400 naming each id that is not a network, or that repeats; null when the list (if any) is good.</summary>
+    public string? Check(IReadOnlyList<Guid>? requested, int max)
+    {
+        if (requested is null) return null;
+        if (requested.Count == 0) return "networkIds must name at least one network; leave it out for every network.";
+        if (requested.Count > max) return $"networkIds may name at most {max} networks.";
+        var unknown = requested.Select((id, i) => (id, i)).Where(x => !Ids.Contains(x.id)).Select(x => $"networkIds[{x.i}] ({x.id})").ToList();
+        if (unknown.Count > 0) return $"{string.Join(", ", unknown)} {(unknown.Count == 1 ? "names no network" : "name no network")}.";
+        return requested.Distinct().Count() != requested.Count ? "networkIds names a network twice." : null;
+    }
+}
 
 /// <summary>A new API token with a role; only its SHA-256 hash is recorded.</summary>
 public static class IssueApiToken
 {
-    public static ProblemDetails Validate(IssueApiTokenRequest? request, TimeProvider clock)
+    public const int MaxNetworks = 100;
+
+    public static Task<ExistingNetworks> LoadAsync(IssueApiTokenRequest? request, IQuerySession session, CancellationToken ct) =>
+        ExistingNetworks.LoadAsync(request?.NetworkIds, session, ct);
+
+    public static ProblemDetails Validate(IssueApiTokenRequest? request, ExistingNetworks networks, TimeProvider clock)
     {
         if (request is null) return ApiProblems.MissingBody();
         var errors = new ValidationErrors()
             .Check("name", string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64
                 ? "name is required and must be at most 64 characters." : null)
             .Check("role", ParseRole(request.Role) is null ? "role is required: admin, analyst or viewer." : null)
-            .Check("expiresAt", request.ExpiresAt is { } e && e <= clock.GetUtcNow() ? "expiresAt must be in the future." : null);
+            .Check("expiresAt", request.ExpiresAt is { } e && e <= clock.GetUtcNow() ? "expiresAt must be in the future." : null)
+            .Check("networkIds", networks.Check(request.NetworkIds, MaxNetworks));
         return errors.Any ? errors.ToProblem() : ApiProblems.None;
     }
 
@@ -37,7 +70,7 @@ public static class IssueApiToken
         _ => null,
     };
 
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.EveryNetworkOnly)]
     [WolverinePost("/api/v1/tokens")]
     public static (IResult, IStartStream) Post(IssueApiTokenRequest request, ClaimsPrincipal user, TimeProvider clock)
     {
@@ -46,8 +79,9 @@ public static class IssueApiToken
         var value = TokenSecrets.New(TokenSecrets.ApiTokenPrefix);
         var name = request.Name!.Trim();
         var role = ParseRole(request.Role) ?? ApiTokenRole.Viewer; // Validate refused anything else
-        return (Results.Created($"/api/v1/tokens/{id}", new IssuedApiToken(id, name, role, now, request.ExpiresAt, value)),
+        var networks = request.NetworkIds?.ToList(); // Validate refused an empty list and repeats
+        return (Results.Created($"/api/v1/tokens/{id}", new IssuedApiToken(id, name, role, now, request.ExpiresAt, value, networks)),
             MartenOps.StartStream<ApiToken>(id,
-                new ApiTokenIssued(id, name, TokenSecrets.Hash(value), request.ExpiresAt, false, user.ToActor(), now, role)));
+                new ApiTokenIssued(id, name, TokenSecrets.Hash(value), request.ExpiresAt, false, user.ToActor(), now, role, networks)));
     }
 }

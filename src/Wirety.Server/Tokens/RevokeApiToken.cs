@@ -15,7 +15,7 @@ using Events = Wolverine.Marten.Events;
 /// <summary>
 /// Revokes an API token; the commit evicts it from the credential cache of every instance
 /// (Changes/ChangeFeed). Revoking a revoked token is a no-op. The last usable admin token cannot be revoked
-/// (nobody could issue tokens any more; `wirety-server tokens issue-admin` is the way back if expiry gets there).
+/// (nobody could issue tokens any more — an admin limited to networks does not count, it cannot issue them; `wirety-server tokens issue-admin` is the way back if expiry gets there).
 /// </summary>
 public static class RevokeApiToken
 {
@@ -31,8 +31,9 @@ public static class RevokeApiToken
         if (token is null) return ApiProblems.NotFound($"There is no API token {tokenId}.");
         if (token.RevokedAt is not null) return ApiProblems.None;
         var now = clock.GetUtcNow();
-        // Revoking a non-admin or an already expired token leaves the number of usable admin tokens as it was.
-        if (token.Role != ApiTokenRole.Admin || !token.IsUsableAt(now)) return ApiProblems.None;
+        // Revoking a non-admin, a network-limited admin (it cannot issue tokens) or an already expired token leaves
+        // the number of usable admin tokens over every network as it was.
+        if (token.Role != ApiTokenRole.Admin || token.NetworkIds is not null || !token.IsUsableAt(now)) return ApiProblems.None;
 
         // The session is in the transaction that holds the token's stream (exclusive load) and commits the
         // revocation; the advisory lock is held until then. Counting after taking it reads every revocation
@@ -42,12 +43,12 @@ public static class RevokeApiToken
         var otherAdmins = await session.Query<ApiToken>()
             .Where(t => t.Id != tokenId && t.RevokedAt == null && t.Role == ApiTokenRole.Admin)
             .ToListAsync(ct);
-        return otherAdmins.Any(t => t.IsUsableAt(now))
+        return otherAdmins.Any(t => t.NetworkIds is null && t.IsUsableAt(now))
             ? ApiProblems.None
             : ApiProblems.Conflict("This is the last usable admin token; issue another admin token before revoking it.");
     }
 
-    [RequiresRole(ApiTokenRole.Admin)]
+    [RequiresRole(ApiTokenRole.Admin), Scoped(ScopeRule.EveryNetworkOnly)]
     [WolverineDelete("/api/v1/tokens/{tokenId}")]
     public static (IResult, Events) Delete(
         [WriteAggregate("tokenId", Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] ApiToken token, ClaimsPrincipal user, TimeProvider clock) =>

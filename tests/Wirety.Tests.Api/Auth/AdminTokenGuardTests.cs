@@ -30,6 +30,16 @@ public sealed class AdminTokenGuardTests(WiretyApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task an_admin_token_limited_to_a_network_does_not_count_as_the_one_left_and_can_go()
+    {
+        var bootstrap = await BootstrapIdAsync();
+        var net = (await CreateNetworkAsync()).GetProperty("id").GetGuid();
+        var scoped = await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "corp-admin", role = "admin", networkIds = new[] { net } }));
+        await AssertRefusedAsync(() => Admin.DeleteAsync($"/api/v1/tokens/{bootstrap}"), 409);
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/api/v1/tokens/{scoped.GetProperty("id").GetString()}")).StatusCode);
+    }
+
+    [Fact]
     public async Task the_last_viewer_token_can_be_revoked_while_an_admin_token_remains()
     {
         var (viewer, _) = await IssueAsync("dashboards", "viewer");

@@ -145,7 +145,7 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
         Assert.Equal(role + "-token", me.GetProperty("name").GetString());
         Assert.Equal(role, me.GetProperty("role").GetString());
         var listed = (await BodyAsync(await Admin.GetAsync("/api/v1/tokens"))).EnumerateArray()
-            .Single(t => t.GetProperty("id").GetGuid() == me.GetProperty("tokenId").GetGuid());
+            .Single(t => t.GetProperty("id").GetGuid() == me.GetProperty("id").GetGuid());
         Assert.Equal(role, listed.GetProperty("role").GetString());
     }
 
@@ -154,7 +154,7 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
     {
         var me = await BodyAsync(await Admin.GetAsync("/api/v1/me"));
         Assert.Equal("admin", me.GetProperty("role").GetString());
-        Assert.Equal(AdminBootstrap.BootstrapTokenId, me.GetProperty("tokenId").GetGuid());
+        Assert.Equal(AdminBootstrap.BootstrapTokenId, me.GetProperty("id").GetGuid());
     }
 
     [Theory]

@@ -20,7 +20,7 @@ public sealed class ResolveIncidentTests
     public void resolving_with_unblock_records_who_and_why_and_unblocks_the_peer_on_its_network_stream()
     {
         var request = new ResolveIncidentRequest(" rotated the key ", true);
-        Accepted(ResolveIncident.Validate(request, Open, Open.Id));
+        Accepted(ResolveIncident.Validate(request, Open, Open.Id, Admin));
 
         var (result, events, unblock) = ResolveIncident.Post(request, Open, Blocked, Admin, Clock);
 
@@ -57,8 +57,19 @@ public sealed class ResolveIncidentTests
     [Fact]
     public void a_resolution_needs_a_note_and_an_existing_incident()
     {
-        Assert.Equal(["note"], Fields(Refused(ResolveIncident.Validate(new("  ", true), Open, Open.Id), 400)));
-        Refused(ResolveIncident.Validate(null, Open, Open.Id), 400);
-        Assert.Equal($"There is no incident {Open.Id}.", Refused(ResolveIncident.Validate(new("x", null), null, Open.Id), 404).Detail);
+        Assert.Equal(["note"], Fields(Refused(ResolveIncident.Validate(new("  ", true), Open, Open.Id, Admin), 400)));
+        Refused(ResolveIncident.Validate(null, Open, Open.Id, Admin), 400);
+        Assert.Equal($"There is no incident {Open.Id}.", Refused(ResolveIncident.Validate(new("x", null), null, Open.Id, Admin), 404).Detail);
+    }
+
+    [Fact]
+    public void an_incident_of_a_network_outside_the_callers_is_answered_as_missing()
+    {
+        var elsewhere = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [.. Admin.Claims, .. Wirety.Server.Auth.NetworkScope.ClaimsFor([Guid.Parse("00000000-0000-0000-0000-0000000000aa")])], "test"));
+        var inScope = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [.. Admin.Claims, .. Wirety.Server.Auth.NetworkScope.ClaimsFor([Open.NetworkId])], "test"));
+        Assert.Equal($"There is no incident {Open.Id}.", Refused(ResolveIncident.Validate(new("x", null), Open, Open.Id, elsewhere), 404).Detail);
+        Accepted(ResolveIncident.Validate(new("x", null), Open, Open.Id, inScope));
     }
 }

@@ -19,7 +19,7 @@ public sealed class ApiTokenDeciderTests
     public void issuing_a_token_starts_its_stream_with_the_hash_and_answers_the_value_once()
     {
         var request = new IssueApiTokenRequest(" auditor ", "analyst", Now.AddDays(30));
-        Accepted(IssueApiToken.Validate(request, Clock));
+        Accepted(IssueApiToken.Validate(request, None, Clock));
 
         var (result, start) = IssueApiToken.Post(request, Admin, Clock);
 
@@ -33,8 +33,27 @@ public sealed class ApiTokenDeciderTests
     [Fact]
     public void a_token_needs_a_name_a_known_role_and_a_future_expiry()
     {
-        Assert.Equal(["expiresAt", "name", "role"], Fields(Refused(IssueApiToken.Validate(new("", "Admin", Now), Clock), 400)));
-        Refused(IssueApiToken.Validate(null, Clock), 400);
+        Assert.Equal(["expiresAt", "name", "role"], Fields(Refused(IssueApiToken.Validate(new("", "Admin", Now), None, Clock), 400)));
+        Refused(IssueApiToken.Validate(null, None, Clock), 400);
+    }
+
+    private static readonly ExistingNetworks None = new(new HashSet<Guid>());
+
+    [Fact]
+    public void a_token_limited_to_networks_records_them_and_names_each_one_that_does_not_exist()
+    {
+        var corp = Guid.Parse("00000000-0000-0000-0000-0000000000c1");
+        var request = new IssueApiTokenRequest("ops", "admin", null, [corp]);
+        Accepted(IssueApiToken.Validate(request, new ExistingNetworks(new HashSet<Guid> { corp }), Clock));
+        var (result, start) = IssueApiToken.Post(request, Admin, Clock);
+        Assert.Equal([corp], Assert.IsType<ApiTokenIssued>(Assert.Single(start.Events)).NetworkIds);
+        Assert.Equal([corp], Body<IssuedApiToken>(result).NetworkIds);
+
+        var gone = Guid.Parse("00000000-0000-0000-0000-0000000000c2");
+        var refused = Refused(IssueApiToken.Validate(new("ops", "admin", null, [corp, gone]), new ExistingNetworks(new HashSet<Guid> { corp }), Clock), 400);
+        Assert.Equal(["networkIds"], Fields(refused));
+        Assert.Contains($"networkIds[1] ({gone}) names no network", Assert.IsType<Microsoft.AspNetCore.Http.HttpValidationProblemDetails>(refused).Errors["networkIds"][0]);
+        Assert.Equal(["networkIds"], Fields(Refused(IssueApiToken.Validate(new("ops", "admin", null, []), None, Clock), 400)));
     }
 
     [Fact]

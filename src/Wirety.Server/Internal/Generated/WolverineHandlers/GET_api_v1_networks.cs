@@ -32,7 +32,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Networks.NetworkQueries").SetTag("http.route", "/api/v1/networks").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var networkViewIReadOnlyList_response = await Wirety.Server.Networks.NetworkQueries.List(((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var networkViewIReadOnlyList_response = await Wirety.Server.Networks.NetworkQueries.List(httpContext.User, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, networkViewIReadOnlyList_response, 404);

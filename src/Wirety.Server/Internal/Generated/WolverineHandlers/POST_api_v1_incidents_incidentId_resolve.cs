@@ -53,7 +53,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", incidentId);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Incidents.Incident");
             var network = await Wirety.Server.Incidents.ResolveIncident.LoadAsync(stream_incident.Aggregate, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails1 = Wirety.Server.Incidents.ResolveIncident.Validate(request, stream_incident.Aggregate, incidentId);
+            var problemDetails1 = Wirety.Server.Incidents.ResolveIncident.Validate(request, stream_incident.Aggregate, incidentId, httpContext.User);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {

@@ -35,7 +35,8 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (request, jsonContinue) = await ReadJsonAsync<Wirety.Server.Tokens.IssueApiTokenRequest>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = Wirety.Server.Tokens.IssueApiToken.Validate(request, _timeProvider);
+            var existingNetworks = await Wirety.Server.Tokens.IssueApiToken.LoadAsync(request, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = Wirety.Server.Tokens.IssueApiToken.Validate(request, existingNetworks, _timeProvider);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
