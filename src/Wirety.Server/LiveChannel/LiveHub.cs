@@ -94,6 +94,13 @@ public sealed class LiveHub : BackgroundService
     /// <summary>Closes the sockets of a token that was revoked (1008, policy violation), on this instance.</summary>
     public Task CloseTokenAsync(Guid tokenId, string reason) => CloseWhereAsync(o => o.TokenId == tokenId, reason);
 
+    /// <summary>The UI sessions that have a live channel open here.</summary>
+    public IReadOnlyCollection<string> OpenSessions() => _connections.Values.Select(o => o.SessionId).OfType<string>().ToHashSet();
+
+    /// <summary>Closes the sockets opened with UI sessions that have ended (1008), on this instance.</summary>
+    public Task CloseSessionsAsync(IReadOnlySet<string> sessionIds, string reason) =>
+        CloseWhereAsync(o => o.SessionId is { } id && sessionIds.Contains(id), reason);
+
     /// <summary>Closes the sockets whose token has expired by <paramref name="now"/>.</summary>
     public Task CloseExpiredAsync(DateTimeOffset now) => CloseWhereAsync(o => o.ExpiresAt <= now, "token expired");
 
@@ -125,10 +132,11 @@ public sealed class LiveHub : BackgroundService
 }
 
 /// <summary>
-/// The API token a live channel was opened with, when it expires (null: never) and the networks its role is limited
-/// to (null: every network; then it also gets the notices of no network).
+/// The API token (or user) a live channel was opened with, when it expires (null: never), the networks its role is
+/// limited to (null: every network; then it also gets the notices of no network) and the UI session it was opened
+/// with (the session's id; null for a bearer).
 /// </summary>
-public sealed record LiveSocketOwner(Guid TokenId, DateTimeOffset? ExpiresAt, IReadOnlySet<Guid>? Networks = null)
+public sealed record LiveSocketOwner(Guid TokenId, DateTimeOffset? ExpiresAt, IReadOnlySet<Guid>? Networks = null, string? SessionId = null)
 {
     public bool MaySee(LiveNotice notice) => Networks is null || (notice.NetworkId is { } id && Networks.Contains(id));
 }

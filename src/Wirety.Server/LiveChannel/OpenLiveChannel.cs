@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using System.Security.Claims;
 using Wirety.Server.Auth;
+using Wirety.Server.Auth.Sessions;
 using Wirety.Server.Limits;
 using Wirety.Server.Sockets;
 
@@ -27,7 +29,8 @@ public static class OpenLiveChannel
         using var accepted = await WebSocketEndpoint.AcceptAsync(http, caps, "token:" + actor.TokenId, options.SocketsPerApiToken, "API token",
             options.SocketRetryAfter);
         if (accepted is null) return;
-        await hub.ServeAsync(accepted.Socket, $"token {actor.Name} {actor.TokenId}", new LiveSocketOwner(actor.TokenId, http.User.TokenExpiresAt(), NetworkScope.NetworksOf(http.User)),
+        await hub.ServeAsync(accepted.Socket, $"token {actor.Name} {actor.TokenId}",
+            new LiveSocketOwner(actor.TokenId, http.User.TokenExpiresAt(), NetworkScope.NetworksOf(http.User), http.User.FindFirstValue(UiSessionCookie.SessionClaim)),
             http.RequestAborted, lifetime.ApplicationStopping);
     }
 

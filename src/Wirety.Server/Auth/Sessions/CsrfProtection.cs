@@ -27,10 +27,9 @@ public static class CsrfProtection
             : ForbiddenAsync(http, $"missing or wrong {UiSessionCookie.CsrfHeader} header");
     }
 
-    /// <summary>The Origin header is exactly this request's own <c>scheme://host[:port]</c>.</summary>
+    /// <summary>The Origin header is exactly this request's own <c>scheme://host[:port]</c> (<see cref="BrowserOrigin"/>).</summary>
     private static bool SameOrigin(HttpContext http) =>
-        http.Request.Headers.Origin is { Count: 1 } origin
-        && string.Equals(origin[0], $"{http.Request.Scheme}://{http.Request.Host.Value}", StringComparison.OrdinalIgnoreCase);
+        http.Request.Headers.Origin is { Count: 1 } origin && string.Equals(origin[0], BrowserOrigin.Of(http), StringComparison.OrdinalIgnoreCase);
 
     private static bool FixedTimeEquals(string? sent, string expected) =>
         sent is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent), Encoding.UTF8.GetBytes(expected));

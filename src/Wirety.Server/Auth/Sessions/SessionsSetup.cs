@@ -14,6 +14,7 @@ public static class SessionsSetup
             .ValidateOnStart();
         services.AddSingleton<UiSessions>();
         services.AddHostedService<SessionSweeper>();
+        services.AddHostedService<SessionLiveChannels>();
         services.AddOidcOptions(configuration);
         return services;
     }

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
+using Wirety.Server.LiveChannel;
 using Wolverine.Http;
 
 namespace Wirety.Server.Auth.Sessions;
@@ -14,11 +16,15 @@ public static class SignOut
 {
     [AllowAnonymous]
     [WolverinePost("/api/v1/auth/signout")]
-    public static async Task<IResult> Post(HttpContext http, UiSessions sessions, CancellationToken ct)
+    public static async Task<IResult> Post(HttpContext http, UiSessions sessions, LiveHub liveHub, CancellationToken ct)
     {
         // The scheme selection (WiretyIdentity) goes by the Authorization header first: with one, this is a bearer caller.
-        if (string.IsNullOrEmpty(http.Request.Headers.Authorization) && http.Request.Cookies.ContainsKey(UiSessionCookie.Name))
-            await sessions.EndAsync(http, ct);
+        if (!string.IsNullOrEmpty(http.Request.Headers.Authorization) || !http.Request.Cookies.ContainsKey(UiSessionCookie.Name))
+            return Results.NoContent();
+        await sessions.EndAsync(http, ct);
+        // Its live channels here close now; those on other instances within SessionLiveChannels.CheckInterval.
+        if (http.User.FindFirstValue(UiSessionCookie.SessionClaim) is { } id)
+            await liveHub.CloseSessionsAsync(new HashSet<string> { id }, "signed out");
         return Results.NoContent();
     }
 }

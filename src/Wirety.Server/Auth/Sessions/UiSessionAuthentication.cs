@@ -62,7 +62,7 @@ public sealed class UiSessionAuthentication(
                  && Context.RequestServices.GetService<ISessionUsers>() is { } users
                  && await users.IdentityAsync(session.SubjectId, ct) is { } user)
         {
-            identity = new ClaimsIdentity(user.Claims.Where(c => c.Type is not (NetworkScope.KindClaim or UiSessionCookie.CsrfClaim or ApiTokenAuthentication.ExpiresAtClaim)),
+            identity = new ClaimsIdentity(user.Claims.Where(c => c.Type is not (NetworkScope.KindClaim or UiSessionCookie.CsrfClaim or UiSessionCookie.SessionClaim or ApiTokenAuthentication.ExpiresAtClaim)),
                 SchemeName);
             if (user.FindFirst(ApiTokenAuthentication.ExpiresAtClaim) is { } claim
                 && DateTimeOffset.TryParse(claim.Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var userExpires) && userExpires < expires)
@@ -72,6 +72,7 @@ public sealed class UiSessionAuthentication(
 
         identity.AddClaim(new Claim(NetworkScope.KindClaim, session.Kind));
         identity.AddClaim(new Claim(UiSessionCookie.CsrfClaim, session.CsrfToken));
+        identity.AddClaim(new Claim(UiSessionCookie.SessionClaim, session.Id));
         // For what outlives the request: the live channel closes when the session (or its token) ends.
         identity.AddClaim(new Claim(ApiTokenAuthentication.ExpiresAtClaim, expires.ToString("O", CultureInfo.InvariantCulture)));
 

@@ -6,7 +6,7 @@ namespace Wirety.Server.Auth.Sessions;
 
 /// <summary>
 /// Starts and ends UI sessions: a random 256-bit secret in the <see cref="UiSessionCookie.Name"/> cookie
-/// (HttpOnly, SameSite=Strict, Path=/, Secure when the request is HTTPS), its SHA-256 as the stored
+/// (HttpOnly, SameSite=Strict, Path=/, Secure when the browser's request is HTTPS: <see cref="BrowserOrigin"/>), its SHA-256 as the stored
 /// <see cref="UiSession"/>'s id. Sessions live in PostgreSQL, so every instance of a cluster sees them, and
 /// ending one (sign-out, revocation) takes effect on every instance with the next request: sessions are not cached.
 /// </summary>
@@ -72,7 +72,7 @@ public sealed class UiSessions(IDocumentStore store, TimeProvider clock, IOption
 
     public static CookieOptions CookieOptions(HttpContext http, DateTimeOffset? expires) => new()
     {
-        HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", Secure = http.Request.IsHttps, Expires = expires, IsEssential = true,
+        HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", Secure = BrowserOrigin.IsHttps(http), Expires = expires, IsEssential = true,
     };
 
     /// <summary>32 random bytes, base64url (43 characters).</summary>

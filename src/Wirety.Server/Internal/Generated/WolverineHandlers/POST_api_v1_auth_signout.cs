@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wirety.Server.Auth.Sessions;
+using Wirety.Server.LiveChannel;
 using Wolverine.Http;
 
 namespace Internal.Generated.WolverineHandlers
@@ -14,11 +15,13 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Wirety.Server.Auth.Sessions.UiSessions _uiSessions;
+        private readonly Wirety.Server.LiveChannel.LiveHub _liveHub;
 
-        public POST_api_v1_auth_signout(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Wirety.Server.Auth.Sessions.UiSessions uiSessions) : base(wolverineHttpOptions)
+        public POST_api_v1_auth_signout(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Wirety.Server.Auth.Sessions.UiSessions uiSessions, Wirety.Server.LiveChannel.LiveHub liveHub) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _uiSessions = uiSessions;
+            _liveHub = liveHub;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -26,7 +29,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Auth.Sessions.SignOut").SetTag("http.route", "/api/v1/auth/signout").SetTag("http.request.method", "POST");
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Auth.Sessions.SignOut.Post(httpContext, _uiSessions, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Wirety.Server.Auth.Sessions.SignOut.Post(httpContext, _uiSessions, _liveHub, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
