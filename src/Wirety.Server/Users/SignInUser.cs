@@ -59,6 +59,9 @@ public static class SignInUser
     /// Decides and commits. Two first sign-ins of one identity race on the unique identity key (the loser retries
     /// and finds the winner's user); two sign-ins of an existing user race on the stream version (same).
     /// </summary>
+    /// <summary>Each lost race means another sign-in of the same person committed: enough for a burst of parallel first contacts.</summary>
+    private const int MaxAttempts = 20;
+
     public static async Task<SignInDecision> RunAsync(IDocumentStore store, ProviderIdentity who, string via, RoleMap? map, TimeProvider clock, CancellationToken ct)
     {
         var key = User.KeyOf(who.Issuer, who.Subject);
@@ -83,7 +86,7 @@ public static class SignInUser
                 await session.SaveChangesAsync(ct);
                 return d;
             }
-            catch (Exception e) when (attempt < 5 && IsRace(e))
+            catch (Exception e) when (attempt < MaxAttempts && IsRace(e))
             {
                 // another sign-in of the same person committed first: read again
             }

@@ -52,7 +52,9 @@ public sealed class OidcApp : WiretyApp
         var authorize = login.Headers.Location!;
         Assert.StartsWith(Idp.Issuer, authorize.AbsoluteUri);
         Assert.Contains("code_challenge=", authorize.Query);
-        Assert.Contains("response_mode=query", authorize.Query);
+        Assert.Contains("code_challenge_method=S256", authorize.Query);
+        // response_mode=query is the default of the code flow, so the handler leaves it out (never form_post).
+        Assert.DoesNotContain("response_mode=form_post", authorize.Query);
 
         using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() });
         var toLogin = await browser.GetAsync(authorize);
@@ -70,6 +72,7 @@ public sealed class OidcApp : WiretyApp
         Assert.Equal(HttpStatusCode.Redirect, back.StatusCode);
         var callback = back.Headers.Location!;
         Assert.Equal("/api/v1/auth/oidc/callback", callback.AbsolutePath);
+        Assert.Contains("code=", callback.Query);
 
         var final = await wirety.GetAsync(callback.PathAndQuery);
         var cookie = final.Headers.TryGetValues("Set-Cookie", out var cookies)

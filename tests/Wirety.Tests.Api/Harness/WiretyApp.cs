@@ -138,15 +138,6 @@ public class WiretyApp : IAsyncLifetime
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Number of event streams, read with plain SQL.</summary>
-    public async Task<long> StreamCountAsync()
-    {
-        await using var conn = new NpgsqlConnection(ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("select count(*) from wirety.mt_streams", conn);
-        return (long)(await cmd.ExecuteScalarAsync())!;
-    }
-
     public async Task<IReadOnlyList<string>> LatestEventTypesAsync(int count)
     {
         await using var conn = new NpgsqlConnection(ConnectionString);
