@@ -26,8 +26,9 @@
 // when the subject has none); id tokens carry sub, name, email and groups. The authorization endpoint sends a browser
 // without the provider's login cookie to /login (a form: "Username", "Password", "Sign in"), which signs in and returns
 // to the authorization request. login_hint=USERNAME on the authorization request skips the form (for tests without a
-// browser). Users (password "password"): alice (u-alice, wirety-admins), bob (u-bob, staff), mallory (u-mallory, the
-// same e-mail as alice, no groups), carol (u-carol, corp-ops). The client_credentials token's sub is the client id.
+// browser; it wins over the login cookie). Users (password "password"): alice (u-alice, wirety-admins), bob (u-bob,
+// staff), mallory (u-mallory, the same e-mail as alice, no groups), carol (u-carol, corp-ops). The client_credentials
+// token's sub is the client id. The login form only returns to GET authorization requests.
 using System.Collections.Immutable;
 using System.Net;
 using System.Security.Claims;
@@ -62,7 +63,7 @@ catch (Exception e) when (e is ArgumentException or UriFormatException or Format
 // No args to the host: the options above are ours, not configuration keys.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, settings.Port));
-builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true);
+builder.Logging.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 builder.Services.AddSingleton(settings);
 // Keys live and die with the process: nothing is written to the home directory.
 builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
@@ -123,12 +124,13 @@ app.UseAuthorization();
 app.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], async (HttpContext http) =>
 {
     var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("not an OpenID Connect request");
+    // A known login_hint wins over the login cookie, so a test can switch users without signing out.
     var login = await http.AuthenticateAsync(LoginScheme);
-    var user = login.Succeeded ? Users.BySubject(login.Principal.FindFirstValue(Claims.Subject)) : null;
-    user ??= Users.ByUsername(request.LoginHint);
-    if (user is null)
+    var user = Users.ByUsername(request.LoginHint)
+        ?? (login.Succeeded ? Users.BySubject(login.Principal.FindFirstValue(Claims.Subject)) : null);
+    if (user is null) // the form posts back to /login, which returns here (GET requests only: a POSTed one is not kept)
         return Results.Redirect("/login?returnUrl=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
-    if (!login.Succeeded) await http.SignInAsync(LoginScheme, LoginPrincipal(user));
+    if (login.Principal?.FindFirstValue(Claims.Subject) != user.Subject) await http.SignInAsync(LoginScheme, LoginPrincipal(user));
 
     return Results.SignIn(TokenPrincipal(user, request.GetScopes(), settings.Audience), null,
         OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

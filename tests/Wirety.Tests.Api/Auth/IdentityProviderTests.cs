@@ -63,6 +63,11 @@ public sealed class IdentityProviderTests(IdentityProviderFixture fixture) : ICl
             ["code_challenge"] = challenge, ["code_challenge_method"] = "S256",
         });
 
+        // PKCE is required: without a code challenge the provider refuses the request outright.
+        var withoutPkce = await browser.GetAsync(authorize.Replace("code_challenge=", "no_challenge="));
+        Assert.Equal(HttpStatusCode.BadRequest, withoutPkce.StatusCode);
+        Assert.Contains("code_challenge", await withoutPkce.Content.ReadAsStringAsync());
+
         // No login cookie yet: the provider asks for credentials.
         var toLogin = await browser.GetAsync(authorize);
         Assert.Equal(HttpStatusCode.Redirect, toLogin.StatusCode);
