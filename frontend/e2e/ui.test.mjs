@@ -538,7 +538,7 @@ describe('web UI', { concurrency: false }, () => {
     try {
       await signIn(p, adminToken);
       const cookie = (await p.context().cookies()).find(c => c.name === 'wirety_session');
-      const asCookie = () => fetch(`${h.baseUrl}/api/v1/me`, { headers: { Cookie: `wirety_session=${cookie.value}` } });
+      const asCookie = () => fetch(`${h.baseUrl}/api/v1/networks`, { headers: { Cookie: `wirety_session=${cookie.value}` } });
       assert.equal((await asCookie()).status, 200);
       await p.getByRole('button', { name: 'Sign out' }).click();
       await p.getByLabel('API token').waitFor();
