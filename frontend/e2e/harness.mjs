@@ -19,6 +19,9 @@ export const artifacts = join(repo, 'artifacts', 'ui');
 const cluster = join(repo, 'ops', 'pg', 'cluster.sh');
 const serverDll = join(repo, 'src', 'Wirety.Server', 'bin', process.env.CONFIG || 'Release', 'net10.0', 'wirety-server.dll');
 const webRoot = join(repo, 'frontend', 'dist');
+const idpDll = join(repo, 'tests', 'Wirety.Tests.IdP', 'bin', process.env.CONFIG || 'Release', 'net10.0', 'Wirety.Tests.IdP.dll');
+/** The test provider's UI client (tests/Wirety.Tests.IdP); its people sign in with the password "password". */
+export const idpClient = { id: 'wirety-ui', secret: 'wirety-ui-secret-' + crypto.randomBytes(12).toString('hex') };
 export const adminToken = 'wirety_e2e-admin-' + crypto.randomBytes(24).toString('hex');
 
 export function freePort() {
@@ -43,7 +46,11 @@ export async function eventually(probe, what, timeoutMs = 30_000) {
 }
 
 export class Harness {
+  /** `oidc`: also start the test OpenID Connect provider and point the server at it (WIRETY_OIDC_*). */
+  constructor({ oidc = false } = {}) { this.oidc = oidc; }
   tmp = mkdtempSync(join(tmpdir(), 'wirety-ui-e2e-'));
+  idp = null;
+  idpUrl = '';
   pgDir = join(this.tmp, 'pg');
   server = null;
   serverLog = [];
@@ -68,6 +75,7 @@ export class Harness {
 
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
+    const oidcEnv = this.oidc ? await this.startIdentityProvider() : {};
     this.server = spawn('dotnet', [serverDll], {
       cwd: repo,
       env: {
@@ -79,6 +87,7 @@ export class Harness {
         WIRETY_URLS: this.baseUrl,
         WIRETY_WEB_ROOT: webRoot,
         WIRETY_LOG_FORMAT: 'text',
+        ...oidcEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -101,6 +110,30 @@ export class Harness {
     return this;
   }
 
+  /** Starts tests/Wirety.Tests.IdP on a free loopback port; returns the server's WIRETY_OIDC_* settings for it. */
+  async startIdentityProvider() {
+    if (!existsSync(idpDll)) throw new Error(`no test provider build at ${idpDll}: run \`dotnet build tests/Wirety.Tests.IdP -c ${process.env.CONFIG || 'Release'}\` first`);
+    const port = await freePort();
+    this.idpUrl = `http://127.0.0.1:${port}/`;
+    this.idp = spawn('dotnet', [idpDll, '--port', String(port), '--client-id', idpClient.id, '--client-secret', idpClient.secret,
+      '--redirect-uri', `${this.baseUrl}/api/v1/auth/oidc/callback`], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.idpLog = [];
+    const keep = d => { this.idpLog.push(String(d)); if (this.idpLog.length > 200) this.idpLog.shift(); };
+    this.idp.stdout.on('data', keep);
+    this.idp.stderr.on('data', keep);
+    const exited = new Promise(r => this.idp.once('exit', code => r(code)));
+    await Promise.race([
+      eventually(async () => (await fetch(`${this.idpUrl}.well-known/openid-configuration`)).ok, 'the identity provider to answer', 60_000),
+      exited.then(code => { throw new Error(`the identity provider exited (${code}):\n${this.idpLog.join('')}`); }),
+    ]);
+    return {
+      WIRETY_OIDC_ISSUER: this.idpUrl,
+      WIRETY_OIDC_CLIENT_ID: idpClient.id,
+      WIRETY_OIDC_CLIENT_SECRET: idpClient.secret,
+      WIRETY_OIDC_PROVIDER_NAME: 'Test IdP',
+    };
+  }
+
   async newPage({ dark = false, width = 1280, height = 860 } = {}) {
     const context = await this.browser.newContext({ viewport: { width, height }, colorScheme: dark ? 'dark' : 'light', baseURL: this.baseUrl });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: this.baseUrl });
@@ -119,6 +152,12 @@ export class Harness {
       this.server.kill('SIGTERM');
       await Promise.race([exited, sleep(10_000)]);
       if (this.server.exitCode === null) this.server.kill('SIGKILL');
+    }
+    if (this.idp && this.idp.exitCode === null) {
+      const exited = new Promise(r => this.idp.once('exit', r));
+      this.idp.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (this.idp.exitCode === null) this.idp.kill('SIGKILL');
     }
     if (this.pgStarted) {
       try { execFileSync(cluster, ['stop', this.pgDir], { stdio: 'ignore' }); } catch { /* not running */ }

@@ -6,8 +6,17 @@ import { Harness, adminToken, shot, eventually, accessibilityProblems } from './
 
 const h = new Harness();
 let page;
+
+/** Signs in through the sign-in page with an API token and waits for the dashboard. */
+async function signIn(p, token) {
+  await p.goto('/');
+  await p.getByLabel('API token').fill(token);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
 let networkId;
 const peers = {}; // name → { token?, session? }
+const tokens = {}; // API tokens created through the UI, by use
 
 describe('web UI', { concurrency: false }, () => {
   before(async () => {
@@ -19,19 +28,26 @@ describe('web UI', { concurrency: false }, () => {
     await h.stop();
   });
 
-  test('signs in with an API token (a wrong one is refused with a message)', async () => {
+  test('signs in with an API token (a wrong one is refused with a message) into a cookie session; the token is kept nowhere', async () => {
     await page.goto('/');
     await page.getByLabel('API token').fill('wirety_not-a-real-token-000000000000000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('This token is not valid').waitFor();
     await shot(page, '01-sign-in-refused');
-    await page.getByLabel('API token').fill(adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, adminToken);
+    await page.locator('[data-live="live"]').waitFor();
+    // The token went to the server once; the browser keeps only the HttpOnly session cookie.
+    assert.equal(await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })).then(t => t.includes('wirety_')), false);
+    assert.equal(await page.evaluate(() => document.cookie.includes('wirety_session')), false, 'scripts cannot read the session cookie');
+    const cookie = (await page.context().cookies()).find(c => c.name === 'wirety_session');
+    assert.ok(cookie, 'a session cookie');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.ok(!cookie.value.includes(adminToken) && !cookie.value.startsWith('wirety_'), 'the cookie is not the token');
+    // A reload stays signed in: the cookie, asked about through GET /api/v1/me.
+    await page.reload();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.locator('[data-live="live"]').waitFor();
-    // The token lives in session storage only.
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('wirety.token')), adminToken);
-    assert.equal(await page.evaluate(() => JSON.stringify(localStorage).includes('wirety_')), false);
     await shot(page, '02-dashboard-empty');
   });
 
@@ -383,12 +399,160 @@ describe('web UI', { concurrency: false }, () => {
     await shot(page, '37-topology-policy');
   });
 
+  // --- identities: the network's security settings, API tokens, and what each role sees and may do ---
+
+  test('the security settings save, and a value out of range shows the server’s message next to its field', async () => {
+    await page.goto(`/networks/${networkId}`);
+    await page.getByRole('navigation', { name: 'Network views' }).getByRole('link', { name: 'Security' }).click();
+    const flips = page.getByLabel('Endpoint flips (shared config)', { exact: true });
+    await flips.fill('5000');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const error = page.locator('[data-field-error="sharedConfigFlips"]');
+    await error.waitFor();
+    assert.match(await error.textContent(), /1 and 1000/);
+    await shot(page, '40-security-validation');
+    await flips.fill('4');
+    await page.getByLabel('Session conflict window', { exact: true }).fill('00:07:00');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const saved = await h.api('GET', `/api/v1/networks/${networkId}/security`);
+    assert.equal(saved.sharedConfigFlips, 4);
+    assert.equal(saved.sessionConflictWindow, '00:07:00');
+    await page.reload();
+    assert.equal(await page.getByLabel('Endpoint flips (shared config)', { exact: true }).inputValue(), '4');
+    await shot(page, '41-security-saved');
+  });
+
+  test('the API token screen creates a token limited to a network and shows its value once (a reload: gone); revoking asks first', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
+    await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+    await page.getByRole('button', { name: 'New token' }).click();
+    let dialog = page.getByRole('dialog', { name: 'New API token' });
+    await dialog.getByLabel('Name', { exact: true }).fill('corp-admin');
+    await dialog.getByLabel('Role', { exact: true }).selectOption('admin');
+    await dialog.getByRole('group', { name: 'Limit to networks' }).getByLabel('corp', { exact: true }).check();
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    dialog = page.getByRole('dialog', { name: 'Token corp-admin created' });
+    const value = await dialog.getByTestId('token-value').inputValue();
+    assert.match(value, /^wirety_\S{20,}$/);
+    await dialog.getByRole('button', { name: 'Copy token' }).click();
+    await dialog.getByRole('button', { name: 'Copied ✓' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), value);
+    await shot(page, '42-token-created');
+    tokens.corpAdmin = value;
+    const listed = (await h.api('GET', '/api/v1/tokens')).find(t => t.name === 'corp-admin');
+    assert.equal(listed.role, 'admin');
+    assert.deepEqual(listed.networkIds, [networkId]);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const row = page.locator('tr[data-token="corp-admin"]');
+    await row.getByTestId('scope').getByText('corp').waitFor();
+    await page.reload();
+    await row.waitFor();
+    assert.equal((await page.content()).includes(value), false, 'the value is gone after a reload');
+    assert.equal(await page.getByTestId('token-value').count(), 0);
+    await shot(page, '43-tokens');
+
+    const temp = await h.api('POST', '/api/v1/tokens', { name: 'temp-token', role: 'viewer' });
+    await page.reload();
+    await page.getByRole('button', { name: 'Revoke temp-token' }).click();
+    await page.getByRole('dialog', { name: 'Revoke temp-token' }).getByRole('button', { name: 'Revoke temp-token' }).click();
+    await page.locator('tr[data-token="temp-token"] [data-testid="revoked"]').getByText(/revoked/).waitFor();
+    const refused = await fetch(`${h.baseUrl}/api/v1/networks`, { headers: { Authorization: `Bearer ${temp.token}` } });
+    assert.equal(refused.status, 401, 'a revoked token is refused');
+  });
+
+  test('a network-scoped admin sees only its network, changes it, and has no tokens or users screens', async () => {
+    const other = await h.api('POST', '/api/v1/networks', { name: 'other', cidr: '10.40.0.0/24' });
+    const p = await h.newPage();
+    try {
+      await signIn(p, tokens.corpAdmin);
+      const nav = p.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('link', { name: 'Networks' }).click();
+      await p.getByRole('link', { name: 'corp' }).waitFor();
+      assert.equal(await p.getByRole('link', { name: 'other' }).count(), 0, 'the other network is not listed');
+      assert.equal(await p.getByRole('button', { name: 'New network' }).count(), 0);
+      await p.getByRole('button', { name: 'Edit corp' }).waitFor();
+      for (const link of ['API tokens', 'Users']) assert.equal(await nav.getByRole('link', { name: link }).count(), 0, `no ${link} link`);
+      await shot(p, '44-scoped-admin-networks');
+      await p.goto(`/networks/${networkId}`);
+      await p.getByRole('button', { name: 'Add peer' }).waitFor();
+      await p.getByRole('button', { name: 'Block laptop' }).waitFor();
+      // The other network answers 404, as if it did not exist.
+      await p.goto(`/networks/${other.id}`);
+      await p.getByText('This network does not exist').waitFor();
+      await p.goto('/tokens');
+      await p.getByText('Nothing here').waitFor();
+      // A write in its network goes through (with the session's CSRF token).
+      await p.goto(`/networks/${networkId}/security`);
+      await p.getByLabel('Endpoint changes per day', { exact: true }).fill('60');
+      await p.getByRole('button', { name: 'Save settings' }).click();
+      await p.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+      assert.equal((await h.api('GET', `/api/v1/networks/${networkId}/security`)).maxEndpointChangesPerDay, 60);
+    } finally {
+      await p.context().close();
+      await h.api('DELETE', `/api/v1/networks/${other.id}`);
+    }
+  });
+
+  test('an analyst reads the event stream and history but changes nothing; a viewer has neither', async () => {
+    const analyst = await h.api('POST', '/api/v1/tokens', { name: 'analyst', role: 'analyst' });
+    const viewer = await h.api('POST', '/api/v1/tokens', { name: 'viewer', role: 'viewer' });
+    for (const [role, token] of [['analyst', analyst.token], ['viewer', viewer.token]]) {
+      const p = await h.newPage();
+      try {
+        await signIn(p, token);
+        const nav = p.getByRole('navigation', { name: 'Main' });
+        await p.getByTestId('identity').getByText(role).waitFor();
+        await nav.getByRole('link', { name: 'Networks' }).click();
+        await p.getByRole('link', { name: 'corp' }).waitFor();
+        assert.equal(await p.getByRole('button', { name: /New network|Edit corp|Delete corp/ }).count(), 0, `${role}: no network writes`);
+        for (const link of ['API tokens', 'Users']) assert.equal(await nav.getByRole('link', { name: link }).count(), 0);
+        await p.goto(`/networks/${networkId}`);
+        await p.locator('tr[data-peer="laptop"]').waitFor();
+        assert.equal(await p.getByRole('button', { name: /Add peer|Block|Unblock|Delete/ }).count(), 0, `${role}: no peer writes`);
+        const tabs = p.getByRole('navigation', { name: 'Network views' });
+        await p.goto(`/networks/${networkId}/security`);
+        await p.getByText('Only admins change these settings.').waitFor();
+        assert.equal(await p.getByLabel('Session conflict window', { exact: true }).isDisabled(), true);
+        assert.equal(await p.getByRole('button', { name: 'Save settings' }).count(), 0);
+        if (role === 'analyst') {
+          await tabs.getByRole('link', { name: 'History' }).click();
+          await p.getByRole('list', { name: 'Timeline' }).waitFor();
+          await nav.getByRole('link', { name: 'Events' }).click();
+          await p.locator('table.events tbody th[scope="row"]').first().waitFor();
+        } else {
+          assert.equal(await tabs.getByRole('link', { name: 'History' }).count(), 0, 'viewer: no history tab');
+          assert.equal(await nav.getByRole('link', { name: 'Events' }).count(), 0, 'viewer: no event explorer');
+          await p.goto('/events');
+          await p.getByText('Your role may not read the event stream').waitFor();
+        }
+        await shot(p, `45-${role}`);
+      } finally {
+        await p.context().close();
+      }
+    }
+  });
+
+  test('signing out ends the session on the server, not only in the page', async () => {
+    const p = await h.newPage();
+    try {
+      await signIn(p, adminToken);
+      const cookie = (await p.context().cookies()).find(c => c.name === 'wirety_session');
+      const asCookie = () => fetch(`${h.baseUrl}/api/v1/networks`, { headers: { Cookie: `wirety_session=${cookie.value}` } });
+      assert.equal((await asCookie()).status, 200);
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByLabel('API token').waitFor();
+      assert.equal((await asCookie()).status, 401, 'the old cookie no longer works');
+      await p.reload();
+      await p.getByLabel('API token').waitFor();
+    } finally {
+      await p.context().close();
+    }
+  });
+
   test('screens in dark mode and on a narrow screen', async () => {
     const dark = await h.newPage({ dark: true });
-    await dark.goto('/');
-    await dark.getByLabel('API token').fill(adminToken);
-    await dark.getByRole('button', { name: 'Sign in' }).click();
-    await dark.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(dark, adminToken);
     await dark.getByTestId('stats-corp').waitFor();
     await shot(dark, '20-dark-dashboard');
     await dark.goto(`/networks/${networkId}`);
@@ -400,9 +564,7 @@ describe('web UI', { concurrency: false }, () => {
     await dark.context().close();
 
     const phone = await h.newPage({ width: 390, height: 844 });
-    await phone.goto('/');
-    await phone.getByLabel('API token').fill(adminToken);
-    await phone.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(phone, adminToken);
     await phone.getByTestId('stats-corp').waitFor();
     await shot(phone, '23-mobile-dashboard');
     await phone.context().close();
@@ -414,9 +576,7 @@ describe('web UI', { concurrency: false }, () => {
       const p = await h.newPage({ dark });
       await p.goto('/');
       problems.push(...(await accessibilityProblems(p)).map(x => `sign-in${dark ? ' (dark)' : ''}: ${x}`));
-      await p.getByLabel('API token').fill(adminToken);
-      await p.getByRole('button', { name: 'Sign in' }).click();
-      await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      await signIn(p, adminToken);
       const screens = [
         ['/', () => p.getByTestId('stats-corp').waitFor()],
         ['/networks', () => p.getByRole('link', { name: 'corp' }).waitFor()],
@@ -426,6 +586,8 @@ describe('web UI', { concurrency: false }, () => {
         [`/networks/${networkId}/policies`, () => p.locator('tr[data-policy="devs-to-servers"]').waitFor()],
         [`/networks/${networkId}/routes`, () => p.locator('tr[data-route]').first().waitFor()],
         ['/incidents?state=all', () => p.locator('tr[data-incident]').first().waitFor()],
+        [`/networks/${networkId}/security`, () => p.getByLabel('Session conflict window', { exact: true }).waitFor()],
+        ['/tokens', () => p.locator('tr[data-token]').first().waitFor()],
       ];
       for (const [path, ready] of screens) {
         await p.goto(path);

@@ -5,7 +5,7 @@ import { api, isStatus, keys, type Incident } from './lib/api';
 import { SessionProvider, useSession } from './lib/session';
 import { useLiveChannel, type LiveStatus } from './lib/live';
 import { Loading } from './components/ui';
-import { SignIn } from './pages/SignIn';
+import { NoRole, SignIn } from './pages/SignIn';
 import { Dashboard } from './pages/Dashboard';
 import { Networks } from './pages/Networks';
 import { NetworkDetail } from './pages/NetworkDetail';
@@ -13,11 +13,14 @@ import { Groups } from './pages/Groups';
 import { Policies } from './pages/Policies';
 import { RoutesPage } from './pages/Routes';
 import { Incidents, IncidentDetail } from './pages/Incidents';
+import { NetworkSecurityPage } from './pages/NetworkSecurity';
 
 // Heavy or rarely used screens load on demand (the graph library lives only in these chunks).
 const Topology = lazy(() => import('./pages/Topology'));
 const History = lazy(() => import('./pages/History'));
 const EventExplorer = lazy(() => import('./pages/EventExplorer'));
+const ApiTokens = lazy(() => import('./pages/ApiTokens'));
+const Users = lazy(() => import('./pages/Users'));
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -67,16 +70,20 @@ function Shell() {
       {theme === 'dark' ? '☀' : '☾'}
     </button>
   );
-  if (!session.token) return <SignIn themeButton={themeButton} />;
-  return <SignedIn themeButton={themeButton} />;
+  switch (session.status) {
+    case 'loading': return <main id="main" className="signin"><Loading what="Signing in" /></main>;
+    case 'signed-out': return <SignIn themeButton={themeButton} />;
+    case 'no-role': return <NoRole name={session.me?.name} themeButton={themeButton} onSignOut={() => void session.signOut()} />;
+    default: return <SignedIn themeButton={themeButton} />;
+  }
 }
 
-const liveLabel: Record<LiveStatus, string> = { live: 'Live', connecting: 'Connecting…', offline: 'Reconnecting…', ended: 'Token revoked or expired: sign in again' };
+const liveLabel: Record<LiveStatus, string> = { live: 'Live', connecting: 'Connecting…', offline: 'Reconnecting…', ended: 'Session ended: sign in again' };
 
 function SignedIn({ themeButton }: { themeButton: React.ReactNode }) {
   const session = useSession();
   const client = useQueryClient();
-  const live = useLiveChannel(client, session.token);
+  const live = useLiveChannel(client, session.me?.id ?? null);
   const open = useQuery({
     queryKey: keys.incidents({ state: 'open' }),
     queryFn: () => api<Incident[]>('/api/v1/incidents?state=open'),
@@ -96,14 +103,20 @@ function SignedIn({ themeButton }: { themeButton: React.ReactNode }) {
             Incidents{openCount > 0 && <span className="count" aria-label={`${openCount} open`}>{openCount}</span>}
           </NavLink>
           {session.canReadEvents && <NavLink to="/events">Events</NavLink>}
+          {session.isGlobalAdmin && <NavLink to="/tokens">API tokens</NavLink>}
+          {session.isGlobalAdmin && <NavLink to="/users">Users</NavLink>}
         </nav>
         <div className="topbar-end">
           <span className={`live live-${live}`} role="status" data-live={live} title="Live updates from the server">
             <span className="live-dot" aria-hidden="true" />{liveLabel[live]}
           </span>
-          {session.me && <span className="role" title={session.me.name}>{session.me.role}</span>}
+          {session.me && (
+            <span className="role" data-testid="identity" title={`Signed in as ${session.me.name}${session.scoped ? ` (${session.me.networkIds!.length} network${session.me.networkIds!.length === 1 ? '' : 's'})` : ''}`}>
+              {session.me.role}{session.scoped && <span className="visually-hidden"> in some networks</span>}
+            </span>
+          )}
           {themeButton}
-          <button type="button" className="btn btn-ghost" onClick={session.signOut}>Sign out</button>
+          <button type="button" className="btn btn-ghost" onClick={() => void session.signOut()}>Sign out</button>
         </div>
       </header>
       <main id="main" tabIndex={-1}>
@@ -117,9 +130,12 @@ function SignedIn({ themeButton }: { themeButton: React.ReactNode }) {
             <Route path="/networks/:networkId/routes" element={<RoutesPage />} />
             <Route path="/networks/:networkId/topology" element={<Topology />} />
             <Route path="/networks/:networkId/history" element={<History />} />
+            <Route path="/networks/:networkId/security" element={<NetworkSecurityPage />} />
             <Route path="/incidents" element={<Incidents />} />
             <Route path="/incidents/:incidentId" element={<IncidentDetail />} />
             <Route path="/events" element={<EventExplorer />} />
+            {session.isGlobalAdmin && <Route path="/tokens" element={<ApiTokens />} />}
+            {session.isGlobalAdmin && <Route path="/users" element={<Users />} />}
             <Route path="*" element={<p>Nothing here. <NavLink to="/">Back to the dashboard</NavLink></p>} />
           </Routes>
         </Suspense>

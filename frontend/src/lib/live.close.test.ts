@@ -19,7 +19,7 @@ describe('live channel closes', () => {
     vi.useFakeTimers();
     vi.stubGlobal('WebSocket', FakeSocket);
     const client = new QueryClient();
-    const { result } = renderHook(() => useLiveChannel(client, 'wirety_token'));
+    const { result } = renderHook(() => useLiveChannel(client, 'identity-1'));
     expect(FakeSocket.opened).toHaveLength(1);
 
     act(() => FakeSocket.opened[0].onclose!({ code: 1006 }));

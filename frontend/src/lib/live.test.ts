@@ -4,9 +4,9 @@ import { applyNotice, backoff, liveUrl, staleKeys } from './live';
 import { keys } from './api';
 
 describe('live channel', () => {
-  it('puts the token in the query string and follows the page scheme', () => {
-    expect(liveUrl('wirety_abc', { protocol: 'https:', host: 'w.example' })).toBe('wss://w.example/api/v1/ws?access_token=wirety_abc');
-    expect(liveUrl('a b', { protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/api/v1/ws?access_token=a%20b');
+  it('follows the page scheme and puts no credential in the address (the session cookie goes with the upgrade)', () => {
+    expect(liveUrl({ protocol: 'https:', host: 'w.example' })).toBe('wss://w.example/api/v1/ws');
+    expect(liveUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/api/v1/ws');
   });
 
   it('backs off from half a second, doubling, up to 15 s', () => {

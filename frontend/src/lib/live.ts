@@ -45,33 +45,39 @@ export function applyNotice(client: QueryClient, n: LiveNotice) {
   else for (const queryKey of stale) void client.invalidateQueries({ queryKey });
 }
 
-/** `ended`: the server closed the channel for its credential (1008: the token was revoked or expired); no reconnect. */
+/** `ended`: the server closed the channel for its credential (1008: the session or token ended); no reconnect. */
 export type LiveStatus = 'connecting' | 'live' | 'offline' | 'ended';
 
-/** WebSocket close code the server uses when the token behind a socket is revoked or expires. */
+/** WebSocket close code the server uses when the credential behind a socket is revoked or expires. */
 export const CREDENTIAL_ENDED = 1008;
 
 /** Delay before reconnect attempt `n` (0-based): 0.5 s doubling to 15 s. */
 export const backoff = (attempt: number) => Math.min(15_000, 500 * 2 ** attempt);
 
-export function liveUrl(token: string, location: Pick<Location, 'protocol' | 'host'> = window.location) {
+/**
+ * The channel's address: no credential in it. The browser sends the session cookie with the upgrade (same origin,
+ * which the server checks), so nothing secret lands in URLs, proxies' logs or the browser's history.
+ */
+export function liveUrl(location: Pick<Location, 'protocol' | 'host'> = window.location) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  // Browsers cannot put headers on a WebSocket; the server accepts the token in the query for this endpoint only.
-  return `${scheme}//${location.host}/api/v1/ws?access_token=${encodeURIComponent(token)}`;
+  return `${scheme}//${location.host}/api/v1/ws`;
 }
 
-/** Keeps one socket open while signed in; reconnects with backoff and refetches after each `ready`. */
-export function useLiveChannel(client: QueryClient, token: string | null): LiveStatus {
+/**
+ * Keeps one socket open while `identity` (the signed-in identity's id) is set; reconnects with backoff and
+ * refetches after each `ready`. A new identity opens a new socket.
+ */
+export function useLiveChannel(client: QueryClient, identity: string | null): LiveStatus {
   const [status, setStatus] = useState<LiveStatus>('connecting');
   useEffect(() => {
-    if (!token) return;
+    if (!identity) return;
     let socket: WebSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let attempt = 0;
     let stopped = false;
     const connect = () => {
       setStatus('connecting');
-      socket = new WebSocket(liveUrl(token));
+      socket = new WebSocket(liveUrl());
       socket.onmessage = e => {
         let notice: LiveNotice;
         try { notice = JSON.parse(String(e.data)); } catch { return; }
@@ -92,6 +98,6 @@ export function useLiveChannel(client: QueryClient, token: string | null): LiveS
       clearTimeout(timer);
       socket?.close();
     };
-  }, [client, token]);
+  }, [client, identity]);
   return status;
 }

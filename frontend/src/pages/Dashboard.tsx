@@ -3,8 +3,10 @@ import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, keys, type Incident, type NetworkView, type PeerView, type Presence } from '../lib/api';
 import { CapacityBar, ErrorNote, Loading } from '../components/ui';
 import { ago, incidentTypeLabel } from '../lib/format';
+import { useSession } from '../lib/session';
 
 export function Dashboard() {
+  const { isGlobalAdmin } = useSession();
   const networks = useQuery({ queryKey: keys.networks, queryFn: () => api<NetworkView[]>('/api/v1/networks') });
   const incidents = useQuery({ queryKey: keys.incidents({ state: 'open' }), queryFn: () => api<Incident[]>('/api/v1/incidents?state=open') });
   const list = networks.data ?? [];
@@ -24,7 +26,7 @@ export function Dashboard() {
           {list.length === 0 && (
             <div className="card empty">
               <p>No networks yet.</p>
-              <Link className="btn btn-primary" to="/networks">Create a network</Link>
+              {isGlobalAdmin && <Link className="btn btn-primary" to="/networks">Create a network</Link>}
             </div>
           )}
           {list.map((n, i) => {

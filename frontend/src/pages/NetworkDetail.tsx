@@ -11,9 +11,10 @@ import { reachableEndpoint } from '../lib/topology';
 // Only needed when a static peer is created: loaded on demand.
 const QRCodeSVG = lazy(() => import('qrcode.react').then(m => ({ default: m.QRCodeSVG })));
 
-export type NetworkTab = 'peers' | 'groups' | 'policies' | 'routes' | 'topology' | 'history';
+export type NetworkTab = 'peers' | 'groups' | 'policies' | 'routes' | 'topology' | 'history' | 'security';
 
 export function NetworkTabs({ network, current }: { network: NetworkView | undefined; current: NetworkTab }) {
+  const { canReadEvents } = useSession();
   if (!network) return null;
   const tab = (id: typeof current, label: string, to: string) => (
     <Link to={to} className={`tab${current === id ? ' tab-active' : ''}`} aria-current={current === id ? 'page' : undefined}>{label}</Link>
@@ -28,7 +29,8 @@ export function NetworkTabs({ network, current }: { network: NetworkView | undef
         {tab('policies', 'Policies', `/networks/${network.id}/policies`)}
         {tab('routes', 'Routes', `/networks/${network.id}/routes`)}
         {tab('topology', 'Topology', `/networks/${network.id}/topology`)}
-        {tab('history', 'History', `/networks/${network.id}/history`)}
+        {canReadEvents && tab('history', 'History', `/networks/${network.id}/history`)}
+        {tab('security', 'Security', `/networks/${network.id}/security`)}
       </nav>
     </div>
   );

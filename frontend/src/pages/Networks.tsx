@@ -88,7 +88,8 @@ export function DeleteNetwork({ network, onDone }: { network: NetworkView; onDon
 }
 
 export function Networks() {
-  const { canWrite } = useSession();
+  // A network-scoped admin changes its networks but creates none (the server lists only those in scope).
+  const { canWrite, isGlobalAdmin } = useSession();
   const networks = useQuery({ queryKey: keys.networks, queryFn: () => api<NetworkView[]>('/api/v1/networks') });
   const [dialog, setDialog] = useState<{ kind: 'create' } | { kind: 'edit' | 'delete'; network: NetworkView } | null>(null);
   const close = () => setDialog(null);
@@ -96,7 +97,7 @@ export function Networks() {
     <section aria-labelledby="networks-title">
       <div className="page-head">
         <h1 id="networks-title">Networks</h1>
-        {canWrite && <button className="btn btn-primary" type="button" onClick={() => setDialog({ kind: 'create' })}>New network</button>}
+        {isGlobalAdmin && <button className="btn btn-primary" type="button" onClick={() => setDialog({ kind: 'create' })}>New network</button>}
       </div>
       <ErrorNote error={networks.error} />
       {networks.isPending ? <Loading /> : (

@@ -3,7 +3,6 @@ import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { fakeApi, json, network, peer, problem, renderApp } from '../test/fakes';
 
-const TOKEN = 'wirety_test-token-0123456789abcdefghijklmnop';
 afterEach(() => { cleanup(); sessionStorage.clear(); });
 
 const incident = (over: object = {}) => ({
@@ -36,7 +35,7 @@ describe('incident detail', () => {
           : problem(400, 'note is required', { note: ['note is required (at most 2000 characters): say what was found and done.'] });
       },
     });
-    renderApp('/incidents/i1', { token: TOKEN });
+    renderApp('/incidents/i1');
     const evidence = await screen.findByRole('list', { name: 'Evidence timeline' });
     expect(within(evidence).getAllByRole('listitem')).toHaveLength(2);
     expect(screen.getByText(/2 heartbeats from 2 source addresses and 1 agent session/)).toBeInTheDocument();
@@ -52,7 +51,7 @@ describe('incident detail', () => {
 
   it('offers no resolve form to a read-only role', async () => {
     fakeApi({ ...routes, 'GET /api/v1/me': () => json({ tokenId: 't', name: 'auditor', role: 'analyst' }) });
-    renderApp('/incidents/i1', { token: TOKEN });
+    renderApp('/incidents/i1');
     await screen.findByRole('list', { name: 'Evidence timeline' });
     await screen.findByText('analyst');
     expect(screen.queryByRole('button', { name: 'Resolve incident' })).toBeNull();
@@ -74,7 +73,7 @@ describe('event explorer', () => {
     });
     URL.createObjectURL = () => 'blob:fake';
     URL.revokeObjectURL = () => {};
-    renderApp('/events', { token: TOKEN });
+    renderApp('/events');
     expect(await screen.findByRole('cell', { name: '1' })).toBeInTheDocument();
     await userEvent.type(screen.getByLabelText('Types'), 'PeerBlocked, PeerUnblocked');
     await userEvent.selectOptions(screen.getByLabelText('Network'), 'n1');
@@ -95,17 +94,17 @@ describe('event explorer', () => {
 
   it('tells a viewer the event stream is not for its role', async () => {
     fakeApi({ ...routes, 'GET /api/v1/me': () => json({ tokenId: 't', name: 'wall', role: 'viewer' }) });
-    renderApp('/events', { token: TOKEN });
+    renderApp('/events');
     expect(await screen.findByText(/Your role may not read the event stream/)).toBeInTheDocument();
   });
 });
 
-describe('a revoked token', () => {
-  it('signs the user out on the next 401', async () => {
-    fakeApi({ ...routes, 'GET /api/v1/networks': () => problem(401, 'The token has been revoked.') });
-    renderApp('/networks', { token: TOKEN });
+describe('an ended session', () => {
+  it('shows the sign-in page on the next 401', async () => {
+    fakeApi({ ...routes, 'GET /api/v1/networks': () => problem(401, 'The session has ended.') });
+    renderApp('/networks');
     expect(await screen.findByLabelText('API token')).toBeInTheDocument();
-    expect(sessionStorage.getItem('wirety.token')).toBeNull();
+    expect(screen.queryByRole('navigation', { name: 'Main' })).toBeNull();
   });
 });
 
@@ -116,7 +115,7 @@ describe('network settings', () => {
       ...routes,
       'PATCH /api/v1/networks/n1': ({ body }) => { sent.push(body); return json(network({ allowDnsEndpoints: true })); },
     });
-    renderApp('/networks', { token: TOKEN });
+    renderApp('/networks');
     await userEvent.click(await screen.findByRole('button', { name: 'Edit corp' }));
     const allow = screen.getByRole('checkbox', { name: /Allow DNS names as peer endpoints/ });
     expect(allow).not.toBeChecked();

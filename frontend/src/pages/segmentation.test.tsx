@@ -3,7 +3,6 @@ import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { fakeApi, fakeSegmentation, group, json, network, pair, peer, policy, problem, renderApp } from '../test/fakes';
 
-const TOKEN = 'wirety_test-token-0123456789abcdefghijklmnop';
 afterEach(() => { cleanup(); sessionStorage.clear(); });
 
 const hub = { id: 'p1', name: 'hub' };
@@ -45,7 +44,7 @@ describe('policy editor', () => {
 
   it('shows the what-if diff before saving, and Cancel saves nothing', async () => {
     const seg = serve({ groups: [group({ members: [laptop] })], preview: () => gainedSsh });
-    renderApp('/networks/n1/policies', { token: TOKEN });
+    renderApp('/networks/n1/policies');
     let dialog = await fillNewPolicy();
     await userEvent.click(within(dialog).getByRole('button', { name: 'Review changes' }));
 
@@ -77,7 +76,7 @@ describe('policy editor', () => {
 
   it('previews an edit as an update of that policy and saves it with PATCH', async () => {
     const seg = serve({ groups: [group()], policies: [policy()], preview: () => gainedSsh });
-    renderApp('/networks/n1/policies', { token: TOKEN });
+    renderApp('/networks/n1/policies');
     await userEvent.click(await screen.findByRole('button', { name: 'Edit ssh' }));
     const dialog = screen.getByRole('dialog', { name: 'Edit ssh' });
     await userEvent.click(within(dialog).getByRole('button', { name: 'Remove tcp/22' }));
@@ -93,7 +92,7 @@ describe('policy editor', () => {
 
   it('validates port chips in the browser and does not preview with an invalid rule pending', async () => {
     const seg = serve({ groups: [group()] });
-    renderApp('/networks/n1/policies', { token: TOKEN });
+    renderApp('/networks/n1/policies');
     await userEvent.click(await screen.findByRole('button', { name: 'New policy' }));
     const dialog = screen.getByRole('dialog', { name: 'New policy' });
     const ports = within(dialog).getByLabelText('Ports');
@@ -123,7 +122,7 @@ describe('policy editor', () => {
 
   it('deletes a policy only after showing what the removal would change', async () => {
     const seg = serve({ groups: [group()], policies: [policy()], preview: () => ({ gained: [], lost: [pair(laptop, db, ['tcp/22'])], configsChanged: 2, truncated: true }) });
-    renderApp('/networks/n1/policies', { token: TOKEN });
+    renderApp('/networks/n1/policies');
     await userEvent.click(await screen.findByRole('button', { name: 'Delete ssh' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete ssh' });
     expect(await within(dialog).findByRole('list', { name: 'Lost connections' })).toHaveTextContent('laptop → db: tcp/22');
@@ -136,7 +135,7 @@ describe('policy editor', () => {
 
   it('shows the server’s validation message next to the name', async () => {
     serve();
-    renderApp('/networks/n1/policies', { token: TOKEN });
+    renderApp('/networks/n1/policies');
     await userEvent.click(await screen.findByRole('button', { name: 'New policy' }));
     const dialog = screen.getByRole('dialog', { name: 'New policy' });
     await userEvent.type(within(dialog).getByLabelText('Name'), 'not ok!');
@@ -149,7 +148,7 @@ describe('policy editor', () => {
 describe('default policy', () => {
   it('switches only after showing what the switch would change', async () => {
     const seg = serve({ preview: () => ({ gained: [], lost: [pair(laptop, db), pair(db, laptop)], configsChanged: 3, truncated: false }) });
-    renderApp('/networks/n1/policies', { token: TOKEN });
+    renderApp('/networks/n1/policies');
     const card = await screen.findByTestId('default-policy');
     expect(card).toHaveAttribute('data-policy', 'allow');
     await userEvent.click(within(card).getByRole('button', { name: 'Switch to deny…' }));
@@ -163,7 +162,7 @@ describe('default policy', () => {
 
   it('offers a viewer no switch and no editor', async () => {
     serve({ policies: [policy()] }, 'viewer');
-    renderApp('/networks/n1/policies', { token: TOKEN });
+    renderApp('/networks/n1/policies');
     await screen.findByRole('row', { name: /ssh/ });
     await screen.findByText('viewer');
     expect(screen.queryByRole('button', { name: /^(Switch to (allow|deny)|New policy|Edit|Delete)/ })).toBeNull();
@@ -173,7 +172,7 @@ describe('default policy', () => {
 describe('groups', () => {
   it('creates a group and edits its members with the peer picker (PUT members)', async () => {
     const seg = serve();
-    renderApp('/networks/n1/groups', { token: TOKEN });
+    renderApp('/networks/n1/groups');
     await userEvent.click(await screen.findByRole('button', { name: 'New group' }));
     let dialog = screen.getByRole('dialog', { name: 'New group' });
     await userEvent.type(within(dialog).getByLabelText('Name'), 'servers');
@@ -195,7 +194,7 @@ describe('groups', () => {
 
   it('renames a group with PATCH of what changed and deletes it after asking', async () => {
     const seg = serve({ groups: [group({ members: [laptop], description: 'people' })] });
-    renderApp('/networks/n1/groups', { token: TOKEN });
+    renderApp('/networks/n1/groups');
     await userEvent.click(await screen.findByRole('button', { name: 'Edit devs' }));
     const dialog = screen.getByRole('dialog', { name: 'Edit devs' });
     await userEvent.clear(within(dialog).getByLabelText('Name'));
@@ -211,7 +210,7 @@ describe('groups', () => {
 
   it('lists each peer’s groups on the network page', async () => {
     serve();
-    renderApp('/networks/n1', { token: TOKEN });
+    renderApp('/networks/n1');
     expect(await screen.findByRole('list', { name: 'Groups of laptop' })).toHaveTextContent('devs');
     expect(screen.queryByRole('list', { name: 'Groups of db' })).toBeNull();
   });
@@ -220,7 +219,7 @@ describe('groups', () => {
 describe('routes', () => {
   it('adds a route and shows the server’s reason when one is refused', async () => {
     const seg = serve({ groups: [group()] });
-    renderApp('/networks/n1/routes', { token: TOKEN });
+    renderApp('/networks/n1/routes');
     await userEvent.click(await screen.findByRole('button', { name: 'Add route' }));
     let dialog = screen.getByRole('dialog', { name: 'Add route' });
     await userEvent.type(within(dialog).getByLabelText('Destination CIDR'), '10.10.0.0/24');
@@ -254,7 +253,7 @@ describe('routes', () => {
       ...seg.routes,
       'POST /api/v1/networks/n1/routes': () => problem(400, reason, { cidr: [reason] }),
     });
-    renderApp('/networks/n1/routes', { token: TOKEN });
+    renderApp('/networks/n1/routes');
     await userEvent.click(await screen.findByRole('button', { name: 'Add route' }));
     const dialog = screen.getByRole('dialog', { name: 'Add route' });
     await userEvent.type(within(dialog).getByLabelText('Destination CIDR'), '10.10.0.0/24');
@@ -270,7 +269,7 @@ describe('topology with policy', () => {
   it('draws only the links reachability allows', async () => {
     // Default deny, one policy: laptop may reach db. The phone may reach nobody and nobody it.
     const api = serve({ defaultPolicy: 'deny', pairs: [pair(laptop, db, ['tcp/22'])] }).api;
-    renderApp('/networks/n1/topology', { token: TOKEN });
+    renderApp('/networks/n1/topology');
     const links = await screen.findByRole('list', { name: 'Allowed links' });
     const items = within(links).getAllByRole('listitem');
     expect(items.map(i => i.textContent)).toEqual(['laptop – db: direct; laptop → db (tcp/22)']);
@@ -281,7 +280,7 @@ describe('topology with policy', () => {
 
   it('marks an allowed pair that cannot meet directly as relayed by the jump', async () => {
     serve({ pairs: [pair(phone, db), pair(laptop, db), pair(db, laptop)] });
-    renderApp('/networks/n1/topology', { token: TOKEN });
+    renderApp('/networks/n1/topology');
     const links = await screen.findByRole('list', { name: 'Allowed links' });
     expect(within(links).getAllByRole('listitem').map(i => [i.getAttribute('data-kind'), i.textContent?.split(':')[0]]))
       .toEqual([['mesh', 'laptop – db'], ['relay', 'db – phone']]);
@@ -301,7 +300,7 @@ describe('history of segmentation events', () => {
       ], next: null }),
       'GET /api/v1/networks/n1/state': () => json({ at: { sequence: 2, timestamp: '' }, network: network(), peers: [], ipam: { total: 254, used: 0, free: 254 }, blocked: [], openIncidents: [] }),
     });
-    renderApp('/networks/n1/history', { token: TOKEN });
+    renderApp('/networks/n1/history');
     const timeline = await screen.findByRole('list', { name: 'Timeline' });
     expect(timeline).toHaveTextContent('group members set (devs)');
     expect(timeline).toHaveTextContent('admin created policy ssh');
@@ -319,7 +318,7 @@ describe('history of segmentation events', () => {
       'GET /api/v1/networks/n1/state': () => json({ at: { sequence: 7, timestamp: '' }, network: network(), peers: peerList(), ipam: { total: 254, used: 4, free: 250 }, blocked: [], openIncidents: [] }),
       'GET /api/v1/networks/n1/reachability': seg.routes['GET /api/v1/networks/n1/reachability'],
     });
-    renderApp('/networks/n1/history', { token: TOKEN });
+    renderApp('/networks/n1/history');
     const links = await screen.findByRole('list', { name: 'Allowed links' });
     expect(within(links).getAllByRole('listitem').map(i => i.textContent)).toEqual(['laptop – db: direct; laptop → db (all ports)']);
     expect(api.calls.some(c => c.url === '/api/v1/networks/n1/reachability?at=7')).toBe(true);

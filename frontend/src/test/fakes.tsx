@@ -29,12 +29,12 @@ function findRoute(routes: Record<string, Handler>, method: string, path: string
 
 /** Routes keyed "METHOD /path" (no query; `:name` segments match anything); unknown routes answer 404 like a server without that endpoint. */
 export function fakeApi(routes: Record<string, Handler>) {
-  const calls: { method: string; url: string; auth?: string }[] = [];
+  const calls: { method: string; url: string; auth?: string; csrf?: string; credentials?: RequestCredentials }[] = [];
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), 'http://wirety.test');
     const method = init?.method ?? 'GET';
     const headers = (init?.headers ?? {}) as Record<string, string>;
-    calls.push({ method, url: url.pathname + url.search, auth: headers.Authorization });
+    calls.push({ method, url: url.pathname + url.search, auth: headers.Authorization, csrf: headers['X-Wirety-CSRF'], credentials: init?.credentials });
     const found = findRoute(routes, method, url.pathname);
     if (!found) return notFound();
     return found.handler({ url, method, body: init?.body ? JSON.parse(String(init.body)) : undefined, headers, params: found.params });
@@ -53,15 +53,21 @@ export class FakeSocket {
   emit(notice: object) { this.onmessage?.({ data: JSON.stringify(notice) }); }
 }
 
-export function renderApp(path = '/', { token }: { token?: string } = {}) {
+/** The app at `path`; whether someone is signed in is up to the fake `GET /api/v1/me` (the session cookie is the browser's). */
+export function renderApp(path = '/') {
   vi.stubGlobal('WebSocket', FakeSocket);
   FakeSocket.instances = [];
-  if (token) sessionStorage.setItem('wirety.token', token); else sessionStorage.clear();
+  sessionStorage.clear();
   window.history.pushState({}, '', path);
   const client = makeQueryClient();
   client.setDefaultOptions({ queries: { ...client.getDefaultOptions().queries, retry: false } });
   return render(<App client={client} />);
 }
+
+/** `GET /api/v1/me` of a UI session; `networkIds` null = every network. */
+export const me = (over: object = {}) => ({
+  id: 't1', name: 'someone', kind: 'token', role: 'admin', networkIds: null, csrfToken: 'csrf-0123456789', ...over,
+});
 
 export const network = (over: object = {}) => ({
   id: 'n1', name: 'corp', cidr: '10.10.0.0/24', domain: null, dns: [], mtu: null, version: 3,
