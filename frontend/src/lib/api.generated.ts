@@ -59,7 +59,7 @@ export interface paths {
          * GET_api_v1_me
          * @description GET_api_v1_me
          *
-         *     Needs an API token of any role (Bearer).
+         *     No credential needed.
          */
         get: operations["GET_api_v1_me"];
         put?: never;
@@ -1054,8 +1054,8 @@ export interface components {
             /** Format: int32 */
             persistentKeepalive: null | number;
         };
-        /** @enum {string} */
-        ApiTokenRole: "admin" | "analyst" | "viewer";
+        /** @enum {null|string} */
+        ApiTokenRole: "admin" | "analyst" | "viewer" | null;
         ApiTokenView: {
             /** Format: uuid */
             id: string;
@@ -1246,7 +1246,7 @@ export interface components {
             id: string;
             name: string;
             kind: string;
-            role: components["schemas"]["ApiTokenRole"];
+            role: null | components["schemas"]["ApiTokenRole"];
             networkIds: null | string[];
             csrfToken: null | string;
         };
@@ -1770,17 +1770,8 @@ export interface operations {
                     "application/json": components["schemas"]["MeView"];
                 };
             };
-            /** @description The request is invalid (a field, a parameter or the body); `errors` names the fields. */
+            /** @description Bad Request */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No credential, or one that is unknown, expired or revoked. */
-            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,6 +21,14 @@ namespace Internal.Generated.WolverineHandlers
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Wirety.Server.Auth.GetMe").SetTag("http.route", "/api/v1/me").SetTag("http.request.method", "GET");
+            var problemDetails1 = Wirety.Server.Auth.GetMe.Validate(httpContext.User);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
             var meView_response = Wirety.Server.Auth.GetMe.Get(httpContext.User);
