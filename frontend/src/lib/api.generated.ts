@@ -1779,6 +1779,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Nobody is signed in: no UI session and no usable credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2018,6 +2027,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2093,7 +2111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2230,7 +2248,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below analyst. */
+            /** @description The caller's role is below analyst, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2297,6 +2315,15 @@ export interface operations {
             };
             /** @description No credential, or one that is unknown, expired or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2375,7 +2402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2479,6 +2506,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -2545,7 +2581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2635,7 +2671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2743,7 +2779,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2848,6 +2884,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -2924,7 +2969,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below analyst. */
+            /** @description The caller's role is below analyst, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3013,7 +3058,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3098,6 +3143,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -3160,6 +3214,15 @@ export interface operations {
             };
             /** @description No credential, or one that is unknown, expired or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3236,7 +3299,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3339,6 +3402,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -3399,6 +3471,15 @@ export interface operations {
             };
             /** @description No credential, or one that is unknown, expired or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3477,7 +3558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3578,6 +3659,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3645,7 +3735,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3746,6 +3836,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -3813,7 +3912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3902,7 +4001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4005,6 +4104,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -4072,7 +4180,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below analyst. */
+            /** @description The caller's role is below analyst, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4141,6 +4249,15 @@ export interface operations {
             };
             /** @description No credential, or one that is unknown, expired or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4219,7 +4336,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4327,7 +4444,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4431,7 +4548,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4517,6 +4634,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -4583,7 +4709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4673,7 +4799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4781,7 +4907,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4884,6 +5010,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -4955,7 +5090,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5059,6 +5194,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -5125,7 +5269,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5215,7 +5359,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5322,7 +5466,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5425,6 +5569,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -5494,6 +5647,15 @@ export interface operations {
             };
             /** @description No credential, or one that is unknown, expired or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5572,7 +5734,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5676,6 +5838,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
                 headers: {
@@ -5742,7 +5913,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5825,7 +5996,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5901,7 +6072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6000,7 +6171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6085,7 +6256,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6165,7 +6336,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6266,7 +6437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The API token's role is below admin. */
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -66,7 +66,9 @@ public sealed class WiretyOperationTransformer : IOpenApiOperationTransformer
         // Every operation: some read query values by hand (event filters, paging, time travel) that no parameter lists.
         Problem(400, "The request is invalid (a field, a parameter or the body); `errors` names the fields.");
         if (role != "anonymous") Problem(401, "No credential, or one that is unknown, expired or revoked.");
-        if (role is "analyst" or "admin") Problem(403, $"The API token's role is below {role}.");
+        if (role is "analyst" or "admin") Problem(403, $"The caller's role is below {role}, or it has none yet, or it is limited to networks and the operation is not about one of them.");
+        if (role == "viewer") Problem(403, "The caller (a person) has no role yet, or (a UI session's write) the X-Wirety-CSRF header is missing or wrong.");
+        if (path == "api/v1/me") Problem(401, "Nobody is signed in: no UI session and no usable credential.");
         if (path.Contains('{')) Problem(404, "A resource named in the path does not exist (or is out of the token's scope).");
         if (path == "api/v1/auth/oidc/login") Problem(404, "Single sign-on is not configured on this server (WIRETY_OIDC_ISSUER, WIRETY_OIDC_CLIENT_ID).");
         if (writes) Problem(409, "The change conflicts with the current state or raced another change.");
