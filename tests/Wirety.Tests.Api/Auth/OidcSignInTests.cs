@@ -138,6 +138,27 @@ public sealed class OidcSignInTests(OidcApp app) : OidcTest(app)
     }
 
     [Fact]
+    public async Task a_person_granted_a_role_over_one_network_reaches_only_that_network()
+    {
+        var corp = (await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/networks", new { name = "corp", cidr = "10.30.0.0/24" }))).GetProperty("id").GetGuid();
+        var lab = (await BodyAsync(await Admin.PostAsJsonAsync("/api/v1/networks", new { name = "lab", cidr = "10.40.0.0/24" }))).GetProperty("id").GetGuid();
+        var client = App.Client(null);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await App.Idp.ClientCredentialsTokenAsync());
+        await AssertProblemAsync(await client.GetAsync("/api/v1/networks"), 403);
+        var user = await UserAsync(App.Idp.AutomationClientId);
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { role = "admin", networkIds = new[] { corp } })).StatusCode);
+
+        Assert.Equal([corp], (await BodyAsync(await client.GetAsync("/api/v1/networks"))).EnumerateArray().Select(n => n.GetProperty("id").GetGuid()));
+        var me = await BodyAsync(await client.GetAsync("/api/v1/me"));
+        Assert.Equal(("user", "admin", corp), (me.GetProperty("kind").GetString(), me.GetProperty("role").GetString(), me.GetProperty("networkIds")[0].GetGuid()));
+        Assert.Equal($"There is no network {lab}.",
+            (await AssertRefusedAsync(() => client.PostAsJsonAsync($"/api/v1/networks/{lab}/peers", new { name = "x", kind = "static" }), 404)).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync($"/api/v1/networks/{corp}/peers", new { name = "x", kind = "static" })).StatusCode);
+        await AssertRefusedAsync(() => client.GetAsync("/api/v1/users"), 403);
+        await AssertRefusedAsync(() => client.PostAsJsonAsync("/api/v1/tokens", new { name = "wider", role = "admin" }), 403);
+    }
+
+    [Fact]
     public async Task garbage_bearers_callbacks_and_return_urls_get_no_5xx()
     {
         var client = App.Client(null);

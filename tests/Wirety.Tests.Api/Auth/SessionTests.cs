@@ -428,18 +428,15 @@ public sealed class SessionTests(WiretyApp app) : ApiTest(app)
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Wirety:Oidc:Issuer"] = "https://section.example", ["Wirety:Oidc:ClientId"] = "from-section",
-            ["Wirety:Oidc:RoleMap:ops"] = "viewer",
             ["WIRETY_OIDC_CLIENT_ID"] = "wirety-ui", ["WIRETY_OIDC_PROVIDER_NAME"] = "Corp SSO",
-            ["WIRETY_OIDC_SCOPES"] = "openid, profile groups", ["WIRETY_OIDC_ROLE_MAP"] = "admins=admin, analysts = analyst,bad",
+            ["WIRETY_OIDC_SCOPES"] = "openid, profile groups",
         }).Build();
         var o = new OidcOptions();
         config.GetSection(OidcOptions.Section).Bind(o);
-        Assert.Equal("viewer", o.RoleMap["ops"]);
         OidcOptions.ApplyEnvironment(o, config);
         Assert.True(o.Enabled);
         Assert.Equal(("https://section.example", "wirety-ui", "Corp SSO"), (o.Issuer, o.ClientId, o.ProviderName));
         Assert.Equal(["openid", "profile", "groups"], o.ScopeList);
-        Assert.Equal(new Dictionary<string, string> { ["admins"] = "admin", ["analysts"] = "analyst" }, o.RoleMap);
         Assert.False(new OidcOptions { Issuer = "https://x.example" }.Enabled);
     }
 }

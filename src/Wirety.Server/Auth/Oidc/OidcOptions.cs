@@ -22,14 +22,8 @@ public sealed class OidcOptions
     /// <summary>Space- (or comma-) separated scopes to request.</summary>
     public string Scopes { get; set; } = "openid profile email";
 
-    /// <summary>The claim that lists the user's groups (for <see cref="RoleMap"/>).</summary>
+    /// <summary>The claim that lists the user's groups (for the role map, <c>WIRETY_OIDC_ROLE_MAP</c>: see <see cref="RoleMap"/>).</summary>
     public string GroupsClaim { get; set; } = "groups";
-
-    /// <summary>
-    /// Group → role (admin | analyst | viewer). In configuration a section (<c>Wirety:Oidc:RoleMap:wirety-admins=admin</c>);
-    /// in <c>WIRETY_OIDC_ROLE_MAP</c> comma-separated pairs, <c>wirety-admins=admin,wirety-ops=viewer</c>.
-    /// </summary>
-    public Dictionary<string, string> RoleMap { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>The audience access tokens (JWT bearers) must carry; the client id when unset.</summary>
     public string? Audience { get; set; }
@@ -52,12 +46,7 @@ public sealed class OidcOptions
         o.GroupsClaim = Var("GROUPS_CLAIM") ?? o.GroupsClaim;
         o.Audience = Var("AUDIENCE") ?? o.Audience;
         o.ProviderName = Var("PROVIDER_NAME") ?? o.ProviderName;
-        if (Var("ROLE_MAP") is { } map)
-            o.RoleMap = map.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
-                .Where(pair => pair is [{ Length: > 0 }, { Length: > 0 }])
-                .GroupBy(pair => pair[0], StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal);
+
     }
 }
 
