@@ -20,7 +20,7 @@ public sealed class ProjectionRebuildTests(OperationsApp app) : IAsyncLifetime
         // Unchanged input: the rebuild writes exactly what the live projections wrote.
         var result = await app.RunAsync("projections", "rebuild");
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("rebuilt Network, ApiToken, Incident, PeerConfigProjection, AgentAccessProjection", result.Out);
+        Assert.Contains("rebuilt Network, ApiToken, Incident, User, PeerConfigProjection, AgentAccessProjection", result.Out);
         StoreSnapshot.AssertEqual(live, await StoreSnapshot.TakeAsync(app.ConnectionString));
 
         // Damaged read models (lost and altered documents, a stray one) come back as they were.
@@ -130,6 +130,7 @@ public sealed class ProjectionRebuildTests(OperationsApp app) : IAsyncLifetime
         using var store = DocumentStore.For(opts => Wirety.Server.Hosting.ServerStore.Configure(opts, app.ConnectionString));
         var layout = new StoreLayout(store);
         Assert.Equal(["DeadLetterEvent", "PeerSightings", "PublicKeyClaim"], layout.StateDocumentTypes.Select(t => t.Name));
+        Assert.Equal(["UiSession"], layout.TransientDocumentTypes.Select(t => t.Name));
         Assert.All(layout.Projections, p => Assert.NotEmpty(p.DocumentTypes));
     }
 }

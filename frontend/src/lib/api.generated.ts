@@ -1054,8 +1054,8 @@ export interface components {
             /** Format: int32 */
             persistentKeepalive: null | number;
         };
-        /** @enum {null|string} */
-        ApiTokenRole: "admin" | "analyst" | "viewer" | null;
+        /** @enum {string} */
+        ApiTokenRole: "admin" | "analyst" | "viewer";
         ApiTokenView: {
             /** Format: uuid */
             id: string;

@@ -28,7 +28,12 @@ public sealed class WireSchemaTransformer : IOpenApiSchemaTransformer
             schema.Pattern = null;
         }
         if (schema.Enum is { Count: > 0 } values && values.All(v => v is null || v.GetValueKind() == System.Text.Json.JsonValueKind.String))
-            schema.Type = (schema.Type ?? 0) | JsonSchemaType.String | (values.Any(v => v is null) ? JsonSchemaType.Null : 0);
+        {
+            // An enum is one shared component whether a member is nullable or not; a nullable member says so itself
+            // (oneOf [null, $ref]), so the component never takes null from whichever use came first.
+            foreach (var none in values.Where(v => v is null).ToList()) values.Remove(none);
+            schema.Type = ((schema.Type ?? 0) | JsonSchemaType.String) & ~JsonSchemaType.Null;
+        }
 
         var omitted = context.JsonTypeInfo.Properties
             .Where(p => p.AttributeProvider?.GetCustomAttributes(typeof(JsonIgnoreAttribute), true).OfType<JsonIgnoreAttribute>()

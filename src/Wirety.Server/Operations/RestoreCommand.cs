@@ -60,7 +60,7 @@ public static class RestoreCommand
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (force)
         {
-            var tables = layout.BackedUpTables.Concat(layout.ProjectedTables).Distinct().Select(layout.Qualified);
+            var tables = layout.BackedUpTables.Concat(layout.ProjectedTables).Concat(layout.TransientDocumentTables).Distinct().Select(layout.Qualified);
             await using var wipe = new NpgsqlCommand($"truncate {string.Join(", ", tables)}", conn, tx);
             await wipe.ExecuteNonQueryAsync(ct);
         }

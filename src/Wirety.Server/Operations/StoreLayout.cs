@@ -5,6 +5,13 @@ using Wirety.Projections;
 
 namespace Wirety.Server.Operations;
 
+/// <summary>
+/// On a document type that is neither projected nor history: state that must not outlive a restore (UI sessions —
+/// a backup would bring back sessions signed out since). Backups leave it out; a restore empties its table.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class NotBackedUpAttribute : Attribute;
+
 /// <summary>A registered projection as the operations commands see it: its name, the document tables it owns, how to run it.</summary>
 public sealed record ProjectionInfo(string Name, IReadOnlyList<Type> DocumentTypes, IReadOnlyList<string> Tables,
     IProjectionSource<IDocumentOperations, IQuerySession> Source);
@@ -23,6 +30,9 @@ public sealed class StoreLayout
     public IReadOnlyList<ProjectionInfo> Projections { get; }
     public IReadOnlyList<Type> StateDocumentTypes { get; }
     public IReadOnlyList<string> StateDocumentTables { get; }
+    /// <summary>Document types marked <see cref="NotBackedUpAttribute"/>, and their tables (emptied by a restore).</summary>
+    public IReadOnlyList<Type> TransientDocumentTypes { get; }
+    public IReadOnlyList<string> TransientDocumentTables { get; }
 
     public StoreLayout(IDocumentStore store)
     {
@@ -32,9 +42,13 @@ public sealed class StoreLayout
                 p.Options.StorageTypes.Distinct().Select(t => TableOf(options, t)).ToList(), p))
             .ToList();
         var projected = Projections.SelectMany(p => p.DocumentTypes).ToHashSet();
-        StateDocumentTypes = options.AllKnownDocumentTypes().Select(m => m.DocumentType)
+        var unprojected = options.AllKnownDocumentTypes().Select(m => m.DocumentType)
             .Where(t => !projected.Contains(t)).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        bool Transient(Type t) => t.IsDefined(typeof(NotBackedUpAttribute), inherit: false);
+        StateDocumentTypes = unprojected.Where(t => !Transient(t)).ToList();
         StateDocumentTables = StateDocumentTypes.Select(t => TableOf(options, t)).ToList();
+        TransientDocumentTypes = unprojected.Where(Transient).ToList();
+        TransientDocumentTables = TransientDocumentTypes.Select(t => TableOf(options, t)).ToList();
     }
 
     public IEnumerable<string> ProjectedTables => Projections.SelectMany(p => p.Tables).Distinct();

@@ -5,6 +5,7 @@ namespace Wirety.Server.Auth.Sessions;
 /// cookie's secret, so the database never holds a usable cookie. Holds no API token value or hash: a token
 /// session refers to its token by id and takes role, scope and revocation from the token on every request.
 /// </summary>
+[Operations.NotBackedUp] // a restore must not bring back sessions signed out since the backup
 public sealed record UiSession
 {
     /// <summary>SHA-256 (lower-case hex) of the cookie value.</summary>
