@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
-using Wirety.Projections.Networks;
+using Wirety.Server.Networks;
 using Wirety.Events.Tokens;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Auth;
@@ -18,34 +18,9 @@ public sealed record IssueApiTokenRequest(string? Name, string? Role, DateTimeOf
 public sealed record IssuedApiToken(
     Guid Id, string Name, ApiTokenRole Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Token, IReadOnlyList<Guid>? NetworkIds);
 
-/// <summary>Which of the networks a request names exist.</summary>
-public sealed record ExistingNetworks(IReadOnlySet<Guid> Ids)
-{
-    public static async Task<ExistingNetworks> LoadAsync(IReadOnlyList<Guid>? requested, IQuerySession session, CancellationToken ct)
-    {
-        if (requested is not { Count: > 0 }) return new(new HashSet<Guid>());
-        var wanted = requested.Distinct().ToArray();
-        var found = await session.Query<Network>().Where(n => n.Id.IsOneOf(wanted)).Select(n => n.Id).ToListAsync(ct);
-        return new(found.ToHashSet());
-    }
-
-    /// <summary>A 400 naming each id that is not a network, or that repeats; null when the list (if any) is good.</summary>
-    public string? Check(IReadOnlyList<Guid>? requested, int max)
-    {
-        if (requested is null) return null;
-        if (requested.Count == 0) return "networkIds must name at least one network; leave it out for every network.";
-        if (requested.Count > max) return $"networkIds may name at most {max} networks.";
-        var unknown = requested.Select((id, i) => (id, i)).Where(x => !Ids.Contains(x.id)).Select(x => $"networkIds[{x.i}] ({x.id})").ToList();
-        if (unknown.Count > 0) return $"{string.Join(", ", unknown)} {(unknown.Count == 1 ? "names no network" : "name no network")}.";
-        return requested.Distinct().Count() != requested.Count ? "networkIds names a network twice." : null;
-    }
-}
-
 /// <summary>A new API token with a role; only its SHA-256 hash is recorded.</summary>
 public static class IssueApiToken
 {
-    public const int MaxNetworks = 100;
-
     public static Task<ExistingNetworks> LoadAsync(IssueApiTokenRequest? request, IQuerySession session, CancellationToken ct) =>
         ExistingNetworks.LoadAsync(request?.NetworkIds, session, ct);
 
@@ -57,7 +32,7 @@ public static class IssueApiToken
                 ? "name is required and must be at most 64 characters." : null)
             .Check("role", ParseRole(request.Role) is null ? "role is required: admin, analyst or viewer." : null)
             .Check("expiresAt", request.ExpiresAt is { } e && e <= clock.GetUtcNow() ? "expiresAt must be in the future." : null)
-            .Check("networkIds", networks.Check(request.NetworkIds, MaxNetworks));
+            .Check("networkIds", networks.Check(request.NetworkIds));
         return errors.Any ? errors.ToProblem() : ApiProblems.None;
     }
 

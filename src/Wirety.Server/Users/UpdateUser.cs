@@ -5,6 +5,7 @@ using Wirety.Events;
 using Wirety.Events.Tokens;
 using Wirety.Events.Users;
 using Wirety.Projections.Networks;
+using Wirety.Server.Networks;
 using Wirety.Projections.Users;
 using Wirety.Server.Auth;
 using Wirety.Server.Problems;
@@ -30,7 +31,6 @@ public sealed record UpdateUserRequest(string? Role, IReadOnlyList<Guid>? Networ
 public static class UpdateUser
 {
     public const string None = "none";
-    public const int MaxNetworks = 100;
 
     public static ApiTokenRole? ParseRole(string? role) => role switch
     {
@@ -41,14 +41,10 @@ public static class UpdateUser
     };
 
     /// <summary>The requested networks that exist (the rest are refused by <see cref="Validate"/>).</summary>
-    public static async Task<KnownNetworks> LoadAsync(UpdateUserRequest? request, IDocumentSession session, CancellationToken ct)
-    {
-        if (request?.NetworkIds is not { Count: > 0 and <= MaxNetworks } ids) return new KnownNetworks(new HashSet<Guid>());
-        var wanted = ids.Distinct().ToArray();
-        return new KnownNetworks((await session.Query<Network>().Where(n => wanted.Contains(n.Id)).Select(n => n.Id).ToListAsync(ct)).ToHashSet());
-    }
+    public static Task<ExistingNetworks> LoadAsync(UpdateUserRequest? request, IDocumentSession session, CancellationToken ct) =>
+        ExistingNetworks.LoadAsync(request?.NetworkIds, session, ct);
 
-    public static ProblemDetails Validate(UpdateUserRequest? request, User? user, Guid userId, KnownNetworks known, ClaimsPrincipal caller)
+    public static ProblemDetails Validate(UpdateUserRequest? request, User? user, Guid userId, ExistingNetworks known, ClaimsPrincipal caller)
     {
         if (request is null) return ApiProblems.MissingBody();
         if (user is null) return UserLookup.Missing(userId);
@@ -58,10 +54,7 @@ public static class UpdateUser
         if (request.NetworkIds is { } ids)
         {
             if (request.Role == None) errors.Add("networkIds", "networkIds goes with a role; role none revokes every network.");
-            else if (ids.Count == 0) errors.Add("networkIds", "networkIds must name at least one network, or be null for every network (role none revokes).");
-            else if (ids.Count > MaxNetworks) errors.Add("networkIds", $"networkIds may name at most {MaxNetworks} networks.");
-            else if (ids.FirstOrDefault(id => !known.Ids.Contains(id)) is var unknown && unknown != default || ids.Contains(Guid.Empty))
-                errors.Add("networkIds", $"There is no network {unknown}.");
+            else if (known.Check(ids) is { } wrong) errors.Add("networkIds", wrong);
             else if (request.Role is null && user.Role is null)
                 errors.Add("networkIds", "The user has no role to limit; give role together with networkIds.");
         }
@@ -125,5 +118,3 @@ public static class UpdateUser
     }
 }
 
-/// <summary>Which of the networks a request names exist.</summary>
-public sealed record KnownNetworks(IReadOnlySet<Guid> Ids);

@@ -178,7 +178,7 @@ public sealed class UserTests(WiretyApp app) : ApiTest(app)
             Role = ApiTokenRole.Admin, GrantSource = GrantSource.Admin,
         };
         var caller = new ClaimsPrincipal(SessionUsersIdentity(self));
-        var none = new KnownNetworks(new HashSet<Guid> { OidcAppNetwork });
+        var none = new Wirety.Server.Networks.ExistingNetworks(new HashSet<Guid> { OidcAppNetwork });
         foreach (var request in new UpdateUserRequest[] { new(null, null, true), new("viewer", null, null), new("none", null, null), new("admin", [OidcAppNetwork], null) })
             Assert.Equal(409, UpdateUser.Validate(request, self, self.Id, none, caller).Status);
         Assert.Same(Wirety.Server.Problems.ApiProblems.None, UpdateUser.Validate(new("admin", null, false), self, self.Id, none, caller));

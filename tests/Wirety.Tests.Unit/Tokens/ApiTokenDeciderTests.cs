@@ -2,6 +2,7 @@ using Wirety.Events;
 using Wirety.Events.Tokens;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Auth;
+using Wirety.Server.Networks;
 using Wirety.Server.Tokens;
 using static Wirety.Tests.Unit.Decided;
 

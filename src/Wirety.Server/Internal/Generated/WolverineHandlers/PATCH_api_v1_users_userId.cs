@@ -51,8 +51,8 @@ namespace Internal.Generated.WolverineHandlers
             var stream_user = await documentSession.Events.FetchForExclusiveWriting<Wirety.Projections.Users.User>(userId, httpContext.RequestAborted);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", userId);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "Wirety.Projections.Users.User");
-            var knownNetworks = await Wirety.Server.Users.UpdateUser.LoadAsync(request, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails1 = Wirety.Server.Users.UpdateUser.Validate(request, stream_user.Aggregate, userId, knownNetworks, httpContext.User);
+            var existingNetworks = await Wirety.Server.Users.UpdateUser.LoadAsync(request, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = Wirety.Server.Users.UpdateUser.Validate(request, stream_user.Aggregate, userId, existingNetworks, httpContext.User);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
