@@ -9,8 +9,12 @@ namespace Wirety.Events.Agent;
 /// <summary><c>POST /api/v1/agent/enroll</c> (no auth: the one-time token is the credential).</summary>
 public sealed record EnrollRequest(string? Token, string? PublicKey, string? Hostname, string? AgentVersion);
 
-/// <summary>The session token is returned here once; the server keeps only its hash.</summary>
-public sealed record EnrollResponse(Guid PeerId, Guid NetworkId, string SessionToken, AgentConfig Config);
+/// <summary>
+/// The session token is returned here once; the server keeps only its hash. <see cref="SigningKey"/> is the
+/// server's Ed25519 agent-signing public key (32 bytes, unpadded base64url), which the agent pins to verify
+/// delta envelopes (<see cref="AgentEnvelope"/>).
+/// </summary>
+public sealed record EnrollResponse(Guid PeerId, Guid NetworkId, string SessionToken, AgentConfig Config, string? SigningKey = null);
 
 /// <summary>
 /// <c>GET /api/v1/agent/config</c> (Bearer session token), with a strong ETag; 304 on If-None-Match.
@@ -26,7 +30,8 @@ public sealed record AgentConfig(
 
 public sealed record AgentInterface(string Address, int? ListenPort, int? Mtu, IReadOnlyList<string> Dns);
 
-public sealed record AgentPeer(string PublicKey, string? Endpoint, IReadOnlyList<string> AllowedIps, int? PersistentKeepalive);
+/// <param name="Id">The peer's id (the key of the agent's peer index for deltas); null from servers before issue 15.</param>
+public sealed record AgentPeer(string PublicKey, string? Endpoint, IReadOnlyList<string> AllowedIps, int? PersistentKeepalive, Guid? Id = null);
 
 /// <summary>
 /// For jump peers and the peers routes go through: forward between peers, and masquerade traffic from
@@ -81,4 +86,9 @@ public sealed record AgentMessage(string Type, string? Version)
 [JsonSerializable(typeof(AgentConfig))]
 [JsonSerializable(typeof(HeartbeatRequest))]
 [JsonSerializable(typeof(AgentMessage))]
+[JsonSerializable(typeof(AgentEnvelope))]
+[JsonSerializable(typeof(AgentPeerChange))]
+[JsonSerializable(typeof(AgentInterface))]
+[JsonSerializable(typeof(RotateKeyRequest))]
+[JsonSerializable(typeof(RotateKeyResponse))]
 public sealed partial class AgentProtocolJson : JsonSerializerContext;

@@ -39,3 +39,11 @@ public sealed record PeerEnrolled(
 /// <summary>The endpoint other peers can reach this peer at, as observed from its heartbeats (null: unknown).</summary>
 public sealed record EndpointChanged(
     Guid NetworkId, Guid PeerId, string? Endpoint, string? PreviousEndpoint, Guid SessionId, DateTimeOffset At);
+
+/// <summary>
+/// The peer's agent replaced its WireGuard key pair (<c>wirety-agent rotate-key</c>, or its network's rotation
+/// interval), proving possession with its current session. Every config listing the peer swaps
+/// <paramref name="PreviousPublicKey"/> for <paramref name="PublicKey"/>; only public halves are recorded.
+/// </summary>
+public sealed record PeerKeyRotated(
+    Guid NetworkId, Guid PeerId, string PreviousPublicKey, string PublicKey, Guid SessionId, Actor Actor, DateTimeOffset At);
