@@ -34,7 +34,22 @@ public sealed record Network
     public ImmutableList<PolicyState> Policies { get; init; } = [];
     public ImmutableList<RouteState> Routes { get; init; } = [];
 
-    public PeerState? FindPeer(Guid peerId) => Peers.Find(p => p.Id == peerId);
+    /// <summary>
+    /// The peer with this id, or null. O(1) after the first lookup on this value: a network of thousands of peers is
+    /// asked for each of its peers when configs are built, and a scan per lookup made that O(N²).
+    /// </summary>
+    public PeerState? FindPeer(Guid peerId)
+    {
+        if (Peers.Count <= PeerIndexThreshold) return Peers.Find(p => p.Id == peerId);
+        var index = PeerIndexes.GetValue(this, static n => n.Peers.ToDictionary(p => p.Id));
+        return index.GetValueOrDefault(peerId);
+    }
+
+    /// <summary>Below this many peers a scan is as cheap as building the index.</summary>
+    private const int PeerIndexThreshold = 32;
+
+    /// <summary>Each network value's peers by id, built on first use and dropped with the value (the state is immutable).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Network, Dictionary<Guid, PeerState>> PeerIndexes = new();
     public GroupState? FindGroup(Guid groupId) => Groups.Find(g => g.Id == groupId);
     public PolicyState? FindPolicy(Guid policyId) => Policies.Find(p => p.Id == policyId);
     public RouteState? FindRoute(Guid routeId) => Routes.Find(r => r.Id == routeId);
