@@ -60,18 +60,19 @@ public sealed class BulkPeersTests(WiretyApp app, ITestOutputHelper output) : Ag
             var config = p.GetProperty("config").GetString()!;
             Assert.Matches(@"(?m)^PrivateKey = [A-Za-z0-9+/]{43}=$", config);
             Assert.Contains($"Address = {p.GetProperty("address").GetString()}/32", config);
-            Assert.Contains("Endpoint = 198.18.0.1:51820", config); // the hub of the same request
             Assert.False(p.TryGetProperty("enrollmentToken", out _));
         });
         // One PeerAdded per peer and one EnrollmentTokenIssued per agent-managed one, in the one commit.
         Assert.Equal(before + 1000 + 950, await App.EventCountAsync());
         Assert.Equal(1000, (await ListAsync(net)).Length);
 
-        // The tokens work with the real agent API: a laptop enrolls and gets a config with the hub in it.
+        // The tokens work with the real agent API: the hub and a laptop enroll, and the laptop's config has the hub in it.
+        var hub = await EnrollAsync(peers[0].GetProperty("enrollmentToken").GetString()!);
         var laptop = await EnrollAsync(peers[500].GetProperty("enrollmentToken").GetString()!);
         Assert.Equal(peers[500].GetProperty("id").GetGuid(), laptop.PeerId);
         Assert.Equal("10.20.1.245", laptop.Config.GetProperty("interface").GetProperty("address").GetString()!.Split('/')[0]);
-        Assert.Contains(laptop.Config.GetProperty("peers").EnumerateArray(), p => p.GetProperty("endpoint").GetString() == "198.18.0.1:51820");
+        Assert.Contains(laptop.Config.GetProperty("peers").EnumerateArray(), p => p.GetProperty("publicKey").GetString() == hub.PublicKey
+            && p.GetProperty("endpoint").GetString() == "198.18.0.1:51820");
     }
 
     [Fact]
@@ -91,7 +92,7 @@ public sealed class BulkPeersTests(WiretyApp app, ITestOutputHelper output) : Ag
         var net = await NetworkAsync();
         var problem = await AssertRefusedAsync(() => Admin.PostAsJsonAsync(Bulk(net), new
         {
-            peers = new object[] { new { name = "a", kind = "dynamic" }, new { name = "b", kind = "static" }, new { name = "A", kind = "dynamic" } },
+            peers = new object[] { new { name = "a", kind = "dynamic" }, new { name = "b", kind = "static" }, new { name = "a", kind = "dynamic" } },
         }), 409);
         AssertNames(problem, "peers[2].name");
         Assert.False(problem.GetProperty("errors").TryGetProperty("peers[0].name", out _));
