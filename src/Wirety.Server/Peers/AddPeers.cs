@@ -40,6 +40,9 @@ public static class AddPeers
 
     public static ProblemDetails Validate(Plan plan) => plan.Problem;
 
+    // A custom-method route (`peers:bulk`, like peers:block/unblock/delete) routes fine in ASP.NET Core (a literal
+    // segment). Wolverine names the generated handler type after the route and drops the `:...` part, so without
+    // TypeName all of them and `POST .../peers` share one name and get hashed suffixes (the single POST's too).
     [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks/{networkId}/peers:bulk", TypeName = "POST_api_v1_networks_networkId_peers_bulk")]
     public static (IResult, Events, IMartenOp) Post(
