@@ -624,6 +624,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/networks/{networkId}/peers:bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * POST_api_v1_networks_networkId_peers_bulk
+         * @description POST_api_v1_networks_networkId_peers_bulk
+         *
+         *     Needs an API token with the admin role or above (Bearer).
+         */
+        post: operations["POST_api_v1_networks_networkId_peers_bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/networks/{networkId}/peers/{peerId}/block": {
         parameters: {
             query?: never;
@@ -640,6 +662,28 @@ export interface paths {
          *     Needs an API token with the admin role or above (Bearer).
          */
         post: operations["POST_api_v1_networks_networkId_peers_peerId_block"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/networks/{networkId}/peers:block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * POST_api_v1_networks_networkId_peers_block
+         * @description POST_api_v1_networks_networkId_peers_block
+         *
+         *     Needs an API token with the admin role or above (Bearer).
+         */
+        post: operations["POST_api_v1_networks_networkId_peers_block"];
         delete?: never;
         options?: never;
         head?: never;
@@ -702,6 +746,28 @@ export interface paths {
         patch: operations["PATCH_api_v1_networks_networkId_peers_peerId"];
         trace?: never;
     };
+    "/api/v1/networks/{networkId}/peers:delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * POST_api_v1_networks_networkId_peers_delete
+         * @description POST_api_v1_networks_networkId_peers_delete
+         *
+         *     Needs an API token with the admin role or above (Bearer).
+         */
+        post: operations["POST_api_v1_networks_networkId_peers_delete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/networks/{networkId}/peers/{peerId}/unblock": {
         parameters: {
             query?: never;
@@ -718,6 +784,28 @@ export interface paths {
          *     Needs an API token with the admin role or above (Bearer).
          */
         post: operations["POST_api_v1_networks_networkId_peers_peerId_unblock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/networks/{networkId}/peers:unblock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * POST_api_v1_networks_networkId_peers_unblock
+         * @description POST_api_v1_networks_networkId_peers_unblock
+         *
+         *     Needs an API token with the admin role or above (Bearer).
+         */
+        post: operations["POST_api_v1_networks_networkId_peers_unblock"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1012,6 +1100,9 @@ export interface components {
             additionalAllowedIps?: null | string[];
             address?: null | string;
         };
+        AddPeersRequest: {
+            peers?: null | components["schemas"]["AddPeerRequest"][];
+        };
         AddRouteRequest: {
             cidr?: null | string;
             /** Format: uuid */
@@ -1053,6 +1144,8 @@ export interface components {
             allowedIps: string[];
             /** Format: int32 */
             persistentKeepalive: null | number;
+            /** Format: uuid */
+            id: null | string;
         };
         /** @enum {string} */
         ApiTokenRole: "admin" | "analyst" | "viewer";
@@ -1076,6 +1169,10 @@ export interface components {
             providerName: null | string;
         };
         BlockPeerRequest: {
+            reason?: null | string;
+        };
+        BlockPeersRequest: {
+            peerIds?: null | string[];
             reason?: null | string;
         };
         CreateGroupRequest: {
@@ -1112,6 +1209,7 @@ export interface components {
             networkId: string;
             sessionToken: string;
             config: components["schemas"]["AgentConfig"];
+            signingKey: null | string;
         };
         EventItem: {
             /** Format: int64 */
@@ -1379,6 +1477,13 @@ export interface components {
             observedEndpoint: null | string;
             groups: components["schemas"]["NamedRef"][];
         };
+        PeersRemoved: {
+            /** Format: int32 */
+            deleted: number;
+        };
+        PeersView: {
+            peers: components["schemas"]["PeerView"][];
+        };
         PolicyPreviewUpdate: {
             /** Format: uuid */
             id?: null | string;
@@ -1446,6 +1551,9 @@ export interface components {
             /** Format: int32 */
             total: number;
             truncated: boolean;
+        };
+        RemovePeersRequest: {
+            peerIds?: null | string[];
         };
         ResolveIncidentRequest: {
             note?: null | string;
@@ -4401,6 +4509,113 @@ export interface operations {
             };
         };
     };
+    POST_api_v1_networks_networkId_peers_bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                networkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddPeersRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeersView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No credential, or one that is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A resource named in the path does not exist (or is out of the token's scope). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The change conflicts with the current state or raced another change. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than this operation accepts (Limits: admin API 1 MiB, agent endpoints 64 KiB, heartbeat 640 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: retry after the seconds in `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable (restarting or unreachable), or the query ran past its time limit: retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     POST_api_v1_networks_networkId_peers_peerId_block: {
         parameters: {
             query?: never;
@@ -4424,6 +4639,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PeerView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No credential, or one that is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A resource named in the path does not exist (or is out of the token's scope). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The change conflicts with the current state or raced another change. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than this operation accepts (Limits: admin API 1 MiB, agent endpoints 64 KiB, heartbeat 640 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: retry after the seconds in `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable (restarting or unreachable), or the query ran past its time limit: retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    POST_api_v1_networks_networkId_peers_block: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                networkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlockPeersRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeersView"];
                 };
             };
             /** @description Bad Request */
@@ -4864,6 +5186,113 @@ export interface operations {
             };
         };
     };
+    POST_api_v1_networks_networkId_peers_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                networkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemovePeersRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeersRemoved"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No credential, or one that is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A resource named in the path does not exist (or is out of the token's scope). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The change conflicts with the current state or raced another change. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than this operation accepts (Limits: admin API 1 MiB, agent endpoints 64 KiB, heartbeat 640 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: retry after the seconds in `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable (restarting or unreachable), or the query ran past its time limit: retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     POST_api_v1_networks_networkId_peers_peerId_unblock: {
         parameters: {
             query?: never;
@@ -4887,6 +5316,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PeerView"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No credential, or one that is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A resource named in the path does not exist (or is out of the token's scope). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The change conflicts with the current state or raced another change. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than this operation accepts (Limits: admin API 1 MiB, agent endpoints 64 KiB, heartbeat 640 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: retry after the seconds in `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable (restarting or unreachable), or the query ran past its time limit: retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    POST_api_v1_networks_networkId_peers_unblock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                networkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlockPeersRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeersView"];
                 };
             };
             /** @description Bad Request */

@@ -38,22 +38,7 @@ public static class AddPeer
         if (request is null) return ApiProblems.MissingBody();
         if (network is null) return NetworkLookup.Missing(networkId);
 
-        var errors = new ValidationErrors()
-            .Check("name", PeerRules.Name(request.Name))
-            .Check("endpoint", PeerRules.Endpoint(request.Endpoint))
-            .Check("listenPort", PeerRules.ListenPort(request.ListenPort))
-            .Check("additionalAllowedIps", PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out _, protectedAddresses));
-        if (!PeerRules.TryParseKind(request.Kind, out var kind))
-            errors.Add("kind", "kind is required and must be one of: jump, dynamic, static.");
-        else
-        {
-            // A static peer's endpoint is what the others dial for ever (its config never changes): an address
-            // unless the network allows DNS names (Agents/AgentRules.Endpoint).
-            if (kind == PeerKind.Static && request.Endpoint is not null && PeerRules.Endpoint(request.Endpoint) is null)
-                errors.Check("endpoint", Agents.AgentRules.Endpoint(request.Endpoint, network.AllowDnsEndpoints));
-            errors.Check(kind == PeerKind.Jump && request.Endpoint is null ? "endpoint" : "kind",
-                PeerRules.KindFlags(kind, request.Endpoint, request.Isolated ?? false, request.FullEncapsulation ?? false));
-        }
+        var errors = NewPeer.CheckFields(new ValidationErrors(), "", request, network, protectedAddresses);
         if (request.Address is not null)
             errors.Check("address", Ipam.ValidateRequested(Ipv4Cidr.Parse(network.Cidr), request.Address, network.Peers.Select(p => p.Address)));
         if (errors.Any) return errors.ToProblem();
@@ -74,27 +59,12 @@ public static class AddPeer
         AddPeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
         ClaimsPrincipal user, TimeProvider clock)
     {
-        PeerRules.TryParseKind(request.Kind, out var kind);
-        PeerRules.AdditionalAllowedIps(request.AdditionalAllowedIps, network, null, out var routes);
-        var now = clock.GetUtcNow();
-        var actor = user.ToActor();
-        var keys = kind == PeerKind.Static ? WireGuardKeyPair.Generate() : null;
         // Validate refused a full network, so there is an address.
-        var added = new PeerAdded(network.Id, Guid.CreateVersion7(now), request.Name!, kind, AddressFor(request, network)!,
-            keys?.PublicKey, request.Endpoint, request.ListenPort is 0 ? null : request.ListenPort, request.Isolated ?? false,
-            request.FullEncapsulation ?? false, routes, actor, now);
-        var location = $"/api/v1/networks/{network.Id}/peers/{added.PeerId}";
+        var peer = NewPeer.Create(request, network, AddressFor(request, network)!, user.ToActor(), clock.GetUtcNow());
         // Adding a peer to an existing network leaves the network, with the peer.
-        var after = NetworkEvolution.Evolve(network, added)!;
-        var view = PeerView.Of(after, after.FindPeer(added.PeerId)!);
-
-        if (keys is not null)
-            return (Results.Created(location, view with { Config = WgQuickRenderer.Render(ConfigBuilder.Build(after, added.PeerId), keys.PrivateKey) }),
-                [added], MartenOps.Insert(new PublicKeyClaim(keys.PublicKey, network.Id, added.PeerId)));
-
-        var (token, issued) = IssueEnrollmentToken.New(network.Id, added.PeerId, actor, now);
-        return (Results.Created(location, view with { EnrollmentToken = token, EnrollmentTokenExpiresAt = issued.ExpiresAt }),
-            [added, issued], MartenOps.Nothing());
+        var after = NetworkEvolution.Evolve(network, peer.Added)!;
+        return (Results.Created(peer.Location, peer.View(after)), [.. peer.Events],
+            peer.Claim is { } claim ? MartenOps.Insert(claim) : MartenOps.Nothing());
     }
 
     /// <summary>The requested address (validated), or the lowest free one; null when the network is full.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
+using Wirety.Events;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
@@ -28,9 +29,16 @@ public static class BlockPeer
     public static ProblemDetails Validate(BlockPeerRequest? request, Network? network, PeerState? peer, Guid networkId, Guid peerId) =>
         request is null ? ApiProblems.MissingBody()
         : peer is null ? PeerLookup.Missing(network, networkId, peerId)
-        : string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > MaxReasonLength
-            ? new ValidationErrors().Add("reason", $"reason is required (at most {MaxReasonLength} characters).").ToProblem()
+        : ReasonError(request.Reason) is { } error ? new ValidationErrors().Add("reason", error).ToProblem()
         : ApiProblems.None;
+
+    public static string? ReasonError(string? reason) => string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength
+        ? $"reason is required (at most {MaxReasonLength} characters)."
+        : null;
+
+    /// <summary>The block of one peer (single and bulk); null when it is blocked already (a no-op).</summary>
+    public static PeerBlocked? Block(Network network, PeerState peer, string reason, Actor actor, DateTimeOffset at) =>
+        peer.Blocked ? null : new PeerBlocked(network.Id, peer.Id, reason.Trim(), actor, at);
 
     [RequiresRole(ApiTokenRole.Admin)]
     [WolverinePost("/api/v1/networks/{networkId}/peers/{peerId}/block")]
@@ -38,8 +46,8 @@ public static class BlockPeer
         BlockPeerRequest request, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
         [NotBody] PeerState peer, ClaimsPrincipal user, TimeProvider clock)
     {
-        if (peer.Blocked) return (Results.Ok(PeerView.Of(network, peer)), []);
-        var blocked = new PeerBlocked(network.Id, peer.Id, request.Reason!.Trim(), user.ToActor(), clock.GetUtcNow());
+        if (Block(network, peer, request.Reason!, user.ToActor(), clock.GetUtcNow()) is not { } blocked)
+            return (Results.Ok(PeerView.Of(network, peer)), []);
         return (Results.Ok(PeerView.After(network, peer, blocked)), [blocked]);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
+using Wirety.Events;
 using Wirety.Events.Peers;
 using Wirety.Projections.Networks;
 using Wirety.Server.Auth;
@@ -23,5 +24,12 @@ public static class RemovePeer
     public static (IResult, Events) Delete(
         Guid peerId, [WriteAggregate(Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] Network network,
         ClaimsPrincipal user, TimeProvider clock) =>
-        (Results.NoContent(), [new PeerRemoved(network.Id, peerId, user.ToActor(), clock.GetUtcNow())]);
+        (Results.NoContent(), [Remove(network, peerId, user.ToActor(), clock.GetUtcNow())]);
+
+    /// <summary>
+    /// The removal of one peer (single and bulk). The one event is all of it: the network's fold drops the peer from its
+    /// groups and policies and the routes through it (NetworkEvolution), the agent-access projection voids its token
+    /// and sessions, and the public-key claim is released in the same commit (PublicKeyClaimRelease).
+    /// </summary>
+    public static PeerRemoved Remove(Network network, Guid peerId, Actor actor, DateTimeOffset at) => new(network.Id, peerId, actor, at);
 }

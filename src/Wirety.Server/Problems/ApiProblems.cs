@@ -31,6 +31,9 @@ public sealed class ValidationErrors
 
     public bool Any => _errors.Count > 0;
 
+    /// <summary>How many fields have messages.</summary>
+    public int Count => _errors.Count;
+
     public ValidationErrors Add(string field, string message)
     {
         if (!_errors.TryGetValue(field, out var list)) _errors[field] = list = [];
