@@ -22,7 +22,8 @@ namespace Wirety.Server.Agents;
 /// </summary>
 public static class RotateAgentKey
 {
-    public static ValidationErrors Validate(RotateKeyRequest request) =>
+    /// <summary>Not named Validate: Wolverine would call it before <see cref="Post"/>, with a null body too.</summary>
+    public static ValidationErrors Problems(RotateKeyRequest request) =>
         new ValidationErrors().Check("publicKey", AgentRules.PeerPublicKey(request.PublicKey));
 
     /// <summary>
@@ -58,7 +59,7 @@ public static class RotateAgentKey
         CancellationToken ct)
     {
         if (request is null) return ApiProblems.MissingBody().ToResult();
-        if (Validate(request) is { Any: true } errors) return errors.ToProblem().ToResult();
+        if (Problems(request) is { Any: true } errors) return errors.ToProblem().ToResult();
 
         var agent = AgentIdentity.Of(user);
         var publicKey = WireGuardKey.Canonical(request.PublicKey)!;

@@ -38,7 +38,6 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (request, jsonContinue) = await ReadJsonAsync<Wirety.Events.Agent.RotateKeyRequest>(httpContext, true);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var validationErrors = Wirety.Server.Agents.RotateAgentKey.Validate(request);
             
             // The actual HTTP request handler execution
             var result = await Wirety.Server.Agents.RotateAgentKey.Post(request, httpContext.User, documentSession, _configCache, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
