@@ -78,6 +78,16 @@ public sealed class KeyRotationTests
     }
 
     [Fact]
+    public void rotations_spend_a_rate_limit_budget_per_session_credential()
+    {
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        http.Request.Path = "/api/v1/agent/rotate-key";
+        http.Request.Headers.Authorization = "Bearer wirety_session_x";
+        var partition = Wirety.Server.Limits.RequestLimits.Partition(http, new Wirety.Server.Limits.LimitsOptions());
+        Assert.StartsWith("rotate-key:token:", partition.PartitionKey);
+    }
+
+    [Fact]
     public void every_config_that_changes_with_a_rotation_is_in_its_impact()
     {
         var before = Mesh();
