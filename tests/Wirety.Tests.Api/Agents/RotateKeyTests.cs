@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Marten;
@@ -65,6 +66,31 @@ public sealed class RotateKeyTests(WiretyApp app) : AgentTest(app)
         Assert.Equal(HttpStatusCode.OK, (await a.Client.GetAsync("/api/v1/agent/config")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await RotateAsync(a, next.PublicKey)).StatusCode);
         Assert.Single(await RotationsAsync(net));
+    }
+
+    [Fact]
+    public async Task the_other_agents_are_told_over_their_socket_that_their_config_changed()
+    {
+        var (_, a, b) = await MeshedPairAsync();
+        using var socket = await App.ConnectAgentSocketAsync(b.SessionToken);
+        var before = (await AgentConfigAsync(b)).GetProperty("version").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await RotateAsync(a, WireGuardKeyPair.Generate().PublicKey)).StatusCode);
+
+        var version = (await AgentConfigAsync(b)).GetProperty("version").GetString()!;
+        Assert.True(long.Parse(version) > long.Parse(before), $"b's config version stayed {before}");
+        // The push for the rotation arrives; pushes for commits from before the socket opened may still be ahead of it.
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+            var message = JsonDocument.Parse(buffer.AsMemory(0, result.Count)).RootElement;
+            Assert.Equal("config-changed", message.GetProperty("type").GetString());
+            var pushed = message.GetProperty("version").GetString()!;
+            if (pushed == version) break;
+            Assert.True(long.Parse(pushed) < long.Parse(version), $"pushed {pushed} after the rotation ({version})");
+        }
     }
 
     [Fact]
