@@ -48,6 +48,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * POST_api_v1_agent_rotate_key
+         * @description POST_api_v1_agent_rotate_key
+         *
+         *     Needs an agent session token (Bearer), from enrollment.
+         */
+        post: operations["POST_api_v1_agent_rotate_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -596,6 +618,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/networks/{networkId}/key-rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * PUT_api_v1_networks_networkId_key_rotation
+         * @description PUT_api_v1_networks_networkId_key_rotation
+         *
+         *     Needs an API token with the admin role or above (Bearer).
+         */
+        put: operations["PUT_api_v1_networks_networkId_key_rotation"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/networks/{networkId}/peers": {
         parameters: {
             query?: never;
@@ -1116,6 +1160,8 @@ export interface components {
             peers: components["schemas"]["AgentPeer"][];
             forwarding: null | components["schemas"]["AgentForwarding"];
             filter: null | components["schemas"]["AgentFilter"];
+            /** Format: int32 */
+            keyRotationDays?: null | number;
         };
         AgentFilter: {
             input: components["schemas"]["AgentFilterRule"][];
@@ -1339,6 +1385,14 @@ export interface components {
             enrollmentTokenExpiresAt: string;
         };
         JsonNode: unknown;
+        KeyRotationRequest: {
+            /** Format: int32 */
+            intervalDays?: null | number;
+        };
+        KeyRotationSetting: {
+            /** Format: int32 */
+            intervalDays: null | number;
+        };
         MeView: {
             /** Format: uuid */
             id: string;
@@ -1412,6 +1466,8 @@ export interface components {
             ipam: components["schemas"]["IpamCapacity"];
             defaultPolicy: components["schemas"]["DefaultPolicy"];
             allowDnsEndpoints: boolean;
+            /** Format: int32 */
+            keyRotationDays: null | number;
         };
         PairView: {
             from: components["schemas"]["NamedRef"];
@@ -1558,6 +1614,12 @@ export interface components {
         ResolveIncidentRequest: {
             note?: null | string;
             unblock?: null | boolean;
+        };
+        RotateKeyRequest: {
+            publicKey?: null | string;
+        };
+        RotateKeyResponse: {
+            config: components["schemas"]["AgentConfig"];
         };
         RouteView: {
             /** Format: uuid */
@@ -1778,6 +1840,109 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid (a field, a parameter or the body); `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No credential, or one that is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not application/json and the API token is not an admin's (the 415 is only given to an admin token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The change conflicts with the current state or raced another change. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than this operation accepts (Limits: admin API 1 MiB, agent endpoints 64 KiB, heartbeat 640 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: retry after the seconds in `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable (restarting or unreachable), or the query ran past its time limit: retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    POST_api_v1_agent_rotate_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotateKeyResponse"];
+                };
             };
             /** @description The request is invalid (a field, a parameter or the body); `errors` names the fields. */
             400: {
@@ -4299,6 +4464,113 @@ export interface operations {
             };
             /** @description A resource named in the path does not exist (or is out of the token's scope). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: retry after the seconds in `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database is unavailable (restarting or unreachable), or the query ran past its time limit: retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    PUT_api_v1_networks_networkId_key_rotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                networkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyRotationRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyRotationSetting"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No credential, or one that is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role is below admin, or it has none yet, or it is limited to networks and the operation is not about one of them. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A resource named in the path does not exist (or is out of the token's scope). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The change conflicts with the current state or raced another change. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than this operation accepts (Limits: admin API 1 MiB, agent endpoints 64 KiB, heartbeat 640 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,6 +19,9 @@ public sealed record EnrollResponse(Guid PeerId, Guid NetworkId, string SessionT
 /// <summary>
 /// <c>GET /api/v1/agent/config</c> (Bearer session token), with a strong ETag; 304 on If-None-Match.
 /// <see cref="Version"/> is the network stream version at which this peer's config last changed.
+/// <see cref="KeyRotationDays"/>: the network's key rotation interval (days); the agent makes a new key pair and
+/// sends it to <c>POST /api/v1/agent/rotate-key</c> once its key is that old. Left out of the JSON when off, so
+/// configs without it keep the bytes (and ETags) they had before it existed.
 /// </summary>
 public sealed record AgentConfig(
     string Version,
@@ -26,7 +29,8 @@ public sealed record AgentConfig(
     AgentInterface Interface,
     IReadOnlyList<AgentPeer> Peers,
     AgentForwarding? Forwarding,
-    AgentFilter? Filter = null);
+    AgentFilter? Filter = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? KeyRotationDays = null);
 
 public sealed record AgentInterface(string Address, int? ListenPort, int? Mtu, IReadOnlyList<string> Dns);
 

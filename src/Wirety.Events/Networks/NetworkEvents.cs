@@ -18,5 +18,12 @@ public sealed record NetworkUpdated(
 /// </summary>
 public sealed record DnsEndpointsAllowanceChanged(Guid NetworkId, bool Allowed, Actor Actor, DateTimeOffset At);
 
+/// <summary>
+/// An admin set (or, with null, turned off) how often agents in the network make a new key pair:
+/// <paramref name="IntervalDays"/> 1..3650. Agents learn it from their config (<c>AgentConfig.KeyRotationDays</c>)
+/// and rotate through <c>POST /api/v1/agent/rotate-key</c>.
+/// </summary>
+public sealed record KeyRotationIntervalChanged(Guid NetworkId, int? IntervalDays, Actor Actor, DateTimeOffset At);
+
 /// <summary>The network is gone; with <paramref name="Forced"/> its remaining peers went with it.</summary>
 public sealed record NetworkDeleted(Guid NetworkId, bool Forced, Actor Actor, DateTimeOffset At);

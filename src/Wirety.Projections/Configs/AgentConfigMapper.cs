@@ -10,13 +10,13 @@ namespace Wirety.Projections.Configs;
 /// <summary>The agent's JSON view of a peer's config (the same model the wg-quick text renders).</summary>
 public static class AgentConfigMapper
 {
-    public static AgentConfig From(PeerConfigModel model, long version, HostRules host) => new(
+    public static AgentConfig From(PeerConfigModel model, long version, HostRules host, int? keyRotationDays = null) => new(
         version.ToString(System.Globalization.CultureInfo.InvariantCulture),
         model.Kind.ToString().ToLowerInvariant(),
         new AgentInterface(model.Interface.Address, model.Interface.ListenPort, model.Interface.Mtu, model.Interface.Dns),
         model.Peers.Select(p => new AgentPeer(p.PublicKey, p.Endpoint, p.AllowedIps, p.PersistentKeepalive)).ToList(),
         host.MasqueradeSources is null ? null : new AgentForwarding(host.MasqueradeSources),
-        host.Filter);
+        host.Filter, keyRotationDays);
 
     /// <summary>
     /// Null for a peer that forwards nothing. A jump forwards for everyone and NATs the fully encapsulated

@@ -36,7 +36,7 @@ public static partial class ConfigBuilder
             var viewer = byId.TryGetValue(peerIds[i], out var found)
                 ? found
                 : throw new ArgumentException($"Peer {peerIds[i]} is not in network {network.Id}.", nameof(peerIds));
-            var header = new PeerConfigModel(network.Id, viewer.Id, viewer.Name, viewer.Kind, Interface(network, viewer), []);
+            var header = new PeerConfigModel(network.Id, viewer.Id, viewer.Name, viewer.Kind, Interface(network, viewer), [], network.KeyRotationDays);
             results[i] = (viewer.Id, ConfigFingerprint.Combine(header, sums.For(viewer), HostRules.For(network, viewer.Id)));
         }
         return results;

@@ -31,7 +31,7 @@ public static partial class ConfigBuilder
             : viewer.Kind == PeerKind.Jump ? JumpView(network, viewer)
             : MemberView(network, viewer);
 
-        return new PeerConfigModel(network.Id, viewer.Id, viewer.Name, viewer.Kind, @interface, entries);
+        return new PeerConfigModel(network.Id, viewer.Id, viewer.Name, viewer.Kind, @interface, entries, network.KeyRotationDays);
     }
 
     private static InterfaceSection Interface(Network network, PeerState viewer)

@@ -54,6 +54,8 @@ public static class ConfigFingerprint
         Add(buffer, header.Interface.ListenPort?.ToString(CultureInfo.InvariantCulture));
         Add(buffer, header.Interface.Mtu?.ToString(CultureInfo.InvariantCulture));
         foreach (var dns in header.Interface.Dns) Add(buffer, dns);
+        // Added only when set, so fingerprints (and so config versions) of networks without rotation stay as they were.
+        if (header.KeyRotationDays is { } days) Add(buffer, "|rotate:" + days.ToString(CultureInfo.InvariantCulture));
         Add(buffer, "|entries");
         BinaryPrimitives.WriteUInt128LittleEndian(buffer.GetSpan(16), entries);
         buffer.Advance(16);

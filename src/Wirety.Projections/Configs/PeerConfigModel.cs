@@ -12,7 +12,8 @@ public sealed record PeerConfigModel(
     string PeerName,
     PeerKind Kind,
     InterfaceSection Interface,
-    IReadOnlyList<PeerEntry> Peers);
+    IReadOnlyList<PeerEntry> Peers,
+    int? KeyRotationDays = null);
 
 /// <param name="Address">The peer's address with prefix, e.g. <c>10.0.0.5/32</c>.</param>
 /// <param name="Dns">Resolver IPs followed by the network's search domain, as wg-quick's DNS line takes them.</param>

@@ -63,6 +63,7 @@ public sealed class PeerConfigProjection : IProjection
         PeerBlocked e => e.PeerId,
         PeerUnblocked e => e.PeerId,
         PeerEnrolled e => e.PeerId,
+        PeerKeyRotated e => e.PeerId,
         EndpointChanged e => e.PeerId,
         _ => null,
     };

@@ -23,7 +23,7 @@ public static class EventCatalog
         typeof(DefaultPolicyChanged), typeof(GroupCreated), typeof(GroupUpdated), typeof(GroupMembersSet), typeof(GroupDeleted),
         typeof(PolicyCreated), typeof(PolicyUpdated), typeof(PolicyDeleted), typeof(RouteAdded), typeof(RouteRemoved),
         typeof(ApiTokenIssued), typeof(ApiTokenRevoked),
-        typeof(DnsEndpointsAllowanceChanged),
+        typeof(DnsEndpointsAllowanceChanged), typeof(PeerKeyRotated), typeof(KeyRotationIntervalChanged),
         typeof(UserSignedIn), typeof(UserRoleGranted), typeof(UserRoleRevoked), typeof(UserDisabled), typeof(UserEnabled),
     ];
 

@@ -74,11 +74,15 @@ public static class Timeline
             DnsEndpointsAllowanceChanged e => (e.Allowed
                 ? $"{who} allowed DNS names as peer endpoints in network {networkName}"
                 : $"{who} stopped allowing DNS names as peer endpoints in network {networkName}; endpoints must be IP addresses", Net(e.NetworkId)),
+            KeyRotationIntervalChanged e => (e.IntervalDays is { } days
+                ? $"{who} set agents in network {networkName} to rotate their keys every {days} day" + (days == 1 ? "" : "s")
+                : $"{who} turned scheduled key rotation off for network {networkName}", Net(e.NetworkId)),
             PeerAdded e => ($"{who} added {e.Kind.ToString().ToLowerInvariant()} peer {e.Name} at {e.Address}", new("peer", e.PeerId, e.Name)),
             PeerUpdated e => ($"{who} updated peer {e.Name}", new("peer", e.PeerId, e.Name)),
             PeerRemoved e => ($"{who} removed peer {peer(e.PeerId)}", Peer(e.PeerId)),
             EnrollmentTokenIssued e => ($"{who} issued an enrollment token for peer {peer(e.PeerId)}", Peer(e.PeerId)),
             PeerEnrolled e => ($"peer {peer(e.PeerId)} enrolled from host {e.Hostname} ({e.SourceAddress})", Peer(e.PeerId)),
+            PeerKeyRotated e => ($"peer {peer(e.PeerId)} rotated its key to {e.PublicKey} (was {e.PreviousPublicKey})", Peer(e.PeerId)),
             EndpointChanged e => (e.Endpoint is null
                 ? $"peer {peer(e.PeerId)}'s endpoint is no longer known"
                 : $"peer {peer(e.PeerId)}'s endpoint changed to {e.Endpoint}", Peer(e.PeerId)),

@@ -29,6 +29,8 @@ public sealed record Network
 
     /// <summary>Whether peer endpoints may be DNS names (<see cref="Wirety.Events.Networks.DnsEndpointsAllowanceChanged"/>); else address literals only.</summary>
     public bool AllowDnsEndpoints { get; init; }
+    /// <summary>Days between agents' key rotations (<see cref="Wirety.Events.Networks.KeyRotationIntervalChanged"/>); null: agents rotate only when told to.</summary>
+    public int? KeyRotationDays { get; init; }
     /// <summary>Groups, policies and routes, each in creation order.</summary>
     public ImmutableList<GroupState> Groups { get; init; } = [];
     public ImmutableList<PolicyState> Policies { get; init; } = [];

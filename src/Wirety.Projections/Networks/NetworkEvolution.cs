@@ -47,11 +47,14 @@ public static class NetworkEvolution
         {
             PublicKey = e.PublicKey, Hostname = e.Hostname, SessionId = e.SessionId, EnrolledAt = e.At, ObservedEndpoint = null, ObservedEndpointAt = null,
         }),
+        // A new key pair for the same peer: session, address and everything else stay; the endpoint too (same host).
+        (_, PeerKeyRotated e) => WithPeer(state, e.PeerId, e.At, p => p with { PublicKey = e.PublicKey }),
         (_, EndpointChanged e) => WithPeer(state, e.PeerId, e.At, p => p with { ObservedEndpoint = e.Endpoint, ObservedEndpointAt = e.At }),
         (_, PeerBlocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = true, BlockReason = e.Reason }),
         (_, PeerUnblocked e) => WithPeer(state, e.PeerId, e.At, p => p with { Blocked = false, BlockReason = null }),
         (_, DefaultPolicyChanged e) => state with { DefaultPolicy = e.DefaultPolicy, UpdatedAt = e.At },
         (_, DnsEndpointsAllowanceChanged e) => state with { AllowDnsEndpoints = e.Allowed, UpdatedAt = e.At },
+        (_, KeyRotationIntervalChanged e) => state with { KeyRotationDays = e.IntervalDays, UpdatedAt = e.At },
         (_, GroupCreated e) => state with
         {
             UpdatedAt = e.At,
@@ -86,6 +89,7 @@ public static class NetworkEvolution
     /// <summary>Whether the event belongs to a network stream (and so can change the network's state and configs).</summary>
     public static bool Handles(object @event) => @event is NetworkCreated or NetworkUpdated or NetworkDeleted or NetworkSecurityChanged
         or PeerAdded or PeerUpdated or PeerRemoved or PeerBlocked or PeerUnblocked or PeerEnrolled or EndpointChanged
+        or PeerKeyRotated or KeyRotationIntervalChanged
         or DefaultPolicyChanged or GroupCreated or GroupUpdated or GroupMembersSet or GroupDeleted
         or PolicyCreated or PolicyUpdated or PolicyDeleted or RouteAdded or RouteRemoved or DnsEndpointsAllowanceChanged;
 
@@ -97,7 +101,7 @@ public static class NetworkEvolution
         typeof(PeerEnrolled), typeof(EndpointChanged),
         typeof(DefaultPolicyChanged), typeof(GroupCreated), typeof(GroupUpdated), typeof(GroupMembersSet), typeof(GroupDeleted),
         typeof(PolicyCreated), typeof(PolicyUpdated), typeof(PolicyDeleted), typeof(RouteAdded), typeof(RouteRemoved),
-        typeof(DnsEndpointsAllowanceChanged),
+        typeof(DnsEndpointsAllowanceChanged), typeof(PeerKeyRotated), typeof(KeyRotationIntervalChanged),
     ];
 
     public static Network? Evolve(Network? state, IEnumerable<object> events) =>

@@ -20,6 +20,15 @@ public static class AgentRules
             : "publicKey must be base64 of exactly 32 bytes (44 characters, as `wg pubkey` prints).";
     }
 
+    /// <summary>
+    /// A key a peer is to hold (enrollment, rotation): <see cref="PublicKey"/>, and not the all-zero key (a low-order
+    /// point: every handshake with it fails, and it is what a broken key generator or an uninitialised buffer gives).
+    /// </summary>
+    public static string? PeerPublicKey(string? key) =>
+        PublicKey(key) ?? (Convert.FromBase64String(key!).All(b => b == 0)
+            ? "publicKey is the all-zero key, which WireGuard cannot use; generate a real key pair (`wg genkey | wg pubkey`)."
+            : null);
+
     public static string? Hostname(string? hostname) =>
         hostname is { Length: > 0 and <= 253 } && hostname.All(c => c is > ' ' and < (char)127)
             ? null

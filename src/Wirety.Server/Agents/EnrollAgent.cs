@@ -27,7 +27,7 @@ public static class EnrollAgent
     public static ValidationErrors Validate(EnrollRequest request) => new ValidationErrors()
         .Check("token", string.IsNullOrWhiteSpace(request.Token) ? "token is required."
             : request.Token.Length > MaxTokenLength ? $"token must be at most {MaxTokenLength} characters." : null)
-        .Check("publicKey", AgentRules.PublicKey(request.PublicKey))
+        .Check("publicKey", AgentRules.PeerPublicKey(request.PublicKey))
         .Check("hostname", AgentRules.Hostname(request.Hostname))
         .Check("agentVersion", request.AgentVersion is { Length: > 64 } ? "agentVersion must be at most 64 characters." : null);
 
@@ -79,13 +79,11 @@ public static class EnrollAgent
         var enrolled = new PeerEnrolled(network.Id, peer!.Id, publicKey, request.Hostname!, request.AgentVersion,
             sessionId, TokenSecrets.Hash(sessionToken), source, actor, now);
 
-        // A key held by another peer is refused before anything is appended: a commit that fails after Marten
-        // reserved event sequence numbers leaves "tombstone" events behind for them. The unique insert below
-        // still decides a race with an enrollment in another network (which this stream lock does not hold).
-        if (await session.LoadAsync<PublicKeyClaim>(publicKey, ct) is { } held && held.PeerId != peer!.Id)
+        // A key held by another peer is refused before anything is appended. The unique insert of the claim still
+        // decides a race with an enrollment in another network (which this stream lock does not hold).
+        if (await PublicKeyClaims.HeldByAnotherAsync(session, publicKey, peer.Id, ct))
             return KeyInUse();
-        session.DeleteWhere<PublicKeyClaim>(c => c.PeerId == peer!.Id);
-        session.Insert(new PublicKeyClaim(publicKey, network.Id, peer.Id));
+        PublicKeyClaims.Claim(session, publicKey, network.Id, peer.Id);
         stream.AppendOne(enrolled);
         try
         {
@@ -104,8 +102,7 @@ public static class EnrollAgent
         return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config));
     }
 
-    private static IResult KeyInUse() =>
-        ApiProblems.Conflict("This public key is already used by another peer; generate a new key pair.").ToResult();
+    private static IResult KeyInUse() => PublicKeyClaims.InUse().ToResult();
 
     /// <summary>
     /// The stream refused enrollments from one source address share for one period: a flood of made-up tokens

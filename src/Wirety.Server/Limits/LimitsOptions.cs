@@ -23,7 +23,7 @@ public sealed class LimitsOptions
     /// <summary>The fixed window the request counts below apply to.</summary>
     public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Enrollment attempts per source address per window (anonymous, so keyed by address).</summary>
+    /// <summary>Enrollment attempts per source address per window (anonymous, so keyed by address); also key rotations per agent session.</summary>
     public int EnrollmentsPerWindow { get; set; } = 30;
 
     /// <summary>Heartbeats per agent session per window (agents send one every 30 s by default).</summary>

@@ -15,7 +15,8 @@ namespace Wirety.Server.Limits;
 /// </summary>
 public static class RequestLimits
 {
-    public const string AgentPrefix = "/api/v1/agent", EnrollPath = "/api/v1/agent/enroll", HeartbeatPath = "/api/v1/agent/heartbeat";
+    public const string AgentPrefix = "/api/v1/agent", EnrollPath = "/api/v1/agent/enroll", HeartbeatPath = "/api/v1/agent/heartbeat",
+        RotateKeyPath = "/api/v1/agent/rotate-key";
 
     public static IServiceCollection AddRequestLimits(this IServiceCollection services, IConfiguration configuration)
     {
@@ -50,6 +51,9 @@ public static class RequestLimits
             return Window("enroll:" + AgentRules.SourceAddress(http), limits.EnrollmentsPerWindow, limits.RateWindow);
         if (path.StartsWithSegments(HeartbeatPath))
             return Window("heartbeat:" + CredentialKey(http), limits.HeartbeatsPerWindow, limits.RateWindow);
+        // Rotations are rare (days apart): the enrollment budget, per session credential.
+        if (path.StartsWithSegments(RotateKeyPath))
+            return Window("rotate-key:" + CredentialKey(http), limits.EnrollmentsPerWindow, limits.RateWindow);
         if (path.StartsWithSegments(AgentPrefix) || !path.StartsWithSegments("/api"))
             return RateLimitPartition.GetNoLimiter("none");
         return Window("admin:" + CredentialKey(http), limits.AdminRequestsPerWindow, limits.RateWindow);

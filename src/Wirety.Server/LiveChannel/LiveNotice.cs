@@ -54,7 +54,7 @@ public sealed partial class LiveNoticeJson : JsonSerializerContext;
 public static class PeerChange
 {
     public const string Added = "added", Updated = "updated", Removed = "removed", Enrolled = "enrolled",
-        Blocked = "blocked", Unblocked = "unblocked", Endpoint = "endpoint";
+        Blocked = "blocked", Unblocked = "unblocked", Endpoint = "endpoint", KeyRotated = "key-rotated";
 }
 
 /// <summary>
@@ -114,6 +114,7 @@ public static class LiveNotices
         NetworkDeleted e => (e.NetworkId, null),
         NetworkSecurityChanged e => (e.NetworkId, null),
         DnsEndpointsAllowanceChanged e => (e.NetworkId, null),
+        KeyRotationIntervalChanged e => (e.NetworkId, null),
         // A new token voids the previous one; the peer's visible state is unchanged, the stream version moved.
         EnrollmentTokenIssued e => (e.NetworkId, null),
         PeerAdded e => (e.NetworkId, LiveNotice.Peer(e.NetworkId, e.PeerId, PeerChange.Added)),
@@ -123,6 +124,7 @@ public static class LiveNotices
         PeerBlocked e => (e.NetworkId, LiveNotice.Peer(e.NetworkId, e.PeerId, PeerChange.Blocked)),
         PeerUnblocked e => (e.NetworkId, LiveNotice.Peer(e.NetworkId, e.PeerId, PeerChange.Unblocked)),
         EndpointChanged e => (e.NetworkId, LiveNotice.Peer(e.NetworkId, e.PeerId, PeerChange.Endpoint)),
+        PeerKeyRotated e => (e.NetworkId, LiveNotice.Peer(e.NetworkId, e.PeerId, PeerChange.KeyRotated)),
         IncidentDetected e => (e.NetworkId, new LiveNotice(LiveNotice.IncidentDetected)
         {
             IncidentId = e.IncidentId, NetworkId = e.NetworkId, PeerId = e.PeerId,

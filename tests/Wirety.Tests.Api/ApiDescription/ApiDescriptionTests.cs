@@ -78,6 +78,8 @@ public sealed class ApiDescriptionTests(WiretyApp app) : ApiTest(app)
         Assert.Equal("analyst", roles["GET /api/v1/events"]);
         Assert.Equal("anonymous", roles["POST /api/v1/agent/enroll"]);
         Assert.Equal("agent", roles["POST /api/v1/agent/heartbeat"]);
+        Assert.Equal("agent", roles["POST /api/v1/agent/rotate-key"]);
+        Assert.Equal("admin", roles["PUT /api/v1/networks/{networkId}/key-rotation"]);
     }
 
     [Fact]

@@ -76,6 +76,7 @@ public sealed class RoleTests(WiretyApp app) : ApiTest(app)
                      ("GET /api/v1/networks/{networkId}/routes", "Viewer"), ("POST /api/v1/networks/{networkId}/routes", "Admin"),
                      ("GET /api/v1/networks/{networkId}/routes/{routeId}", "Viewer"), ("DELETE /api/v1/networks/{networkId}/routes/{routeId}", "Admin"),
                      ("GET /api/v1/networks/{networkId}/reachability", "Viewer"),
+                     ("PUT /api/v1/networks/{networkId}/key-rotation", "Admin"),
                  })
             Assert.True(rules.Any(r => r.Key == route && r.Rule!.Role.ToString() == least), $"{route} should be mapped for {least}");
         foreach (var (key, rule) in rules)

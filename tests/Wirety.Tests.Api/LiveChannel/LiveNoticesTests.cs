@@ -54,6 +54,8 @@ public sealed class LiveNoticesTests
         On(Token, new ApiTokenRevoked(Token, Admin, At)),
         On(Net, new DefaultPolicyChanged(Net, DefaultPolicy.Deny, Admin, At)),
         On(Net, new DnsEndpointsAllowanceChanged(Net, true, Admin, At)),
+        On(Net, new KeyRotationIntervalChanged(Net, 90, Admin, At)),
+        On(Net, new PeerKeyRotated(Net, Peer, "old-pub", "new-pub", Session, new Actor(Session, "agent:host"), At)),
         On(Net, new GroupCreated(Net, Group, "ops", null, Admin, At)),
         On(Net, new GroupUpdated(Net, Group, "operators", "on call", Admin, At)),
         On(Net, new GroupMembersSet(Net, Group, [Peer], Admin, At)),
@@ -107,6 +109,8 @@ public sealed class LiveNoticesTests
         // Segmentation changes move the network's version; the UI re-reads groups, policies and routes.
         { nameof(DefaultPolicyChanged), [NetworkChanged] },
         { nameof(DnsEndpointsAllowanceChanged), [NetworkChanged] },
+        { nameof(KeyRotationIntervalChanged), [NetworkChanged] },
+        { nameof(PeerKeyRotated), [PeerChanged("key-rotated"), NetworkChanged] },
         { nameof(GroupCreated), [NetworkChanged] },
         { nameof(GroupUpdated), [NetworkChanged] },
         { nameof(GroupMembersSet), [NetworkChanged] },
