@@ -1053,6 +1053,8 @@ export interface components {
             allowedIps: string[];
             /** Format: int32 */
             persistentKeepalive: null | number;
+            /** Format: uuid */
+            id: null | string;
         };
         /** @enum {string} */
         ApiTokenRole: "admin" | "analyst" | "viewer";
@@ -1112,6 +1114,7 @@ export interface components {
             networkId: string;
             sessionToken: string;
             config: components["schemas"]["AgentConfig"];
+            signingKey: null | string;
         };
         EventItem: {
             /** Format: int64 */

@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Wirety.Events.Agent;
+using Wirety.Projections.Configs;
+using Wirety.Server.Agents;
+using Wirety.Server.Changes;
+using Wirety.Server.Configs;
+
+namespace Wirety.Server.AgentDeltas;
+
+/// <summary>
+/// Turns a network change into signed delta envelopes for the agents connected here with <c>?deltas=1</c>
+/// (issue 15). For each such agent whose config the change altered (stamped with the change's version), its config
+/// is built from the network state just before the change and just after it and diffed by peer id
+/// (<see cref="AgentConfigDiff"/>); what the diff cannot express, or a change whose before-state this instance did
+/// not see, goes as one <c>config-replaced</c>.
+/// <para>
+/// The before-state is the <see cref="ConfigSource"/> this instance used for the previous change of the network,
+/// valid only when that change ended exactly where this one starts (<see cref="NetworkChanged.Since"/>): a notice
+/// this instance missed, a restart or a source that had already moved past its change breaks the line, and the
+/// next change goes as <c>config-replaced</c>. Changes of one network are handled one at a time here.
+/// </para>
+/// Cost: the after-state is loaded once per change and network (from <see cref="ConfigCache"/>, which the config
+/// fetches share); each affected agent costs two config builds, O(N) each.
+/// </summary>
+public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache configs, AgentSigningKey signingKey)
+{
+    /// <summary>More steps than this for one agent and change: one <c>config-replaced</c> instead (the socket's queue holds 32).</summary>
+    public const int MaxSteps = 16;
+
+    private readonly ConcurrentDictionary<Guid, Line> _networks = new();
+
+    /// <summary>What this instance last saw of a network: its config source, exact at stream version <see cref="Through"/>.</summary>
+    private sealed class Line
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public ConfigSource? Source { get; set; }
+        public long Through { get; set; }
+    }
+
+    public async Task PublishAsync(NetworkChanged change, CancellationToken ct)
+    {
+        var peers = sockets.DeltaPeers(change.NetworkId);
+        if (change.NetworkDeleted || peers.Count == 0)
+        {
+            _networks.TryRemove(change.NetworkId, out _); // nobody here to keep the line for
+            return;
+        }
+        var line = _networks.GetOrAdd(change.NetworkId, _ => new Line());
+        await line.Gate.WaitAsync(ct);
+        try
+        {
+            await signingKey.EnsureLoadedAsync(ct);
+            if (await configs.SourceAsync(change.NetworkId) is not { } after)
+            {
+                line.Source = null;
+                return;
+            }
+            var before = line.Source is { } seen && change.Since is { } since && line.Through == since ? seen : null;
+            foreach (var peerId in peers.Where(p => after.Network.FindPeer(p) is not null && after.VersionOf(p) == change.Version))
+                sockets.SendEnvelopes(peerId, Envelopes(peerId, before, after));
+
+            if (after.Version == change.Version && change.Through is { } through)
+            {
+                line.Source = after;
+                line.Through = through;
+            }
+            else if (line.Source is null || line.Source.Version < after.Version)
+                line.Source = null; // after is past this change: where its stream ends is unknown
+        }
+        finally { line.Gate.Release(); }
+    }
+
+    /// <summary>
+    /// After a gap in the change feed nothing is known about what changed: every delta agent here gets its whole
+    /// config (previous version 0: it applies it as a resync), and every network's line starts over.
+    /// </summary>
+    public async Task ResyncAsync(CancellationToken ct)
+    {
+        await signingKey.EnsureLoadedAsync(ct);
+        foreach (var network in sockets.Connected().Select(a => a.NetworkId).Distinct())
+        {
+            var line = _networks.GetOrAdd(network, _ => new Line());
+            await line.Gate.WaitAsync(ct);
+            try
+            {
+                line.Source = null;
+                if (await configs.SourceAsync(network) is not { } source) continue;
+                foreach (var peerId in sockets.DeltaPeers(network).Where(p => source.Network.FindPeer(p) is not null))
+                    sockets.SendEnvelopes(peerId, Envelopes(peerId, null, source));
+            }
+            finally { line.Gate.Release(); }
+        }
+    }
+
+    /// <summary>The peer's envelopes for the step from <paramref name="before"/> (null: unknown) to <paramref name="after"/>, in order.</summary>
+    private List<byte[]> Envelopes(Guid peerId, ConfigSource? before, ConfigSource after)
+    {
+        var version = after.VersionOf(peerId);
+        var afterConfig = ConfigOf(after, peerId);
+        long previous = 0;
+        IReadOnlyList<AgentDelta>? steps = null;
+        if (before?.Network.FindPeer(peerId) is not null)
+        {
+            previous = before.VersionOf(peerId);
+            steps = AgentConfigDiff.Between(ConfigOf(before, peerId), afterConfig, MaxSteps);
+            // Nothing the agent applies changed (a peer's name, say): an idempotent step still moves its version on.
+            if (steps is { Count: 0 }) steps = [AgentConfigDiff.Interface(afterConfig.Interface)];
+        }
+        steps ??= [AgentDelta.Replaced(afterConfig)];
+
+        // Intermediate steps keep the previous version; the last one moves the agent to the new one.
+        var envelopes = new List<byte[]>(steps.Count);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var networkVersion = i == steps.Count - 1 ? version : previous;
+            envelopes.Add(Envelope(peerId, steps[i], networkVersion, previous));
+        }
+        return envelopes;
+    }
+
+    private static AgentConfig ConfigOf(ConfigSource source, Guid peerId) =>
+        AgentConfigMapper.From(ConfigBuilder.Build(source.Network, peerId), source.VersionOf(peerId), HostRules.For(source.Network, peerId));
+
+    /// <summary>An <see cref="AgentEnvelope"/>'s JSON, with the payload written exactly as signed.</summary>
+    private byte[] Envelope(Guid peerId, AgentDelta step, long networkVersion, long previousVersion)
+    {
+        var signature = signingKey.Sign(peerId, step.Type, networkVersion, previousVersion, step.PayloadJson);
+        var buffer = new ArrayBufferWriter<byte>(step.PayloadJson.Length + 256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", step.Type);
+            writer.WriteNumber("networkVersion", networkVersion);
+            writer.WriteNumber("previousVersion", previousVersion);
+            writer.WritePropertyName("payload");
+            writer.WriteRawValue(step.PayloadJson, skipInputValidation: true);
+            writer.WriteString("signature", signature);
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}
