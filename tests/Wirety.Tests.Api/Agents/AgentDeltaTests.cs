@@ -99,6 +99,23 @@ public sealed class AgentDeltaTests(WiretyApp app) : AgentTest(app)
         Assert.False(SignatureAlgorithm.Ed25519.Verify(key, AgentEnvelopeSigning.SignedBytes(a.PeerId, type, version + 1, previous, payload), signature));
     }
 
+    [Fact]
+    public async Task the_signing_key_lives_outside_the_event_store_and_backups_and_only_its_public_half_is_served()
+    {
+        var (net, _) = await NetworkWithJumpAsync();
+        var served = await SigningKeyAsync(net);
+        await using var conn = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var read = new Npgsql.NpgsqlCommand($"select key from {Wirety.Projections.WiretyStore.Schema}.{Wirety.Server.AgentDeltas.AgentSigningKey.TableName}", conn);
+        var seed = (byte[])(await read.ExecuteScalarAsync())!;
+        using var key = Key.Import(SignatureAlgorithm.Ed25519, seed, KeyBlobFormat.RawPrivateKey);
+        Assert.Equal(Base64Url.EncodeToString(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)), served);
+
+        Assert.DoesNotContain(Wirety.Server.AgentDeltas.AgentSigningKey.TableName, new Wirety.Server.Operations.StoreLayout(App.Store).BackedUpTables);
+        var seedText = Base64Url.EncodeToString(seed);
+        Assert.DoesNotContain(await App.AllStoredTextAsync(), text => text.Contains(seedText) || text.Contains(Convert.ToBase64String(seed)));
+    }
+
     /// <summary>An admin request that must succeed, once the change's notices have been handled.</summary>
     private async Task AdminAsync(Func<Task<HttpResponseMessage>> request)
     {
