@@ -43,11 +43,11 @@ public static class AgentConfigDiff
             if (old.TryGetValue(id, out var was) && was.PublicKey != now.PublicKey)
                 steps.Add(Change(AgentDeltaTypes.PeerKeyRotated, new AgentPeerChange(id, now, was.PublicKey)));
         foreach (var (id, now) in @new)
-            if (old.TryGetValue(id, out var was) && was.PublicKey == now.PublicKey && Json(was) != Json(now))
+            if (old.TryGetValue(id, out var was) && was.PublicKey == now.PublicKey && !Same(was, now))
                 steps.Add(Change(AgentDeltaTypes.PeerUpdated, new AgentPeerChange(id, now)));
         foreach (var (id, now) in @new)
             if (!old.ContainsKey(id)) steps.Add(Change(AgentDeltaTypes.PeerAdded, new AgentPeerChange(id, now)));
-        if (Json(before.Interface) != Json(after.Interface))
+        if (!Same(before.Interface, after.Interface))
             steps.Add(Interface(after.Interface));
         return steps.Count > maxSteps ? null : steps;
     }
@@ -59,8 +59,15 @@ public static class AgentConfigDiff
     private static AgentDelta Change(string type, AgentPeerChange change) =>
         new(type, JsonSerializer.Serialize(change, AgentProtocolJson.Default.AgentPeerChange));
 
-    private static string Json(AgentPeer peer) => JsonSerializer.Serialize(peer, AgentProtocolJson.Default.AgentPeer);
-    private static string Json(AgentInterface value) => JsonSerializer.Serialize(value, AgentProtocolJson.Default.AgentInterface);
+    // Field by field (the records hold lists, which record equality compares by reference): a diff compares every
+    // entry of a config, so this is the inner loop.
+    private static bool Same(AgentPeer a, AgentPeer b) =>
+        a.PublicKey == b.PublicKey && a.Endpoint == b.Endpoint && a.PersistentKeepalive == b.PersistentKeepalive && a.Id == b.Id
+        && a.AllowedIps.SequenceEqual(b.AllowedIps);
+
+    private static bool Same(AgentInterface a, AgentInterface b) =>
+        a.Address == b.Address && a.ListenPort == b.ListenPort && a.Mtu == b.Mtu && a.Dns.SequenceEqual(b.Dns);
+
     private static string Json(AgentForwarding? value) => JsonSerializer.Serialize(value, AgentProtocolJson.Default.AgentForwarding);
     private static string Json(AgentFilter? value) => JsonSerializer.Serialize(value, AgentProtocolJson.Default.AgentFilter);
 }
