@@ -111,6 +111,8 @@ builder.Host.UseWolverine(opts =>
     opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
     // Sightings are order-sensitive (A, B, A) and share one document per peer: one at a time per instance.
     opts.LocalQueueFor<PeerSighted>().Sequential();
+    // Agent deltas chain each network change to the one before it: handled in commit order (AgentDeltas/AgentDeltaPublisher).
+    opts.LocalQueueFor<NetworkChanged>().Sequential();
     // Detection on two instances can race on one peer's sightings or network stream: retry, re-reading state.
     opts.OnException<ConcurrencyException>().Or<EventStreamUnexpectedMaxEventIdException>()
         .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400));

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Marten;
+using Wirety.Projections.Networks;
 using Wirety.Events.Agent;
 using Wirety.Projections.Configs;
 using Wirety.Server.Agents;
@@ -24,7 +26,7 @@ namespace Wirety.Server.AgentDeltas;
 /// Cost: the after-state is loaded once per change and network (from <see cref="ConfigCache"/>, which the config
 /// fetches share); each affected agent costs two config builds, O(N) each.
 /// </summary>
-public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache configs, AgentSigningKey signingKey)
+public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache configs, AgentSigningKey signingKey, IServiceProvider services)
 {
     /// <summary>More steps than this for one agent and change: one <c>config-replaced</c> instead (the socket's queue holds 32).</summary>
     public const int MaxSteps = 16;
@@ -52,12 +54,19 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
         try
         {
             await signingKey.EnsureLoadedAsync(ct);
-            if (await configs.SourceAsync(change.NetworkId) is not { } after)
+            var before = line.Source is { } seen && change is { Since: { } since, Through: not null } && line.Through == since ? seen : null;
+            // On the line: the state after exactly this commit, from its own events (however far the store has moved on).
+            var after = before is null ? null : await AdvanceAsync(before, change, peers, ct);
+            if (after is null)
             {
-                line.Source = null;
-                return;
+                before = null;
+                after = await configs.SourceAsync(change.NetworkId);
+                if (after is null)
+                {
+                    line.Source = null;
+                    return;
+                }
             }
-            var before = line.Source is { } seen && change.Since is { } since && line.Through == since ? seen : null;
             foreach (var peerId in peers.Where(p => after.Network.FindPeer(p) is not null && after.VersionOf(p) == change.Version))
                 sockets.SendEnvelopes(peerId, Envelopes(peerId, before, after));
 
@@ -92,6 +101,32 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
             }
             finally { line.Gate.Release(); }
         }
+    }
+
+    /// <summary>
+    /// <paramref name="before"/> moved on by this commit's events, read from the store (O(the commit), not O(N)), with
+    /// the stamps of <paramref name="peers"/> recomputed as the config projection does (a new fingerprint: this
+    /// change's version). Stamps of other peers are left as they were: only peers with a delta socket here are
+    /// looked up, and a peer that connects later at worst gets a <c>previousVersion</c> that is not its own, so its
+    /// agent fetches its config. Null when the events are not all there (the caller falls back to the stored state).
+    /// </summary>
+    private async Task<ConfigSource?> AdvanceAsync(ConfigSource before, NetworkChanged change, IReadOnlyList<Guid> peers, CancellationToken ct)
+    {
+        var (since, through) = (change.Since!.Value, change.Through!.Value);
+        await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
+        var events = await session.Events.FetchStreamAsync(change.NetworkId, version: through, fromVersion: since + 1, token: ct);
+        if (events.Count != through - since || events.Any(e => e.Version <= since || e.Version > through)) return null;
+        var network = before.Network;
+        foreach (var e in events.Where(e => NetworkEvolution.Handles(e.Data)))
+            network = NetworkEvolution.Evolve(network, e.Data);
+        if (network is null) return null;
+
+        var stamps = before.Peers.Where(s => network.FindPeer(s.Key) is not null).ToDictionary();
+        var present = peers.Where(p => network.FindPeer(p) is not null).ToList();
+        foreach (var (peerId, fingerprint) in ConfigBuilder.Fingerprints(network, present))
+            if (!stamps.TryGetValue(peerId, out var stamp) || stamp.Fingerprint != fingerprint)
+                stamps[peerId] = new PeerConfigStamp(change.Version, fingerprint);
+        return new ConfigSource(change.NetworkId, change.Version, network, stamps);
     }
 
     /// <summary>The peer's envelopes for the step from <paramref name="before"/> (null: unknown) to <paramref name="after"/>, in order.</summary>
