@@ -18,13 +18,15 @@ namespace Wirety.Server.AgentDeltas;
 /// (<see cref="AgentConfigDiff"/>); what the diff cannot express, or a change whose before-state this instance did
 /// not see, goes as one <c>config-replaced</c>.
 /// <para>
-/// The before-state is the <see cref="ConfigSource"/> this instance used for the previous change of the network,
-/// valid only when that change ended exactly where this one starts (<see cref="NetworkChanged.Since"/>): a notice
-/// this instance missed, a restart or a source that had already moved past its change breaks the line, and the
-/// next change goes as <c>config-replaced</c>. Changes of one network are handled one at a time here.
+/// The before-state is the <see cref="ConfigSource"/> this instance computed for the previous change of the network,
+/// valid only when that change ended exactly where this one starts (<see cref="NetworkChanged.Since"/>); the
+/// after-state is that one moved on by this commit's own events (read from the store: O(the commit)), so it is exact
+/// however far the store has moved on meanwhile. Without a valid before-state (the first change handled after a
+/// start or after agents first connected here, a notice this instance missed) the stored state is read
+/// (<see cref="ConfigCache"/>) and the affected agents get <c>config-replaced</c>. Changes are handled in commit
+/// order (a sequential local queue) and one network at a time here.
 /// </para>
-/// Cost: the after-state is loaded once per change and network (from <see cref="ConfigCache"/>, which the config
-/// fetches share); each affected agent costs two config builds, O(N) each.
+/// Cost: each affected agent costs two config builds, O(N) each, and a diff of its entries.
 /// </summary>
 public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache configs, AgentSigningKey signingKey, IServiceProvider services)
 {
