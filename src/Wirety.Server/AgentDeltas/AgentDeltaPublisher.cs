@@ -41,6 +41,8 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public ConfigSource? Source { get; set; }
         public long Through { get; set; }
+        /// <summary>The peers whose stamp in <see cref="Source"/> is exact (only delta peers' stamps are kept current).</summary>
+        public IReadOnlySet<Guid> Exact { get; set; } = new HashSet<Guid>();
     }
 
     public async Task PublishAsync(NetworkChanged change, CancellationToken ct)
@@ -58,7 +60,9 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
             await signingKey.EnsureLoadedAsync(ct);
             var before = line.Source is { } seen && change is { Since: { } since, Through: not null } && line.Through == since ? seen : null;
             // On the line: the state after exactly this commit, from its own events (however far the store has moved on).
-            var after = before is null ? null : await AdvanceAsync(before, change, peers, ct);
+            var advanced = before is null ? null : await AdvanceAsync(before, line.Exact, change, peers, ct);
+            ConfigSource? after = advanced?.After;
+            IReadOnlySet<Guid> exact = advanced?.Exact ?? new HashSet<Guid>();
             if (after is null)
             {
                 before = null;
@@ -68,14 +72,17 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
                     line.Source = null;
                     return;
                 }
+                exact = after.Peers.Keys.ToHashSet(); // the stored stamps are all exact
             }
+            var known = line.Exact;
             foreach (var peerId in peers.Where(p => after.Network.FindPeer(p) is not null && after.VersionOf(p) == change.Version))
-                sockets.SendEnvelopes(peerId, Envelopes(peerId, before, after));
+                sockets.SendEnvelopes(peerId, Envelopes(peerId, known.Contains(peerId) ? before : null, after));
 
             if (after.Version == change.Version && change.Through is { } through)
             {
                 line.Source = after;
                 line.Through = through;
+                line.Exact = exact;
             }
             else if (line.Source is null || line.Source.Version < after.Version)
                 line.Source = null; // after is past this change: where its stream ends is unknown
@@ -109,10 +116,11 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
     /// <paramref name="before"/> moved on by this commit's events, read from the store (O(the commit), not O(N)), with
     /// the stamps of <paramref name="peers"/> recomputed as the config projection does (a new fingerprint: this
     /// change's version). Stamps of other peers are left as they were: only peers with a delta socket here are
-    /// looked up, and a peer that connects later at worst gets a <c>previousVersion</c> that is not its own, so its
-    /// agent fetches its config. Null when the events are not all there (the caller falls back to the stored state).
+    /// looked up; a peer whose stamp went stale meanwhile is told of its next change with <c>config-replaced</c> (its
+    /// previous version is not known here) and is exact from then on. Null when the events are not all there (the caller falls back to the stored state).
     /// </summary>
-    private async Task<ConfigSource?> AdvanceAsync(ConfigSource before, NetworkChanged change, IReadOnlyList<Guid> peers, CancellationToken ct)
+    private async Task<(ConfigSource After, IReadOnlySet<Guid> Exact)?> AdvanceAsync(ConfigSource before, IReadOnlySet<Guid> exact,
+        NetworkChanged change, IReadOnlyList<Guid> peers, CancellationToken ct)
     {
         var (since, through) = (change.Since!.Value, change.Through!.Value);
         await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
@@ -125,10 +133,20 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
 
         var stamps = before.Peers.Where(s => network.FindPeer(s.Key) is not null).ToDictionary();
         var present = peers.Where(p => network.FindPeer(p) is not null).ToList();
+        // A peer whose stamp here is stale (it had no delta socket here for a while) changed with this commit when its
+        // fingerprint did; its stamp is exact from then on.
+        var stale = present.Where(p => !exact.Contains(p)).ToList();
+        var staleBefore = ConfigBuilder.Fingerprints(before.Network, stale.Where(p => before.Network.FindPeer(p) is not null).ToList()).ToDictionary();
+        var nowExact = new HashSet<Guid>();
         foreach (var (peerId, fingerprint) in ConfigBuilder.Fingerprints(network, present))
-            if (!stamps.TryGetValue(peerId, out var stamp) || stamp.Fingerprint != fingerprint)
-                stamps[peerId] = new PeerConfigStamp(change.Version, fingerprint);
-        return new ConfigSource(change.NetworkId, change.Version, network, stamps);
+        {
+            var changed = exact.Contains(peerId)
+                ? !stamps.TryGetValue(peerId, out var stamp) || stamp.Fingerprint != fingerprint
+                : !staleBefore.TryGetValue(peerId, out var was) || was != fingerprint;
+            if (changed) stamps[peerId] = new PeerConfigStamp(change.Version, fingerprint);
+            if (changed || exact.Contains(peerId)) nowExact.Add(peerId);
+        }
+        return (new ConfigSource(change.NetworkId, change.Version, network, stamps), nowExact);
     }
 
     /// <summary>The peer's envelopes for the step from <paramref name="before"/> (null: unknown) to <paramref name="after"/>, in order.</summary>

@@ -101,6 +101,25 @@ public sealed class AgentDeltaTests(WiretyApp app) : AgentTest(app)
     }
 
     [Fact]
+    public async Task an_agent_that_connects_later_is_told_of_its_next_change_even_when_that_undoes_the_one_it_missed()
+    {
+        var (net, a, b) = await MeshedPairAsync();
+        var key = await SigningKeyAsync(net);
+        var da = await ConnectDeltasAsync(a, key);
+        await AdminAsync(() => Admin.PatchAsJsonAsync($"/api/v1/networks/{net}", new { mtu = 1400 })); // starts this instance's line
+        await ExpectAsync([AgentDeltaTypes.ConfigReplaced], da);
+
+        await AdminAsync(() => Admin.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{b.PeerId}/block", new { reason = "test" }));
+        await ExpectAsync([AgentDeltaTypes.PeerRemoved], da);
+        var db = await ConnectDeltasAsync(b, key); // b's config changed (blocked) while it had no delta socket here
+
+        // Unblocking gives b back the config it had before the block.
+        await AdminAsync(() => Admin.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{b.PeerId}/unblock", new { reason = "test" }));
+        await ExpectAsync([AgentDeltaTypes.PeerAdded], da);
+        await ExpectAsync([AgentDeltaTypes.ConfigReplaced], db); // its previous version is not known here: a resync
+    }
+
+    [Fact]
     public async Task an_envelope_is_bound_to_its_recipient()
     {
         var (net, a, b) = await MeshedPairAsync();
