@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using NSec.Cryptography;
 using Wirety.Events.Agent;
 using Wirety.Projections.Configs;
@@ -117,6 +118,26 @@ public sealed class AgentDeltaTests(WiretyApp app) : AgentTest(app)
         await AdminAsync(() => Admin.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{b.PeerId}/unblock", new { reason = "test" }));
         await ExpectAsync([AgentDeltaTypes.PeerAdded], da);
         await ExpectAsync([AgentDeltaTypes.ConfigReplaced], db); // its previous version is not known here: a resync
+    }
+
+    [Fact]
+    public async Task after_a_gap_in_the_change_feed_a_delta_agent_gets_its_whole_config_as_a_resync()
+    {
+        var (net, a, _) = await MeshedPairAsync();
+        var da = await ConnectDeltasAsync(a, await SigningKeyAsync(net));
+        var feed = App.Services.GetRequiredService<Wirety.Server.Changes.ChangeFeed>();
+        await AndCascadesAsync(async () =>
+        {
+            await feed.ResyncAsync(listening: true, recheckSockets: true); // what the listener does after reconnecting
+            return true;
+        });
+
+        var envelope = JsonSerializer.Deserialize(await ReceiveTextAsync(da.Socket), AgentProtocolJson.Default.AgentEnvelope)!;
+        Assert.Equal((AgentDeltaTypes.ConfigReplaced, 0L), (envelope.Type, envelope.PreviousVersion));
+        Assert.True(SignatureAlgorithm.Ed25519.Verify(da.SigningKey, AgentEnvelopeSigning.SignedBytes(a.PeerId, envelope.Type, envelope.NetworkVersion,
+            envelope.PreviousVersion, envelope.Payload.GetRawText()), Base64Url.DecodeFromChars(envelope.Signature)));
+        Assert.Equal(da.Config.Version, envelope.NetworkVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(Canonical(da.Config), Canonical(JsonSerializer.Deserialize(envelope.Payload.GetRawText(), AgentProtocolJson.Default.AgentConfig)!));
     }
 
     [Fact]
