@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Marten;
-using Wirety.Projections.Networks;
 using Wirety.Events.Agent;
 using Wirety.Projections.Configs;
+using Wirety.Projections.Networks;
 using Wirety.Server.Agents;
 using Wirety.Server.Changes;
 using Wirety.Server.Configs;
@@ -99,6 +99,11 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
         await signingKey.EnsureLoadedAsync(ct);
         foreach (var network in sockets.Connected().Select(a => a.NetworkId).Distinct())
         {
+            if (sockets.DeltaPeers(network).Count == 0)
+            {
+                _networks.TryRemove(network, out _);
+                continue;
+            }
             var line = _networks.GetOrAdd(network, _ => new Line());
             await line.Gate.WaitAsync(ct);
             try
@@ -117,7 +122,8 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
     /// the stamps of <paramref name="peers"/> recomputed as the config projection does (a new fingerprint: this
     /// change's version). Stamps of other peers are left as they were: only peers with a delta socket here are
     /// looked up; a peer whose stamp went stale meanwhile is told of its next change with <c>config-replaced</c> (its
-    /// previous version is not known here) and is exact from then on. Null when the events are not all there (the caller falls back to the stored state).
+    /// previous version is not known here) and is exact from then on. Null when the events are not all there (the
+    /// caller falls back to the stored state).
     /// </summary>
     private async Task<(ConfigSource After, IReadOnlySet<Guid> Exact)?> AdvanceAsync(ConfigSource before, IReadOnlySet<Guid> exact,
         NetworkChanged change, IReadOnlyList<Guid> peers, CancellationToken ct)
