@@ -19,7 +19,8 @@ namespace Wirety.Server.AgentDeltas;
 /// not see, goes as one <c>config-replaced</c>.
 /// <para>
 /// The before-state is the <see cref="ConfigSource"/> this instance computed for the previous change of the network,
-/// valid only when that change ended exactly where this one starts (<see cref="NetworkChanged.Since"/>); the
+/// valid only when nothing but events that leave the network's state alone (an enrollment token issued) came between
+/// that change's end and this one's start (<see cref="NetworkChanged.Since"/>); the
 /// after-state is that one moved on by this commit's own events (read from the store: O(the commit)), so it is exact
 /// however far the store has moved on meanwhile. Without a valid before-state (the first change handled after a
 /// start or after agents first connected here, a notice this instance missed) the stored state is read
@@ -58,9 +59,11 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
         try
         {
             await signingKey.EnsureLoadedAsync(ct);
-            var before = line.Source is { } seen && change is { Since: { } since, Through: not null } && line.Through == since ? seen : null;
+            // Commits between (line.Through, Since] carried no network-state event, or there would have been a notice for
+            // them before this one (AdvanceAsync checks).
+            var before = line.Source is { } seen && change is { Since: { } since, Through: not null } && line.Through <= since ? seen : null;
             // On the line: the state after exactly this commit, from its own events (however far the store has moved on).
-            var advanced = before is null ? null : await AdvanceAsync(before, line.Exact, change, peers, ct);
+            var advanced = before is null ? null : await AdvanceAsync(before, line.Through, line.Exact, change, peers, ct);
             ConfigSource? after = advanced?.After;
             IReadOnlySet<Guid> exact = advanced?.Exact ?? new HashSet<Guid>();
             if (after is null)
@@ -125,15 +128,19 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
     /// previous version is not known here) and is exact from then on. Null when the events are not all there (the
     /// caller falls back to the stored state).
     /// </summary>
-    private async Task<(ConfigSource After, IReadOnlySet<Guid> Exact)?> AdvanceAsync(ConfigSource before, IReadOnlySet<Guid> exact,
+    private async Task<(ConfigSource After, IReadOnlySet<Guid> Exact)?> AdvanceAsync(ConfigSource before, long lineThrough, IReadOnlySet<Guid> exact,
         NetworkChanged change, IReadOnlyList<Guid> peers, CancellationToken ct)
     {
         var (since, through) = (change.Since!.Value, change.Through!.Value);
         await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
-        var events = await session.Events.FetchStreamAsync(change.NetworkId, version: through, fromVersion: since + 1, token: ct);
-        if (events.Count != through - since || events.Any(e => e.Version <= since || e.Version > through)) return null;
+        // From where the line ends: the events before this commit (an enrollment token issued, say) must leave the
+        // network's state as it was, else a change was missed here.
+        var events = await session.Events.FetchStreamAsync(change.NetworkId, version: through, fromVersion: lineThrough + 1, token: ct);
+        if (events.Count != through - lineThrough || events.Any(e => e.Version <= lineThrough || e.Version > through)
+            || events.Any(e => e.Version <= since && NetworkEvolution.Handles(e.Data)))
+            return null;
         var network = before.Network;
-        foreach (var e in events.Where(e => NetworkEvolution.Handles(e.Data)))
+        foreach (var e in events.Where(e => e.Version > since && NetworkEvolution.Handles(e.Data)))
             network = NetworkEvolution.Evolve(network, e.Data);
         if (network is null) return null;
 

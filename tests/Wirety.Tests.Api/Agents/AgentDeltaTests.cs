@@ -54,6 +54,12 @@ public sealed class AgentDeltaTests(WiretyApp app) : AgentTest(app)
         await HeartbeatAsync(c, 51003, ["198.18.0.13:51003"]); // now it is: a direct entry
         await ExpectAsync([AgentDeltaTypes.PeerAdded], da, db);
 
+        // A commit that changes no config (a new enrollment token for a peer not enrolled yet) sends no notice at all;
+        // the next change is still a delta.
+        var d = (await CreatePeerAsync(net, new { name = "d", kind = "dynamic" })).GetProperty("id").GetGuid();
+        await ExpectAsync([], da, db);
+        await AdminAsync(() => Admin.PostAsync($"/api/v1/networks/{net}/peers/{d}/enrollment-token", null));
+
         await AdminAsync(() => Admin.PostAsJsonAsync($"/api/v1/networks/{net}/peers/{c.PeerId}/block", new { reason = "test" }));
         await ExpectAsync([AgentDeltaTypes.PeerRemoved], da, db);
 
