@@ -14,7 +14,8 @@ namespace Wirety.Server.Changes;
 /// <see cref="Overhead"/> bytes in all), and a notice whose MAC is missing or wrong is dropped.
 /// <para>
 /// The key is 32 random bytes generated once per database and kept in <c>wirety.change_notice_key</c>
-/// (<see cref="ServerKeyTable"/>), readable only by the role that owns it, the server's. The key never leaves this class: not in a log, an event or a response.
+/// (<see cref="ServerKeyTable"/>), readable only by the role that owns it, the server's. The key never leaves this
+/// class: not in a log, an event or a response.
 /// Rotation: delete the row and restart every instance (notices between the restarts are dropped; the caches
 /// and sockets are re-checked whenever the feed reconnects anyway).
 /// </para>
