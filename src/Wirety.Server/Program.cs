@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authorization;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Tokens;
 using Wirety.Server.Agents;
+using Wirety.Server.AgentDeltas;
 using Wirety.Server.ApiDescription;
 using Wirety.Server.Changes;
 using Wirety.Server.Auth;
@@ -71,6 +72,8 @@ builder.Services.AddSingleton(sp => new CredentialCache<AgentSession>(sp.GetRequ
     (session, hash, ct) => session.Query<AgentSession>().FirstOrDefaultAsync(s => s.TokenHash == hash, ct)));
 builder.Services.AddSingleton<SocketCaps>();
 builder.Services.AddSingleton<AgentSockets>();
+builder.Services.AddSingleton<AgentSigningKey>();
+builder.Services.AddSingleton<AgentDeltaPublisher>();
 builder.Services.AddSingleton<SightingFilter>();
 builder.Services.AddSingleton<HeartbeatIngestor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatIngestor>());
@@ -83,6 +86,7 @@ builder.Services.AddMarten(sp =>
         ServerStore.Configure(opts, settings.ConnectionString);
         opts.Listeners.Add(sp.GetRequiredService<CommitListener>());
         opts.Storage.ExtendedSchemaObjects.Add(NoticeSigner.Table(opts.DatabaseSchemaName)); // the change notices' key
+        opts.Storage.ExtendedSchemaObjects.Add(AgentSigningKey.Table(opts.DatabaseSchemaName)); // the agent delta envelopes' key
         return opts;
     })
     .UseLightweightSessions()
@@ -107,6 +111,8 @@ builder.Host.UseWolverine(opts =>
     opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
     // Sightings are order-sensitive (A, B, A) and share one document per peer: one at a time per instance.
     opts.LocalQueueFor<PeerSighted>().Sequential();
+    // Agent deltas chain each network change to the one before it: handled in commit order (AgentDeltas/AgentDeltaPublisher).
+    opts.LocalQueueFor<NetworkChanged>().Sequential();
     // Detection on two instances can race on one peer's sightings or network stream: retry, re-reading state.
     opts.OnException<ConcurrencyException>().Or<EventStreamUnexpectedMaxEventIdException>()
         .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400));

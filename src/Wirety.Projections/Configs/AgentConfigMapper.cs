@@ -14,9 +14,12 @@ public static class AgentConfigMapper
         version.ToString(System.Globalization.CultureInfo.InvariantCulture),
         model.Kind.ToString().ToLowerInvariant(),
         new AgentInterface(model.Interface.Address, model.Interface.ListenPort, model.Interface.Mtu, model.Interface.Dns),
-        model.Peers.Select(p => new AgentPeer(p.PublicKey, p.Endpoint, p.AllowedIps, p.PersistentKeepalive)).ToList(),
+        model.Peers.Select(p => Entry(p)).ToList(),
         host.MasqueradeSources is null ? null : new AgentForwarding(host.MasqueradeSources),
         host.Filter, keyRotationDays);
+
+    /// <summary>One <c>[Peer]</c> entry as the agent sees it, keyed by the peer's id (the agent's index for deltas).</summary>
+    public static AgentPeer Entry(PeerEntry entry) => new(entry.PublicKey, entry.Endpoint, entry.AllowedIps, entry.PersistentKeepalive, entry.PeerId);
 
     /// <summary>
     /// Null for a peer that forwards nothing. A jump forwards for everyone and NATs the fully encapsulated

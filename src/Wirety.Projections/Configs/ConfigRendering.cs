@@ -145,6 +145,6 @@ public sealed class ConfigRenderer(ConfigSource source)
         }
 
         private static byte[] Serialize(PeerEntry entry) =>
-            AgentConfigMapper.SerializeToUtf8Bytes(new AgentPeer(entry.PublicKey, entry.Endpoint, entry.AllowedIps, entry.PersistentKeepalive));
+            AgentConfigMapper.SerializeToUtf8Bytes(AgentConfigMapper.Entry(entry));
     }
 }

@@ -11,7 +11,7 @@ namespace Wirety.Server.Agents;
 
 /// <summary>
 /// The agents connected to this instance over <c>/api/v1/agent/ws</c>, by peer. The server only sends
-/// (config-changed notices), through each socket's own queue (<see cref="HubConnection"/>, the same design
+/// (config-changed notices, or signed delta envelopes to sockets opened with <c>?deltas=1</c>), through each socket's own queue (<see cref="HubConnection"/>, the same design
 /// as the admins' live channel), so a stuck agent cannot hold up a push to the others.
 /// </summary>
 public sealed class AgentSockets(PeerPresence presence, SocketCaps caps, IOptions<LimitsOptions> limits, IHostApplicationLifetime lifetime,
@@ -21,7 +21,7 @@ public sealed class AgentSockets(PeerPresence presence, SocketCaps caps, IOption
     private const int SendQueueCapacity = 32;
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Agent, byte>> _byPeer = new();
 
-    private sealed record Agent(AgentIdentity Identity, HubConnection Connection);
+    private sealed record Agent(AgentIdentity Identity, HubConnection Connection, bool Deltas);
 
     public int Count => _byPeer.Values.Sum(c => c.Count);
 
@@ -41,7 +41,8 @@ public sealed class AgentSockets(PeerPresence presence, SocketCaps caps, IOption
         using var accepted = await WebSocketEndpoint.AcceptAsync(http, caps, "session:" + identity.SessionId, options.SocketsPerAgentSession,
             "agent session", options.SocketRetryAfter);
         if (accepted is null) return;
-        var agent = new Agent(identity, new HubConnection(accepted.Socket, $"peer {identity.PeerId}", SendQueueCapacity, log));
+        var agent = new Agent(identity, new HubConnection(accepted.Socket, $"peer {identity.PeerId}", SendQueueCapacity, log),
+            Deltas: http.Request.Query["deltas"] == "1");
         _byPeer.GetOrAdd(identity.PeerId, _ => new())[agent] = 0;
         presence.SocketOpened(identity.PeerId, identity.NetworkId);
         log.LogInformation("Agent for peer {PeerId} connected", identity.PeerId);
@@ -69,10 +70,26 @@ public sealed class AgentSockets(PeerPresence presence, SocketCaps caps, IOption
             payload ??= JsonSerializer.SerializeToUtf8Bytes(
                 new AgentMessage(AgentMessage.ConfigChanged, version.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 AgentProtocolJson.Default.AgentMessage);
-            foreach (var agent in agents.Keys)
+            foreach (var agent in agents.Keys.Where(a => !a.Deltas))
                 if (!agent.Connection.TrySend(payload) && agents.TryRemove(agent, out _))
                     agent.Connection.Drop($"its send queue is full ({SendQueueCapacity} notices)");
         }
+    }
+
+    /// <summary>The peers of this network with a delta socket (<c>?deltas=1</c>) open here.</summary>
+    public IReadOnlyList<Guid> DeltaPeers(Guid networkId) =>
+        _byPeer.Values.SelectMany(c => c.Keys).Where(a => a.Deltas && a.Identity.NetworkId == networkId).Select(a => a.Identity.PeerId).Distinct().ToList();
+
+    /// <summary>
+    /// Queues one peer's envelopes, in order, on each of its delta sockets here. Never blocks; a socket whose queue
+    /// cannot take them all is dropped (its agent reconnects and fetches its config).
+    /// </summary>
+    public void SendEnvelopes(Guid peerId, IReadOnlyList<byte[]> envelopes)
+    {
+        if (!_byPeer.TryGetValue(peerId, out var agents)) return;
+        foreach (var agent in agents.Keys.Where(a => a.Deltas))
+            if (!envelopes.All(agent.Connection.TrySend) && agents.TryRemove(agent, out _))
+                agent.Connection.Drop($"its send queue is full ({SendQueueCapacity} envelopes)");
     }
 
     /// <summary>Closes the connections whose session is no longer valid (1008, policy violation: the agent re-checks its session).</summary>

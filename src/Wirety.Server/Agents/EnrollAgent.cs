@@ -11,6 +11,7 @@ using Wirety.Events.Peers;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
 using Wirety.Projections.Networks;
+using Wirety.Server.AgentDeltas;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
 using Wirety.Server.Limits;
@@ -49,7 +50,7 @@ public static class EnrollAgent
     [WolverinePost("/api/v1/agent/enroll")]
     public static async Task<IResult> Post(
         EnrollRequest? request, HttpContext http, IDocumentSession session, IDocumentStore store, ConfigCache configs,
-        IOptions<LimitsOptions> limits, TimeProvider clock, CancellationToken ct)
+        IOptions<LimitsOptions> limits, AgentSigningKey signingKey, TimeProvider clock, CancellationToken ct)
     {
         if (request is null) return ApiProblems.MissingBody().ToResult();
         if (Validate(request) is { Any: true } errors) return errors.ToProblem().ToResult();
@@ -99,7 +100,9 @@ public static class EnrollAgent
         // cached configs of this network, so this reads the committed state.
         var served = await configs.GetAsync(network.Id, peer.Id, ConfigFormat.Agent);
         var config = JsonSerializer.Deserialize(served!.Body, AgentProtocolJson.Default.AgentConfig)!;
-        return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config));
+        // The public half only, for the agent to pin (delta envelopes are signed with the private half).
+        await signingKey.EnsureLoadedAsync(ct);
+        return Results.Ok(new EnrollResponse(peer.Id, network.Id, sessionToken, config, signingKey.PublicKey));
     }
 
     private static IResult KeyInUse() => PublicKeyClaims.InUse().ToResult();

@@ -42,10 +42,11 @@ public sealed record ChangeNotice(Guid Origin, NetworkChanged? Network = null, G
         foreach (var stream in list.Where(e => NetworkEvolution.Handles(e.Data)).GroupBy(e => e.StreamId))
         {
             var data = stream.Select(e => e.Data).ToList();
+            var all = list.Where(e => e.StreamId == stream.Key).Select(e => e.Version).ToList();
             notices.Add(new ChangeNotice(origin, new NetworkChanged(stream.Key, stream.Max(e => e.Version),
                 data.OfType<PeerRemoved>().Select(r => r.PeerId).ToList(),
                 data.OfType<PeerEnrolled>().Select(e => new PeerSession(e.PeerId, e.SessionId)).ToList(),
-                data.OfType<NetworkDeleted>().Any())));
+                data.OfType<NetworkDeleted>().Any(), Since: all.Min() - 1, Through: all.Max())));
         }
         notices.AddRange(list.Select(e => e.Data).OfType<ApiTokenRevoked>().Select(r => r.TokenId).Distinct()
             .Select(id => new ChangeNotice(origin, RevokedToken: id)));

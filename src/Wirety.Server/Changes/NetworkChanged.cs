@@ -3,6 +3,7 @@ using Marten.Services;
 using Wirety.Projections.Agents;
 using Wirety.Projections.Configs;
 using Wirety.Projections.Tokens;
+using Wirety.Server.AgentDeltas;
 using Wirety.Server.Agents;
 using Wirety.Server.Auth;
 using Wirety.Server.Configs;
@@ -17,10 +18,14 @@ public sealed record PeerSession(Guid PeerId, Guid SessionId);
 /// <see cref="ChangeFeed"/> and then handles it off the request path in <see cref="NetworkChangedHandler"/>:
 /// push config-changed to the affected agents connected here, close the sockets of revoked sessions.
 /// <see cref="Full"/>: the lists were too big to send, so treat every peer of the network as affected.
+/// <see cref="Version"/> is the commit's last network-state event (the version configs are stamped with);
+/// <see cref="Since"/> and <see cref="Through"/> are the stream's version before and after the commit (every event
+/// of the stream counts), so that a handler can tell whether the state it saw last is exactly the one this commit
+/// started from (agent deltas: <see cref="AgentDeltas.AgentDeltaPublisher"/>). Null from older instances.
 /// </summary>
 public sealed record NetworkChanged(
     Guid NetworkId, long Version, IReadOnlyList<Guid> RemovedPeers, IReadOnlyList<PeerSession> Enrollments, bool NetworkDeleted,
-    bool Full = false)
+    bool Full = false, long? Since = null, long? Through = null)
 {
     public NetworkChanged Reduced() => this with { RemovedPeers = [], Enrollments = [], Full = true };
 }
@@ -66,7 +71,8 @@ public sealed class CommitListener(IServiceProvider services) : DocumentSessionL
 
 public static class NetworkChangedHandler
 {
-    public static async Task Handle(NetworkChanged message, IQuerySession session, AgentSockets sockets, ConfigCache configs, CancellationToken ct)
+    public static async Task Handle(NetworkChanged message, IQuerySession session, AgentSockets sockets, ConfigCache configs,
+        AgentDeltaPublisher deltas, ILogger<NetworkChanged> log, CancellationToken ct)
     {
         if (message.Full)
             await CloseRevokedAsync(sockets.Connected().Where(a => a.NetworkId == message.NetworkId).ToList(), session, sockets, ct);
@@ -78,9 +84,23 @@ public static class NetworkChangedHandler
 
         // The configs this change altered are exactly those stamped with its version. Only agents connected
         // here matter; the source loaded for this is the one their fetches are then rendered from.
-        if (message.NetworkDeleted || !sockets.Connected().Any(a => a.NetworkId == message.NetworkId)) return;
+        if (message.NetworkDeleted || !sockets.Connected().Any(a => a.NetworkId == message.NetworkId))
+        {
+            await deltas.PublishAsync(message, ct); // forgets what it kept for the network
+            return;
+        }
         if (await configs.SourceAsync(message.NetworkId) is not { Peers: { } stamps }) return;
         sockets.NotifyConfigChanged(stamps.Where(s => s.Value.Version == message.Version).Select(s => s.Key), message.Version);
+        // Delta sockets (?deltas=1) get signed envelopes instead. The change is committed: a failure here costs those
+        // agents a resync (their reconcile timer fetches the config), and must not retry the config-changed pushes above.
+        try
+        {
+            await deltas.PublishAsync(message, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "Could not send the agent deltas of network {NetworkId} version {Version}", message.NetworkId, message.Version);
+        }
     }
 
     /// <summary>
@@ -88,7 +108,7 @@ public static class NetworkChangedHandler
     /// tell every other agent here its current version (an unchanged config then costs it a 304).
     /// </summary>
     public static async Task Handle(ChangeFeedResumed message, IQuerySession session, AgentSockets sockets, ConfigCache configs, LiveHub liveHub,
-        CancellationToken ct)
+        AgentDeltaPublisher deltas, CancellationToken ct)
     {
         await CloseRevokedLiveChannelsAsync(liveHub, session, ct);
         var agents = sockets.Connected();
@@ -100,6 +120,7 @@ public static class NetworkChangedHandler
             foreach (var peerId in network.Select(a => a.PeerId).Distinct().Where(p => source.Network.FindPeer(p) is not null))
                 sockets.NotifyConfigChanged(peerId, source.VersionOf(peerId));
         }
+        await deltas.ResyncAsync(ct);
     }
 
     /// <summary>A token revoked during the gap: its live channels here never heard of it.</summary>

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
-using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 using Wirety.Server.Hosting;
+using Wirety.Server.ServerKeys;
 
 namespace Wirety.Server.Changes;
 
@@ -13,10 +13,9 @@ namespace Wirety.Server.Changes;
 /// payload carries an HMAC-SHA256 of its JSON (<c>&lt;mac&gt;.&lt;json&gt;</c>, the MAC in unpadded base64url,
 /// <see cref="Overhead"/> bytes in all), and a notice whose MAC is missing or wrong is dropped.
 /// <para>
-/// The key is 32 random bytes generated once per database and kept in <c>wirety.change_notice_key</c>, a table
-/// created with the store's schema (so two instances starting together create it once) and readable only by the
-/// role that owns it, the server's. The first instance inserts its key, <c>on conflict do nothing</c>, and every
-/// instance then reads the one that won. The key never leaves this class: not in a log, an event or a response.
+/// The key is 32 random bytes generated once per database and kept in <c>wirety.change_notice_key</c>
+/// (<see cref="ServerKeyTable"/>), readable only by the role that owns it, the server's. The key never leaves this
+/// class: not in a log, an event or a response.
 /// Rotation: delete the row and restart every instance (notices between the restarts are dropped; the caches
 /// and sockets are re-checked whenever the feed reconnects anyway).
 /// </para>
@@ -33,13 +32,7 @@ public sealed class NoticeSigner(WiretySettings settings)
     private volatile byte[]? _key;
 
     /// <summary>The key's table, part of the store's schema objects (created by the schema migration at start).</summary>
-    public static Table Table(string schema)
-    {
-        var table = new Table(new PostgresqlObjectName(schema, TableName, SchemaUtils.IdentifierUsage.General));
-        table.AddColumn<int>("id").AsPrimaryKey();
-        table.AddColumn("key", "bytea").NotNull();
-        return table;
-    }
+    public static Table Table(string schema) => ServerKeyTable.Table(schema, TableName);
 
     public bool IsLoaded => _key is not null;
 
@@ -60,14 +53,7 @@ public sealed class NoticeSigner(WiretySettings settings)
         try
         {
             if (_key is not null) return;
-            const string schema = Projections.WiretyStore.Schema;
-            await using var command = new NpgsqlCommand(
-                $"insert into {schema}.{TableName} (id, key) values (1, @key) on conflict (id) do nothing; select key from {schema}.{TableName} where id = 1",
-                connection);
-            command.Parameters.AddWithValue("key", RandomNumberGenerator.GetBytes(KeyBytes));
-            var key = (byte[]?)await command.ExecuteScalarAsync(ct);
-            if (key is not { Length: KeyBytes }) throw new InvalidOperationException($"{schema}.{TableName} holds no usable key.");
-            _key = key;
+            _key = await ServerKeyTable.LoadOrCreateAsync(connection, TableName, KeyBytes, ct);
         }
         finally { _loading.Release(); }
     }

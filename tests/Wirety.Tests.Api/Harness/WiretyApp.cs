@@ -100,11 +100,12 @@ public class WiretyApp : IAsyncLifetime
     }
 
     /// <summary>Opens an agent WebSocket through the real pipeline (TestServer), authenticated by a session token.</summary>
-    public Task<System.Net.WebSockets.WebSocket> ConnectAgentSocketAsync(string sessionToken)
+    /// <param name="query">e.g. <c>?deltas=1</c> for signed delta envelopes instead of config-changed notices.</param>
+    public Task<System.Net.WebSockets.WebSocket> ConnectAgentSocketAsync(string sessionToken, string query = "")
     {
         var client = _factory!.Server.CreateWebSocketClient();
         client.ConfigureRequest = r => r.Headers.Authorization = "Bearer " + sessionToken;
-        return client.ConnectAsync(new Uri(_factory.Server.BaseAddress, "api/v1/agent/ws"), CancellationToken.None);
+        return client.ConnectAsync(new Uri(_factory.Server.BaseAddress, "api/v1/agent/ws" + query), CancellationToken.None);
     }
 
     /// <summary>Wipes every event and document, then re-creates the bootstrap admin token the way a first start does.</summary>

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using System;
 using System.Linq;
+using Wirety.Server.AgentDeltas;
 using Wirety.Server.Configs;
 using Wolverine.Http;
 using Wolverine.Marten.Publishing;
@@ -20,16 +21,18 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Microsoft.Extensions.Options.IOptions<Wirety.Server.Limits.LimitsOptions> _optionsOfLimitsOptions;
         private readonly System.TimeProvider _timeProvider;
+        private readonly Wirety.Server.AgentDeltas.AgentSigningKey _agentSigningKey;
         private readonly Wirety.Server.Configs.ConfigCache _configCache;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_agent_enroll(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Options.IOptions<Wirety.Server.Limits.LimitsOptions> optionsOfLimitsOptions, System.TimeProvider timeProvider, Wirety.Server.Configs.ConfigCache configCache, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_agent_enroll(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Options.IOptions<Wirety.Server.Limits.LimitsOptions> optionsOfLimitsOptions, System.TimeProvider timeProvider, Wirety.Server.AgentDeltas.AgentSigningKey agentSigningKey, Wirety.Server.Configs.ConfigCache configCache, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;
             _optionsOfLimitsOptions = optionsOfLimitsOptions;
             _timeProvider = timeProvider;
+            _agentSigningKey = agentSigningKey;
             _configCache = configCache;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
@@ -47,7 +50,7 @@ namespace Internal.Generated.WolverineHandlers
             var validationErrors = Wirety.Server.Agents.EnrollAgent.Validate(request);
             
             // The actual HTTP request handler execution
-            var result = await Wirety.Server.Agents.EnrollAgent.Post(request, httpContext, documentSession, _documentStore, _configCache, _optionsOfLimitsOptions, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Wirety.Server.Agents.EnrollAgent.Post(request, httpContext, documentSession, _documentStore, _configCache, _optionsOfLimitsOptions, _agentSigningKey, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
