@@ -32,8 +32,22 @@ public sealed class EnvelopeVerifier
         key = null;
         if (string.IsNullOrEmpty(text) || text.Length != 43) return false;
         var raw = new byte[32];
-        if (!Base64Url.TryDecodeFromChars(text, raw, out var written) || written != 32) return false;
+        if (!TryDecode(text, raw)) return false;
         return PublicKey.TryImport(SignatureAlgorithm.Ed25519, raw, KeyBlobFormat.RawPublicKey, out key);
+    }
+
+    /// <summary>Unpadded base64url into exactly <paramref name="destination"/>; false for anything else.</summary>
+    private static bool TryDecode(string text, byte[] destination)
+    {
+        try
+        {
+            // TryDecodeFromChars throws (rather than returning false) for characters outside the alphabet.
+            return Base64Url.TryDecodeFromChars(text, destination, out var written) && written == destination.Length;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>True only for an envelope with a well-formed signature that verifies; never throws for bad input.</summary>
@@ -43,10 +57,7 @@ public sealed class EnvelopeVerifier
         if (string.IsNullOrEmpty(envelope.Signature) || string.IsNullOrEmpty(envelope.Type)) return false;
         if (envelope.Payload.ValueKind == System.Text.Json.JsonValueKind.Undefined) return false;
         var signature = new byte[SignatureAlgorithm.Ed25519.SignatureSize];
-        if (envelope.Signature.Length != 86
-            || !Base64Url.TryDecodeFromChars(envelope.Signature, signature, out var written)
-            || written != signature.Length)
-            return false;
+        if (envelope.Signature.Length != 86 || !TryDecode(envelope.Signature, signature)) return false;
         var signed = AgentEnvelopeSigning.SignedBytes(_peerId, envelope.Type, envelope.NetworkVersion, envelope.PreviousVersion,
             envelope.Payload.GetRawText());
         return SignatureAlgorithm.Ed25519.Verify(_key, signed, signature);
