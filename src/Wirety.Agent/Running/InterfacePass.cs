@@ -36,6 +36,7 @@ public sealed class InterfacePass(
     private bool? _filterActive;
     private bool _dnsWarned;
     private KeyPair _keys = keys;
+    private IReadOnlyList<IPAddress> _lastServers = [];
 
     public string Interface => iface;
 
@@ -63,6 +64,7 @@ public sealed class InterfacePass(
     public async Task<PassResult> ApplyAsync(AgentConfig config, CancellationToken ct)
     {
         var servers = serverAddresses is null ? [] : await serverAddresses(ct).ConfigureAwait(false);
+        _lastServers = servers;
         DesiredState desired;
         try
         {
@@ -121,7 +123,8 @@ public sealed class InterfacePass(
     public async Task<PassResult> ApplyDeltaAsync(AgentConfig config, bool fullPass, CancellationToken ct)
     {
         if (fullPass || _lastApplied is not { } previous) return await ApplyAsync(config, ct).ConfigureAwait(false);
-        var servers = serverAddresses is null ? [] : await serverAddresses(ct).ConfigureAwait(false);
+        // The server's addresses as the last full pass resolved them: a delta does not wait for DNS.
+        var servers = _lastServers;
         DesiredState desired;
         try
         {
