@@ -134,6 +134,7 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
         await onConnected().ConfigureAwait(false);
 
         var buffer = new byte[4096];
+        var oversized = false;
         using var message = new MemoryStream();
         while (socket.State == WebSocketState.Open)
         {
@@ -155,8 +156,28 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
                 catch (WebSocketException) { }
                 break;
             }
+            if (oversized)
+            {
+                // The rest of a message too large to keep: dropped, and the whole config fetched over HTTP instead.
+                if (!received.EndOfMessage) continue;
+                oversized = false;
+                log.Warn($"websocket: dropped a message over {MaxMessageBytes / 1024} KiB on the delta socket; fetching the whole config");
+                await onConfigChanged(null).ConfigureAwait(false);
+                continue;
+            }
             message.Write(buffer, 0, received.Count);
-            if (message.Length > MaxMessageBytes) throw new WebSocketException("message too large");
+            if (message.Length > MaxMessageBytes)
+            {
+                // A config-replaced envelope of a large network can exceed the limit: not a reason to drop the socket.
+                if (!useDeltas) throw new WebSocketException("message too large");
+                message.SetLength(0);
+                oversized = true;
+                if (!received.EndOfMessage) continue;
+                oversized = false;
+                log.Warn($"websocket: dropped a message over {MaxMessageBytes / 1024} KiB on the delta socket; fetching the whole config");
+                await onConfigChanged(null).ConfigureAwait(false);
+                continue;
+            }
             if (!received.EndOfMessage) continue;
             if (received.MessageType == WebSocketMessageType.Text && useDeltas)
             {

@@ -123,6 +123,33 @@ public sealed class DeltaSocketTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task a_delta_too_large_for_the_socket_is_dropped_for_a_fetch_and_the_socket_stays()
+    {
+        StartAgent(_signer.PublicKey);
+        await Settled();
+        var requests = _server.ConfigRequests;
+        // About 900 peer entries: well over the 64 KiB a socket message may have.
+        var many = Enumerable.Range(0, 900)
+            .Select(i => new AgentPeer(KeyPair.Generate().PublicKey, null, [$"198.19.{i / 250}.{i % 250 + 1}/32"], 25, Guid.NewGuid()))
+            .ToArray();
+        var whole = Version(8, [.. Start, .. many]);
+        _server.Config = whole;
+        var envelope = _signer.Sign(_me, AgentDeltaTypes.ConfigReplaced, 8, 7,
+            System.Text.Json.JsonSerializer.SerializeToElement(whole, AgentProtocolJson.Default.AgentConfig));
+        Assert.True(DeltaSigner.Wire(envelope).Length > 64 * 1024);
+
+        await _server.SendAsync(DeltaSigner.Wire(envelope));
+        await Eventually(() => Task.FromResult(_server.ConfigRequests == requests + 1), "a full fetch instead");
+        await Eventually(async () => (await PeerKeys()).Count == 903, "the fetched config applied");
+
+        // The same socket still carries the next delta.
+        await _server.SendAsync(DeltaSigner.Wire(_signer.PeerChange(_me, AgentDeltaTypes.PeerAdded, 9, 8, new AgentPeerChange(PrinterId, Printer()))));
+        await Eventually(async () => (await PeerKeys()).Contains(PrinterKey), "the next delta applied");
+        Assert.Equal(1, _server.SocketConnections);
+        Assert.Equal(requests + 1, _server.ConfigRequests);
+    }
+
+    [Fact]
     public async Task an_identity_without_a_pinned_key_keeps_the_old_protocol()
     {
         StartAgent(signingKey: null);

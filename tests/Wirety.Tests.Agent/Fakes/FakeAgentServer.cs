@@ -20,6 +20,10 @@ public sealed class FakeAgentServer : IAsyncDisposable
     private readonly TaskCompletionSource<WebSocket> _socket = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _loop;
     private int _configFetches;
+    private int _sockets;
+
+    /// <summary>WebSocket connections accepted so far.</summary>
+    public int SocketConnections => Volatile.Read(ref _sockets);
 
     public FakeAgentServer()
     {
@@ -88,6 +92,7 @@ public sealed class FakeAgentServer : IAsyncDisposable
             if (path.EndsWith("/agent/ws", StringComparison.Ordinal) && request.IsWebSocketRequest)
             {
                 SocketQuery = request.Url.Query;
+                Interlocked.Increment(ref _sockets);
                 var accepted = await context.AcceptWebSocketAsync(subProtocol: null);
                 _socket.TrySetResult(accepted.WebSocket);
                 // Hold it open until the agent or the test closes it.
