@@ -106,7 +106,8 @@ public sealed class StateStore(string directory)
         try
         {
             var file = JsonSerializer.Deserialize(File.ReadAllBytes(IdentityPath), StateFileJson.Default.IdentityFile);
-            return file is null ? null : new PublicIdentity(file.Server, file.PeerId, file.NetworkId, file.PublicKey, file.Hostname, file.EnrolledAt);
+            return file is null ? null : new PublicIdentity(file.Server, file.PeerId, file.NetworkId, file.PublicKey, file.Hostname, file.EnrolledAt,
+                Deltas.EnvelopeVerifier.IsWellFormedKey(file.SigningKey));
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -160,7 +161,9 @@ public sealed class StateStore(string directory)
         string? Hostname, DateTimeOffset EnrolledAt, string? Kind = null, string? SigningKey = null);
 }
 
-public sealed record PublicIdentity(string Server, Guid PeerId, Guid NetworkId, string PublicKey, string? Hostname, DateTimeOffset EnrolledAt);
+/// <param name="SigningKeyPinned">Whether a well-formed server signing key is pinned (the agent asks for deltas).</param>
+public sealed record PublicIdentity(string Server, Guid PeerId, Guid NetworkId, string PublicKey, string? Hostname, DateTimeOffset EnrolledAt,
+    bool SigningKeyPinned = false);
 
 /// <summary>The last-known-good config and the ETag it came with (null when it came with the enrollment).</summary>
 public sealed record SavedConfig(AgentConfig Config, string? ETag, DateTimeOffset SavedAt);
