@@ -248,6 +248,20 @@ public sealed class AgentRunner(
     /// <summary>Applies the queued envelopes in order; false when one needs a full fetch instead (the rest stay queued).</summary>
     private async Task<bool> ApplyQueuedDeltasAsync(InterfacePass pass, CancellationToken ct)
     {
+        AgentConfig? unsaved = null;
+        try
+        {
+            return await ApplyQueuedDeltasAsync(pass, applied => unsaved = applied, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Once per batch rather than per envelope: config.json holds the whole config.
+            if (unsaved is not null) SaveLastKnownGood(new SavedConfig(unsaved, null, clock.GetUtcNow()));
+        }
+    }
+
+    private async Task<bool> ApplyQueuedDeltasAsync(InterfacePass pass, Action<AgentConfig?> toSave, CancellationToken ct)
+    {
         while (_deltas.Reader.TryRead(out var envelope))
         {
             if (_current is null)
@@ -279,11 +293,12 @@ public sealed class AgentRunner(
             _etag = null;
             if (result.Succeeded)
             {
-                SaveLastKnownGood(new SavedConfig(next, null, clock.GetUtcNow()));
+                toSave(next);
                 UpdateState(s => s with { LastConfigVersion = next.Version, LastConfigAppliedAt = clock.GetUtcNow(), LastError = null });
             }
             else
             {
+                toSave(null); // not last-known-good: a restart starts from the config before it
                 UpdateState(s => s with { LastError = string.Join("; ", result.Failures) });
             }
         }

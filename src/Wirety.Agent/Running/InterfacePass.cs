@@ -140,7 +140,8 @@ public sealed class InterfacePass(
             log.Info($"{iface}: {plan.Steps.Count} change(s) for config version {config.Version}: " + string.Join("; ", plan.Steps.Select(s => s.Describe())));
         var result = await PlanExecutor.ApplyAsync(wg, iface, plan, _keys.PrivateKey, log, ct).ConfigureAwait(false);
         var failures = result.Failures.ToList();
-        foreach (var failure in failures) log.Warn($"{iface}: {failure}");
+        // Problems the last full pass already reported are not repeated; the next full pass takes over the bookkeeping.
+        foreach (var problem in desired.Warnings.Concat(failures).Where(p => !_lastProblems.Contains(p))) log.Warn($"{iface}: {problem}");
         // A failed step leaves the interface between states: the next full pass reads it and converges.
         _lastApplied = failures.Count == 0 ? desired : null;
         return new PassResult(result.Applied, failures, null);
