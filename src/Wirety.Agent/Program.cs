@@ -8,7 +8,7 @@ using Wirety.Agent.Server;
 using Wirety.Agent.State;
 using Wirety.Agent.WireGuard;
 
-// wirety-agent: enroll / run / status. `wirety-agent --help` lists the options; Cli/CommandLine.cs defines them.
+// wirety-agent: enroll / run / status / rotate-key. `wirety-agent --help` lists the options; Cli/CommandLine.cs defines them.
 var (command, exitCode) = CommandLine.Interpret(args, Console.Out, Console.Error);
 if (command is null) return exitCode; // help, version or a usage error (2)
 
@@ -33,6 +33,8 @@ try
             var log = AgentLog.Console(verbose: false);
             return await Status.RunAsync(status, new WgCommandLine(new ProcessCommandRunner(), log), Console.Out, clock, stop.Token);
         }
+        case RotateKeyCommand rotate:
+            return await RotateKey.RunAsync(rotate, Console.Out, AgentLog.Console(verbose: false), clock, stop.Token);
         case RunCommand run:
         {
             var options = run.Options;

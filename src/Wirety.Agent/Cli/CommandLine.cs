@@ -56,6 +56,8 @@ public static partial class CommandLine
                 AllowFullTunnel: parsed.GetValue(cli.AllowFullTunnel)));
         if (command == cli.Status)
             return new StatusCommand(parsed.GetValue(cli.StateDir)!, parsed.GetValue(cli.Interface)!);
+        if (command == cli.RotateKey)
+            return new RotateKeyCommand(parsed.GetValue(cli.StateDir)!, parsed.GetValue(cli.InsecureHttp));
         throw new UsageException("no command given");
     }
 
@@ -83,7 +85,7 @@ public static partial class CommandLine
         catch (UsageException e)
         {
             stderr.WriteLine($"wirety-agent: {e.Message}");
-            stderr.WriteLine($"run 'wirety-agent {(args.Count > 0 && args[0] is "enroll" or "run" or "status" ? args[0] + " " : "")}--help' for usage");
+            stderr.WriteLine($"run 'wirety-agent {(args.Count > 0 && args[0] is "enroll" or "run" or "status" or "rotate-key" ? args[0] + " " : "")}--help' for usage");
             return (null, UsageExitCode);
         }
     }
@@ -126,6 +128,8 @@ internal sealed class AgentCommands
     public Verb Enroll { get; } = new("enroll", "join a network with a one-time enrollment token");
     public Verb Run { get; } = new("run", "keep the WireGuard interface converged with the server's config");
     public Verb Status { get; } = new("status", "show identity, last config/heartbeat, and the interface's peers");
+    public Verb RotateKey { get; } = new("rotate-key",
+        "replace this peer's WireGuard key pair: a new pair here, the new public key to the server (a running agent switches to it)");
     // `wirety-agent help` and `wirety-agent version` as well as the options.
     public Verb Help { get; } = new("help", "show help") { Hidden = true };
     public Verb Version { get; } = new("version", "show the version") { Hidden = true };
@@ -209,8 +213,10 @@ internal sealed class AgentCommands
             Run.Options.Add(option);
         Status.Options.Add(StateDir);
         Status.Options.Add(Interface);
+        RotateKey.Options.Add(StateDir);
+        RotateKey.Options.Add(InsecureHttp);
 
-        foreach (var verb in new[] { Enroll, Run, Status, Help, Version })
+        foreach (var verb in new[] { Enroll, Run, Status, RotateKey, Help, Version })
             Root.Subcommands.Add(verb);
     }
 

@@ -14,5 +14,6 @@ public sealed record VersionCommand : Command;
 public sealed record EnrollCommand(Uri Server, Identity.Secret? Token, bool TokenFromStdin, string StateDirectory, string? Hostname, bool Force, bool InsecureHttp = false) : Command;
 public sealed record RunCommand(RunOptions Options) : Command;
 public sealed record StatusCommand(string StateDirectory, string Interface) : Command;
+public sealed record RotateKeyCommand(string StateDirectory, bool InsecureHttp = false) : Command;
 
 public sealed class UsageException(string message) : Exception(message);

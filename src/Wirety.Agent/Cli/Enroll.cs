@@ -1,3 +1,4 @@
+using Wirety.Agent.Deltas;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
 using Wirety.Agent.Running;
@@ -74,6 +75,10 @@ public static class Enroll
             log.Error("the server's enrollment answer has no session token or config");
             return 1;
         }
+        if (response.SigningKey is not null && !EnvelopeVerifier.IsWellFormedKey(response.SigningKey))
+            log.Warn("the server's signing key is not an Ed25519 public key in base64url; not pinned (this agent will not use deltas)");
+        else if (response.SigningKey is null)
+            log.Info("the server sent no signing key: this agent uses full config fetches (no deltas)");
         try
         {
             Persist(store, command, response, keys, clock);
@@ -95,12 +100,14 @@ public static class Enroll
 
     /// <summary>
     /// Keeps what the enrollment answer is needed for: identity.json (0600) with the key pair and the
-    /// session token, and the first config as last-known-good. The enrollment token is not written anywhere.
+    /// session token, and the server's delta-signing key (pinned; only a well-formed one), and the first config as
+    /// last-known-good. The enrollment token is not written anywhere.
     /// </summary>
     public static AgentIdentity Persist(StateStore store, EnrollCommand command, EnrollResponse response, KeyPair keys, TimeProvider clock)
     {
         var identity = new AgentIdentity(command.Server, response.PeerId, response.NetworkId, keys,
-            new Secret(response.SessionToken), command.Hostname, clock.GetUtcNow(), response.Config.Kind);
+            new Secret(response.SessionToken), command.Hostname, clock.GetUtcNow(), response.Config.Kind,
+            EnvelopeVerifier.IsWellFormedKey(response.SigningKey) ? response.SigningKey : null);
         store.SaveIdentity(identity);
         store.SaveConfig(new SavedConfig(response.Config, null, clock.GetUtcNow()));
         store.SaveState(new AgentStateFile(null, null, null, clock.GetUtcNow(), null));

@@ -30,6 +30,7 @@ public static class Status
             ("public key", identity.PublicKey),
             ("server", identity.Server),
             ("enrolled", Ago(identity.EnrolledAt, now)),
+            ("deltas", identity.SigningKeyPinned ? "on (server signing key pinned)" : "off (no signing key pinned at enrollment; full fetches)"),
             ("config", state.LastConfigVersion is { } v
                 ? $"version {v}, applied {Ago(state.LastConfigAppliedAt, now)}"
                 : saved is not null ? $"version {saved.Config.Version} saved, not applied yet" : "none yet"),

@@ -97,6 +97,52 @@ public static class Reconciler
     }
 
     /// <summary>
+    /// The steps from one desired state to the next without reading the interface: what a delta changes (one
+    /// peer entry, or the interface section), in the same order as <see cref="Plan"/>. Used for deltas, where the
+    /// interface is known to match <paramref name="previous"/> (the last pass succeeded); drift is left to the
+    /// periodic full pass. Pure; only the peers, routes and basics that differ produce steps.
+    /// </summary>
+    public static Plan PlanChange(DesiredState previous, DesiredState desired)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        ArgumentNullException.ThrowIfNull(desired);
+        var steps = new List<PlanStep>();
+        if (previous.PublicKey != desired.PublicKey) steps.Add(new SetPrivateKey());
+        if (desired.ListenPort is { } listen && previous.ListenPort != listen) steps.Add(new SetListenPort(listen));
+        if (previous.Mtu != desired.Mtu) steps.Add(new SetMtu(desired.Mtu));
+        steps.AddRange(previous.Addresses.Where(a => !desired.Addresses.Contains(a)).Select(a => new RemoveAddress(a)));
+        steps.AddRange(desired.Addresses.Where(a => !previous.Addresses.Contains(a)).Select(a => new AddAddress(a)));
+
+        var wanted = desired.Peers.ToDictionary(p => p.PublicKey, StringComparer.Ordinal);
+        var before = previous.Peers.ToDictionary(p => p.PublicKey, StringComparer.Ordinal);
+        steps.AddRange(previous.Peers.Where(p => !wanted.ContainsKey(p.PublicKey)).Select(p => new RemovePeer(p.PublicKey)));
+        foreach (var peer in desired.Peers)
+        {
+            if (!before.TryGetValue(peer.PublicKey, out var last)) continue;
+            var reasons = new List<string>();
+            if (!SamePrefixes(peer.AllowedIps, last.AllowedIps)) reasons.Add("allowed IPs");
+            if (peer.PersistentKeepalive != last.PersistentKeepalive) reasons.Add("keepalive");
+            var setEndpoint = peer.Endpoint is not null && !string.Equals(peer.Endpoint, last.Endpoint, StringComparison.OrdinalIgnoreCase);
+            if (setEndpoint) reasons.Add("endpoint");
+            if (reasons.Count > 0)
+                steps.Add(new UpdatePeer(Settings(peer, setEndpoint ? peer.Endpoint : null), string.Join(", ", reasons)));
+        }
+        steps.AddRange(desired.Peers.Where(p => !before.ContainsKey(p.PublicKey)).Select(p => new AddPeer(Settings(p, p.Endpoint))));
+
+        var bypassBefore = previous.ServerBypass.ToHashSet();
+        steps.AddRange(desired.ServerBypass.Where(a => !bypassBefore.Contains(a)).Select(a => new AddServerRoute(a)));
+        var desiredRoutes = desired.Routes.ToHashSet();
+        var previousRoutes = previous.Routes.ToHashSet();
+        steps.AddRange(previous.Routes.Where(r => !desiredRoutes.Contains(r)).Select(r => new RemoveRoute(r)));
+        steps.AddRange(desired.Routes.Where(r => !previousRoutes.Contains(r)).Select(r => new AddRoute(r)));
+        if (desired.FullTunnelIPv4 != previous.FullTunnelIPv4) steps.Add(new SetFullTunnel(AddressFamily.InterNetwork, desired.FullTunnelIPv4));
+        if (desired.FullTunnelIPv6 != previous.FullTunnelIPv6) steps.Add(new SetFullTunnel(AddressFamily.InterNetworkV6, desired.FullTunnelIPv6));
+        var bypass = desired.ServerBypass.ToHashSet();
+        steps.AddRange(previous.ServerBypass.Where(a => !bypass.Contains(a)).Select(a => new RemoveServerRoute(a)));
+        return new Plan(steps);
+    }
+
+    /// <summary>
     /// Whether to write the configured endpoint over the one WireGuard has. An endpoint that differs
     /// may just be roaming (NAT rebinding, the peer moved), which WireGuard handles better than we
     /// can; a changed config, or a peer without any endpoint, is not.

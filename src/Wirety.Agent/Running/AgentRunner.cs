@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Wirety.Agent.Deltas;
 using Wirety.Agent.Filtering;
 using Wirety.Agent.Forwarding;
 using Wirety.Agent.Identity;
@@ -29,6 +30,10 @@ public sealed record RunOptions(
 /// push, after every WebSocket (re)connect and every poll interval, and reconciles the interface on
 /// each pass (so drift is undone even when nothing changed). Heartbeat — reports listen port and
 /// per-peer stats. Listener — the WebSocket for pushes.
+/// With a signing key pinned at enrollment the listener asks for signed deltas: a verified envelope that follows the
+/// running config version is applied at once with targeted steps (no fetch); a gap, a bad signature or anything
+/// the agent cannot apply falls back to a full fetch. A change of identity.json (<c>wirety-agent rotate-key</c>)
+/// switches the interface to the new key pair.
 /// Fail-static: no server answer ever changes the interface; only a 401 ends the run (exit 3).
 /// SIGINT/SIGTERM end it with exit 0 and leave the interface up.
 /// </summary>
@@ -36,6 +41,9 @@ public sealed class AgentRunner(
     RunOptions options, AgentIdentity identity, StateStore store, IWireGuard wg, IForwarding forwarding, IPacketFilter filter, AgentLog log, TimeProvider clock)
 {
     private readonly Channel<string> _kicks = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<AgentEnvelope> _deltas = Channel.CreateUnbounded<AgentEnvelope>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly EnvelopeVerifier? _verifier = EnvelopeVerifier.For(identity.PeerId, identity.SigningKey);
+    private string? _etag;
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _stateGate = new();
     private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
@@ -63,6 +71,10 @@ public sealed class AgentRunner(
         var pass = new InterfacePass(wg, forwarding, filter, options.Interface, identity.Keys, log, policy, servers.ResolveAsync);
         log.Info($"wirety-agent {AgentVersion.Current}: peer {identity.PeerId} on {identity.Server}, interface {options.Interface}" +
                  (options.Userspace ? " (wireguard-go)" : ""));
+        if (_verifier is not null) log.Info("deltas on: the server's signing key is pinned; only signed deltas are applied");
+        else if (identity.SigningKey is not null) log.Warn($"{store.IdentityPath}: the pinned signing key is malformed; deltas off (full fetches only)");
+        else log.Info("deltas off: this identity pinned no signing key at enrollment (re-enroll to get deltas); full fetches only");
+        using var identityWatch = WatchIdentity();
 
         Task[] loops =
         [
@@ -139,7 +151,7 @@ public sealed class AgentRunner(
     private async Task ConfigLoopAsync(AgentApi api, InterfacePass pass, CancellationToken ct)
     {
         var saved = store.LoadConfig();
-        string? etag = saved?.ETag;
+        _etag = saved?.ETag;
         _current = RunDecisions.StartupConfig(saved);
         if (_current is not null)
         {
@@ -151,11 +163,12 @@ public sealed class AgentRunner(
 
         while (!ct.IsCancellationRequested)
         {
-            var outcome = await api.GetConfigAsync(identity.SessionToken, _current is null ? null : etag, ct).ConfigureAwait(false);
+            ReloadKeysIfRotated(pass);
+            var outcome = await api.GetConfigAsync(identity.SessionToken, _current is null ? null : _etag, ct).ConfigureAwait(false);
             _reachability!.Observe(outcome.Kind, outcome.Detail);
             if (outcome.Kind is OutcomeKind.Ok or OutcomeKind.NotModified or OutcomeKind.Refused) UpdateState(s => s with { LastServerContactAt = clock.GetUtcNow() });
 
-            var decision = RunDecisions.OnConfigFetch(outcome, _current, etag);
+            var decision = RunDecisions.OnConfigFetch(outcome, _current, _etag);
             if (decision.Action == ConfigAction.Stop)
             {
                 Revoke("config");
@@ -174,10 +187,10 @@ public sealed class AgentRunner(
                 {
                     var isNew = decision.Action == ConfigAction.Apply;
                     _current = decision.Config;
-                    etag = decision.ETag;
+                    _etag = decision.ETag;
                     if (result.Succeeded)
                     {
-                        if (isNew) SaveLastKnownGood(new SavedConfig(decision.Config, etag, clock.GetUtcNow()));
+                        if (isNew) SaveLastKnownGood(new SavedConfig(decision.Config, _etag, clock.GetUtcNow()));
                         UpdateState(s => s with
                         {
                             LastConfigVersion = decision.Config.Version,
@@ -197,22 +210,148 @@ public sealed class AgentRunner(
             }
             _firstPass.TrySetResult();
 
-            await WaitForKickAsync(options.PollInterval, ct).ConfigureAwait(false);
+            // Deltas are applied here, between fetches, so one loop owns the config and the interface. The poll
+            // interval counts from the last fetch: deltas do not postpone the periodic full pass.
+            var nextPoll = clock.GetUtcNow() + options.PollInterval;
+            while (await WaitAsync(nextPoll - clock.GetUtcNow(), ct).ConfigureAwait(false) == Wake.Delta)
+                if (!await ApplyQueuedDeltasAsync(pass, ct).ConfigureAwait(false)) break;
         }
     }
 
-    private async Task WaitForKickAsync(TimeSpan timeout, CancellationToken ct)
+    private enum Wake { Delta, Kick, Poll }
+
+    private async Task<Wake> WaitAsync(TimeSpan timeout, CancellationToken ct)
     {
+        if (_deltas.Reader.TryPeek(out _)) return Wake.Delta;
+        if (_kicks.Reader.TryRead(out var kicked))
+        {
+            log.Debug($"fetching config: {kicked}");
+            return Wake.Kick;
+        }
+        if (timeout <= TimeSpan.Zero) return Wake.Poll;
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
         wait.CancelAfter(timeout);
+        var delta = _deltas.Reader.WaitToReadAsync(wait.Token).AsTask();
+        var kick = _kicks.Reader.WaitToReadAsync(wait.Token).AsTask();
+        await Task.WhenAny(delta, kick).ConfigureAwait(false);
+        await wait.CancelAsync().ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        if (_deltas.Reader.TryPeek(out _)) return Wake.Delta;
+        if (_kicks.Reader.TryRead(out var why))
+        {
+            log.Debug($"fetching config: {why}");
+            return Wake.Kick;
+        }
+        return Wake.Poll;
+    }
+
+    /// <summary>Applies the queued envelopes in order; false when one needs a full fetch instead (the rest stay queued).</summary>
+    private async Task<bool> ApplyQueuedDeltasAsync(InterfacePass pass, CancellationToken ct)
+    {
+        AgentConfig? unsaved = null;
         try
         {
-            var why = await _kicks.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
-            log.Debug($"fetching config: {why}");
+            return await ApplyQueuedDeltasAsync(pass, applied => unsaved = applied, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        finally
         {
-            // poll interval elapsed
+            // Once per batch rather than per envelope: config.json holds the whole config.
+            if (unsaved is not null) SaveLastKnownGood(new SavedConfig(unsaved, null, clock.GetUtcNow()));
+        }
+    }
+
+    private async Task<bool> ApplyQueuedDeltasAsync(InterfacePass pass, Action<AgentConfig?> toSave, CancellationToken ct)
+    {
+        while (_deltas.Reader.TryRead(out var envelope))
+        {
+            if (_current is null)
+            {
+                log.Info($"delta {envelope.Type} {envelope.NetworkVersion} before any config; fetching the whole config");
+                return false;
+            }
+            var delta = DeltaApplication.Apply(_current, envelope);
+            if (delta.Outcome == DeltaOutcome.Stale)
+            {
+                log.Debug($"ignoring a stale delta: {delta.Detail}");
+                continue;
+            }
+            if (delta.Outcome == DeltaOutcome.Resync)
+            {
+                log.Info($"delta not applied ({delta.Detail}); fetching the whole config");
+                return false;
+            }
+            var next = delta.Config!;
+            log.Info($"delta {envelope.Type}: version {_current.Version} → {next.Version}: {delta.Detail}");
+            var result = await pass.ApplyDeltaAsync(next, delta.FullPass, ct).ConfigureAwait(false);
+            if (result.Invalid is not null)
+            {
+                UpdateState(s => s with { LastError = $"config version {next.Version}: {result.Invalid}" });
+                return false;
+            }
+            _current = next;
+            // The saved ETag named the config before the delta; the next fetch asks without one.
+            _etag = null;
+            if (result.Succeeded)
+            {
+                toSave(next);
+                UpdateState(s => s with { LastConfigVersion = next.Version, LastConfigAppliedAt = clock.GetUtcNow(), LastError = null });
+            }
+            else
+            {
+                toSave(null); // not last-known-good: a restart starts from the config before it
+                UpdateState(s => s with { LastError = string.Join("; ", result.Failures) });
+            }
+        }
+        return true;
+    }
+
+    // ---- key rotation
+
+    /// <summary>Wakes the config loop when identity.json is replaced (by <c>rotate-key</c>); null when it cannot watch.</summary>
+    private FileSystemWatcher? WatchIdentity()
+    {
+        try
+        {
+            var watcher = new FileSystemWatcher(store.Directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite };
+            void OnChange(object? sender, FileSystemEventArgs e)
+            {
+                if (e.Name == Path.GetFileName(store.IdentityPath)) Kick("identity.json changed");
+            }
+            watcher.Changed += OnChange;
+            watcher.Created += OnChange;
+            watcher.Renamed += (sender, e) => OnChange(sender, e);
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            log.Debug($"not watching {store.IdentityPath} ({e.Message}); a rotated key is picked up at the next poll");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Before every fetch: if identity.json holds a different key pair than the interface (after <c>rotate-key</c>),
+    /// switch to it. Same peer and server only; anything else needs a restart.
+    /// </summary>
+    private void ReloadKeysIfRotated(InterfacePass pass)
+    {
+        var peek = store.PeekIdentity();
+        if (peek is null || peek.PublicKey == pass.PublicKey) return;
+        try
+        {
+            var loaded = store.LoadIdentity();
+            if (loaded.PeerId != identity.PeerId)
+            {
+                log.Warn($"{store.IdentityPath} now belongs to peer {loaded.PeerId}; restart the agent to use it");
+                return;
+            }
+            pass.UseKeys(loaded.Keys);
+            log.Info($"new key pair in {store.IdentityPath} (rotate-key): public key {loaded.Keys.PublicKey}; setting it on {options.Interface}");
+        }
+        catch (StateException e)
+        {
+            log.Warn($"identity.json changed but cannot be used: {e.Message}");
         }
     }
 
@@ -253,7 +392,7 @@ public sealed class AgentRunner(
 
     private async Task ListenerLoopAsync(CancellationToken ct)
     {
-        var listener = new ConfigChangeListener(identity.Server, identity.SessionToken, log, clock);
+        var listener = new ConfigChangeListener(identity.Server, identity.SessionToken, log, clock, _verifier);
         try
         {
             await listener.RunAsync(
@@ -264,10 +403,11 @@ public sealed class AgentRunner(
                 },
                 onConfigChanged: version =>
                 {
-                    if (RunDecisions.PushNeedsFetch(version, _current)) Kick($"server pushed config-changed {version}");
+                    if (RunDecisions.PushNeedsFetch(version, _current)) Kick(version is null ? "resync" : $"server pushed config-changed {version}");
                     return Task.CompletedTask;
                 },
-                ct).ConfigureAwait(false);
+                ct,
+                onDelta: _verifier is null ? null : envelope => _deltas.Writer.WriteAsync(envelope, ct).AsTask()).ConfigureAwait(false);
         }
         catch (SessionRevokedException e)
         {

@@ -35,23 +35,40 @@ public sealed class InterfacePass(
     private bool? _forwardingActive;
     private bool? _filterActive;
     private bool _dnsWarned;
+    private KeyPair _keys = keys;
+    private IReadOnlyList<IPAddress> _lastServers = [];
 
     public string Interface => iface;
+
+    /// <summary>This agent's key pair as the pass applies it.</summary>
+    public string PublicKey => _keys.PublicKey;
+
+    /// <summary>
+    /// Switches to a new key pair (after <c>wirety-agent rotate-key</c>): the next pass sets the new private key on
+    /// the interface, since the interface's public key no longer matches.
+    /// </summary>
+    public void UseKeys(KeyPair next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        _keys = next;
+        _lastApplied = null; // the next pass reads the interface and converges it
+    }
 
     /// <summary>Tells the pass which config the interface was last converged to (the saved last-known-good).</summary>
     public void Seed(AgentConfig config)
     {
-        try { _lastApplied = DesiredState.From(config, keys.PublicKey, _policy); }
+        try { _lastApplied = DesiredState.From(config, _keys.PublicKey, _policy); }
         catch (InvalidConfigException) { _lastApplied = null; }
     }
 
     public async Task<PassResult> ApplyAsync(AgentConfig config, CancellationToken ct)
     {
         var servers = serverAddresses is null ? [] : await serverAddresses(ct).ConfigureAwait(false);
+        _lastServers = servers;
         DesiredState desired;
         try
         {
-            desired = DesiredState.From(config, keys.PublicKey, _policy with { ServerAddresses = servers });
+            desired = DesiredState.From(config, _keys.PublicKey, _policy with { ServerAddresses = servers });
         }
         catch (InvalidConfigException e)
         {
@@ -85,7 +102,7 @@ public sealed class InterfacePass(
         if (!plan.IsEmpty)
             log.Info($"{iface}: {(actual is null ? "creating interface; " : "")}{plan.Steps.Count} change(s) for config version {config.Version}: " +
                      string.Join("; ", plan.Steps.Select(s => s.Describe())));
-        var result = await PlanExecutor.ApplyAsync(wg, iface, plan, keys.PrivateKey, log, ct).ConfigureAwait(false);
+        var result = await PlanExecutor.ApplyAsync(wg, iface, plan, _keys.PrivateKey, log, ct).ConfigureAwait(false);
 
         var failures = result.Failures.ToList();
         var changes = result.Applied + filterChanges;
@@ -95,6 +112,39 @@ public sealed class InterfacePass(
         Report([.. warnings, .. failures], LogLevel.Warn);
         if (failures.Count == 0) _lastApplied = desired;
         return new PassResult(changes, failures, null);
+    }
+
+    /// <summary>
+    /// Applies the config after one delta with targeted steps only (<see cref="Reconciler.PlanChange"/>: the one peer
+    /// added, updated or removed, or the interface section), without reading the interface or touching the packet
+    /// filter and forwarding. Falls back to a full <see cref="ApplyAsync"/> when <paramref name="fullPass"/> (a whole
+    /// config replaced) or when the interface is not known to match the last config (no successful pass yet).
+    /// </summary>
+    public async Task<PassResult> ApplyDeltaAsync(AgentConfig config, bool fullPass, CancellationToken ct)
+    {
+        if (fullPass || _lastApplied is not { } previous) return await ApplyAsync(config, ct).ConfigureAwait(false);
+        // The server's addresses as the last full pass resolved them: a delta does not wait for DNS.
+        var servers = _lastServers;
+        DesiredState desired;
+        try
+        {
+            desired = DesiredState.From(config, _keys.PublicKey, _policy with { ServerAddresses = servers });
+        }
+        catch (InvalidConfigException e)
+        {
+            Report([$"config version {config.Version} cannot be applied: {e.Message}"], LogLevel.Error);
+            return new PassResult(0, [], e.Message);
+        }
+        var plan = Reconciler.PlanChange(previous, desired);
+        if (!plan.IsEmpty)
+            log.Info($"{iface}: {plan.Steps.Count} change(s) for config version {config.Version}: " + string.Join("; ", plan.Steps.Select(s => s.Describe())));
+        var result = await PlanExecutor.ApplyAsync(wg, iface, plan, _keys.PrivateKey, log, ct).ConfigureAwait(false);
+        var failures = result.Failures.ToList();
+        // Problems the last full pass already reported are not repeated; the next full pass takes over the bookkeeping.
+        foreach (var problem in desired.Warnings.Concat(failures).Where(p => !_lastProblems.Contains(p))) log.Warn($"{iface}: {problem}");
+        // A failed step leaves the interface between states: the next full pass reads it and converges.
+        _lastApplied = failures.Count == 0 ? desired : null;
+        return new PassResult(result.Applied, failures, null);
     }
 
     /// <summary>Installs, updates or removes the packet filter; a config without one removes it (checked once, then only after a change).</summary>

@@ -36,6 +36,9 @@ public sealed class AgentApi : IDisposable
     public Task<ServerOutcome<AgentConfig>> GetConfigAsync(Secret session, string? etag, CancellationToken ct) =>
         SendAsync<AgentConfig>(AgentRequests.GetConfig(_server, session, etag), ct);
 
+    public Task<ServerOutcome<RotateKeyResponse>> RotateKeyAsync(Secret session, RotateKeyRequest body, CancellationToken ct) =>
+        SendAsync<RotateKeyResponse>(AgentRequests.RotateKey(_server, session, body), ct);
+
     public Task<ServerOutcome<bool>> HeartbeatAsync(Secret session, HeartbeatRequest body, CancellationToken ct) =>
         SendAsync<bool>(AgentRequests.Heartbeat(_server, session, body), ct, bodyless: true);
 

@@ -35,12 +35,23 @@ public static class AgentRequests
         return request;
     }
 
-    /// <summary><c>ws(s)://.../api/v1/agent/ws</c> for an http(s) server URL.</summary>
-    public static Uri WebSocket(Uri server)
+    /// <summary><c>ws(s)://.../api/v1/agent/ws</c> for an http(s) server URL; with <c>?deltas=1</c> when <paramref name="deltas"/>.</summary>
+    public static Uri WebSocket(Uri server, bool deltas = false)
     {
         var builder = new UriBuilder(Endpoint(server, "ws"));
         builder.Scheme = builder.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
+        if (deltas) builder.Query = "deltas=1";
         return builder.Uri;
+    }
+
+    public static HttpRequestMessage RotateKey(Uri server, Secret session, RotateKeyRequest body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(server, "rotate-key"))
+        {
+            Content = JsonBody(JsonSerializer.SerializeToUtf8Bytes(body, AgentProtocolJson.Default.RotateKeyRequest)),
+        };
+        request.Headers.Authorization = Bearer(session);
+        return request;
     }
 
     public static string BearerValue(Secret session) => "Bearer " + session.Reveal();

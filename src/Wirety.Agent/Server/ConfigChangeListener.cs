@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Polly;
 using Polly.Retry;
+using Wirety.Agent.Deltas;
 using Wirety.Agent.Identity;
 using Wirety.Agent.Logging;
 using Wirety.Events.Agent;
@@ -15,8 +16,11 @@ namespace Wirety.Agent.Server;
 /// jittered exponential backoff (1 s doubling, capped at 30 s); a connection that stayed up for a
 /// while starts the backoff over. Every (re)connect is reported too, since pushes sent while we were
 /// away are lost and the caller must re-fetch.
+/// With a pinned signing key (<paramref name="deltas"/>) it asks for deltas (<c>?deltas=1</c>) and hands on only
+/// envelopes whose signature verifies; an unsigned or badly signed one is dropped, logged and reported as a
+/// config change (so the caller fetches the whole config instead).
 /// </summary>
-public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog log, TimeProvider clock)
+public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog log, TimeProvider clock, EnvelopeVerifier? deltas = null)
 {
     /// <summary>A connection that lasted this long was healthy: reconnect right away after it drops.</summary>
     public static readonly TimeSpan HealthyConnection = TimeSpan.FromSeconds(60);
@@ -25,7 +29,9 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled.</summary>
     /// <exception cref="SessionRevokedException">The server refused the session (401 on the upgrade).</exception>
-    public async Task RunAsync(Func<Task> onConnected, Func<string?, Task> onConfigChanged, CancellationToken ct)
+    /// <param name="onDelta">Called with each verified envelope, in the order received (delta mode only).</param>
+    public async Task RunAsync(Func<Task> onConnected, Func<string?, Task> onConfigChanged, CancellationToken ct,
+        Func<AgentEnvelope, Task>? onDelta = null)
     {
         var failures = 0;
         var pipeline = ReconnectPipeline(clock, (exception, delay) =>
@@ -41,7 +47,7 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
         {
             await pipeline.ExecuteAsync(async token =>
             {
-                var lasted = await ConnectAndListenAsync(onConnected, onConfigChanged, () => failures = 0, token).ConfigureAwait(false);
+                var lasted = await ConnectAndListenAsync(onConnected, onConfigChanged, onDelta, () => failures = 0, token).ConfigureAwait(false);
                 // A short-lived connection counts as a failure and continues the backoff (a server that
                 // accepts and drops at once is not hammered); after a long one the backoff starts over.
                 if (lasted < HealthyConnection)
@@ -85,8 +91,9 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
     }
 
     private async Task<TimeSpan> ConnectAndListenAsync(
-        Func<Task> onConnected, Func<string?, Task> onConfigChanged, Action onOpen, CancellationToken ct)
+        Func<Task> onConnected, Func<string?, Task> onConfigChanged, Func<AgentEnvelope, Task>? onDelta, Action onOpen, CancellationToken ct)
     {
+        var useDeltas = deltas is not null && onDelta is not null;
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", AgentRequests.BearerValue(session));
         socket.Options.SetRequestHeader("User-Agent", $"wirety-agent/{AgentVersion.Current}");
@@ -100,7 +107,7 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
             connectTimeout.CancelAfter(TimeSpan.FromSeconds(20));
             try
             {
-                await socket.ConnectAsync(AgentRequests.WebSocket(server), connectTimeout.Token).ConfigureAwait(false);
+                await socket.ConnectAsync(AgentRequests.WebSocket(server, useDeltas), connectTimeout.Token).ConfigureAwait(false);
             }
             catch (Exception) when (socket.HttpStatusCode == HttpStatusCode.Unauthorized)
             {
@@ -123,10 +130,11 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
 
         var connectedAt = clock.GetUtcNow();
         onOpen();
-        log.Info("websocket: connected; listening for config changes");
+        log.Info($"websocket: connected; listening for {(useDeltas ? "signed deltas" : "config changes")}");
         await onConnected().ConfigureAwait(false);
 
         var buffer = new byte[4096];
+        var oversized = false;
         using var message = new MemoryStream();
         while (socket.State == WebSocketState.Open)
         {
@@ -148,10 +156,34 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
                 catch (WebSocketException) { }
                 break;
             }
+            if (oversized)
+            {
+                // The rest of a message too large to keep: dropped, and the whole config fetched over HTTP instead.
+                if (!received.EndOfMessage) continue;
+                oversized = false;
+                log.Warn($"websocket: dropped a message over {MaxMessageBytes / 1024} KiB on the delta socket; fetching the whole config");
+                await onConfigChanged(null).ConfigureAwait(false);
+                continue;
+            }
             message.Write(buffer, 0, received.Count);
-            if (message.Length > MaxMessageBytes) throw new WebSocketException("message too large");
+            if (message.Length > MaxMessageBytes)
+            {
+                // A config-replaced envelope of a large network can exceed the limit: not a reason to drop the socket.
+                if (!useDeltas) throw new WebSocketException("message too large");
+                message.SetLength(0);
+                oversized = true;
+                if (!received.EndOfMessage) continue;
+                oversized = false;
+                log.Warn($"websocket: dropped a message over {MaxMessageBytes / 1024} KiB on the delta socket; fetching the whole config");
+                await onConfigChanged(null).ConfigureAwait(false);
+                continue;
+            }
             if (!received.EndOfMessage) continue;
-            if (received.MessageType == WebSocketMessageType.Text)
+            if (received.MessageType == WebSocketMessageType.Text && useDeltas)
+            {
+                await OnDeltaMessageAsync(message.ToArray(), onConfigChanged, onDelta!).ConfigureAwait(false);
+            }
+            else if (received.MessageType == WebSocketMessageType.Text)
             {
                 var parsed = Parse(message.ToArray());
                 if (parsed?.Type == AgentMessage.ConfigChanged) await onConfigChanged(parsed.Version).ConfigureAwait(false);
@@ -160,6 +192,42 @@ public sealed class ConfigChangeListener(Uri server, Secret session, AgentLog lo
             message.SetLength(0);
         }
         return clock.GetUtcNow() - connectedAt;
+    }
+
+    private async Task OnDeltaMessageAsync(byte[] utf8, Func<string?, Task> onConfigChanged, Func<AgentEnvelope, Task> onDelta)
+    {
+        var envelope = ParseEnvelope(utf8);
+        // A server that does not speak deltas (yet) still pushes config-changed: that is a fetch, as before.
+        if (envelope?.Type == AgentMessage.ConfigChanged && Parse(utf8) is { } push)
+        {
+            await onConfigChanged(push.Version).ConfigureAwait(false);
+            return;
+        }
+        if (envelope is null || !deltas!.Verify(envelope))
+        {
+            // Never applied. Public facts only: the type and versions, not the payload or the signature.
+            log.Warn(envelope is null
+                ? "websocket: dropping an unreadable message on the delta socket; fetching the whole config"
+                : $"websocket: dropping a {envelope.Type} envelope ({envelope.PreviousVersion} → {envelope.NetworkVersion}) " +
+                  "without a valid signature by the pinned server key; fetching the whole config");
+            await onConfigChanged(null).ConfigureAwait(false);
+            return;
+        }
+        await onDelta(envelope).ConfigureAwait(false);
+    }
+
+    /// <summary>A delta envelope, or null if the message is not one.</summary>
+    public static AgentEnvelope? ParseEnvelope(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var envelope = JsonSerializer.Deserialize(utf8, AgentProtocolJson.Default.AgentEnvelope);
+            return envelope?.Type is null ? null : envelope;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A server message, or null if it is not one we can read (unknown messages are ignored).</summary>

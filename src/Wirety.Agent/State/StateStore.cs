@@ -8,7 +8,7 @@ namespace Wirety.Agent.State;
 /// <summary>
 /// The agent's state directory (default /var/lib/wirety, mode 0700):
 /// <c>identity.json</c> — who this agent is, with its private key and session token (0600);
-/// <c>config.json</c> — the last-known-good config, applied at start when the server is unreachable;
+/// <c>config.json</c> — the last-known-good config (also rewritten after each applied delta), applied at start when the server is unreachable;
 /// <c>state.json</c> — small facts for <c>status</c> (last config version, last heartbeat).
 /// Every file is replaced atomically.
 /// </summary>
@@ -63,7 +63,7 @@ public sealed class StateStore(string directory)
         var file = new IdentityFile(
             identity.Server.ToString(), identity.PeerId, identity.NetworkId,
             identity.Keys.PublicKey, identity.Keys.PrivateKey.Reveal(), identity.SessionToken.Reveal(),
-            identity.Hostname, identity.EnrolledAt, identity.Kind);
+            identity.Hostname, identity.EnrolledAt, identity.Kind, identity.SigningKey);
         AtomicFile.Write(IdentityPath, JsonSerializer.SerializeToUtf8Bytes(file, StateFileJson.Default.IdentityFile));
     }
 
@@ -97,7 +97,7 @@ public sealed class StateStore(string directory)
         if (derived != file.PublicKey)
             throw new StateException($"{IdentityPath}: the private key does not match the public key; re-enroll");
         return new AgentIdentity(server, file.PeerId, file.NetworkId, new KeyPair(privateKey, file.PublicKey),
-            new Secret(file.SessionToken), file.Hostname, file.EnrolledAt, file.Kind);
+            new Secret(file.SessionToken), file.Hostname, file.EnrolledAt, file.Kind, file.SigningKey);
     }
 
     /// <summary>Public facts from identity.json for <c>status</c>; null when missing or unreadable.</summary>
@@ -106,7 +106,8 @@ public sealed class StateStore(string directory)
         try
         {
             var file = JsonSerializer.Deserialize(File.ReadAllBytes(IdentityPath), StateFileJson.Default.IdentityFile);
-            return file is null ? null : new PublicIdentity(file.Server, file.PeerId, file.NetworkId, file.PublicKey, file.Hostname, file.EnrolledAt);
+            return file is null ? null : new PublicIdentity(file.Server, file.PeerId, file.NetworkId, file.PublicKey, file.Hostname, file.EnrolledAt,
+                Deltas.EnvelopeVerifier.IsWellFormedKey(file.SigningKey));
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -157,10 +158,12 @@ public sealed class StateStore(string directory)
 
     internal sealed record IdentityFile(
         string Server, Guid PeerId, Guid NetworkId, string PublicKey, string PrivateKey, string SessionToken,
-        string? Hostname, DateTimeOffset EnrolledAt, string? Kind = null);
+        string? Hostname, DateTimeOffset EnrolledAt, string? Kind = null, string? SigningKey = null);
 }
 
-public sealed record PublicIdentity(string Server, Guid PeerId, Guid NetworkId, string PublicKey, string? Hostname, DateTimeOffset EnrolledAt);
+/// <param name="SigningKeyPinned">Whether a well-formed server signing key is pinned (the agent asks for deltas).</param>
+public sealed record PublicIdentity(string Server, Guid PeerId, Guid NetworkId, string PublicKey, string? Hostname, DateTimeOffset EnrolledAt,
+    bool SigningKeyPinned = false);
 
 /// <summary>The last-known-good config and the ETag it came with (null when it came with the enrollment).</summary>
 public sealed record SavedConfig(AgentConfig Config, string? ETag, DateTimeOffset SavedAt);

@@ -60,6 +60,9 @@ public class NoSecretLeakTests
             await SerializeAsync(AgentRequests.GetConfig(Server, session, "\"etag\"")),
             await SerializeAsync(AgentRequests.Heartbeat(Server, session, heartbeat)),
             AgentRequests.WebSocket(Server) + "\nAuthorization: " + AgentRequests.BearerValue(session),
+            AgentRequests.WebSocket(Server, deltas: true) + "\nAuthorization: " + AgentRequests.BearerValue(session),
+            // rotate-key to this pair: its public key only.
+            await SerializeAsync(AgentRequests.RotateKey(Server, session, new RotateKeyRequest(keys.PublicKey))),
         };
 
         foreach (var request in others.Append(enroll))
