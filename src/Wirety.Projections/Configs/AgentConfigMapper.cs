@@ -10,13 +10,13 @@ namespace Wirety.Projections.Configs;
 /// <summary>The agent's JSON view of a peer's config (the same model the wg-quick text renders).</summary>
 public static class AgentConfigMapper
 {
-    public static AgentConfig From(PeerConfigModel model, long version, HostRules host, int? keyRotationDays = null) => new(
+    public static AgentConfig From(PeerConfigModel model, long version, HostRules host) => new(
         version.ToString(System.Globalization.CultureInfo.InvariantCulture),
         model.Kind.ToString().ToLowerInvariant(),
         new AgentInterface(model.Interface.Address, model.Interface.ListenPort, model.Interface.Mtu, model.Interface.Dns),
         model.Peers.Select(p => Entry(p)).ToList(),
         host.MasqueradeSources is null ? null : new AgentForwarding(host.MasqueradeSources),
-        host.Filter, keyRotationDays);
+        host.Filter, model.KeyRotationDays);
 
     /// <summary>One <c>[Peer]</c> entry as the agent sees it, keyed by the peer's id (the agent's index for deltas).</summary>
     public static AgentPeer Entry(PeerEntry entry) => new(entry.PublicKey, entry.Endpoint, entry.AllowedIps, entry.PersistentKeepalive, entry.PeerId);

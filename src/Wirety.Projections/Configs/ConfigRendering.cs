@@ -31,7 +31,7 @@ public static class ConfigRendering
         var version = source.VersionOf(peerId);
         var body = format == ConfigFormat.WgQuick
             ? Encoding.UTF8.GetBytes(WgQuickRenderer.Render(model))
-            : AgentConfigMapper.SerializeToUtf8Bytes(AgentConfigMapper.From(model, version, HostRules.For(source.Network, peerId), model.KeyRotationDays));
+            : AgentConfigMapper.SerializeToUtf8Bytes(AgentConfigMapper.From(model, version, HostRules.For(source.Network, peerId)));
         return new RenderedConfig(version, ConfigETag.Compute(body), body);
     }
 }
@@ -67,7 +67,7 @@ public sealed class ConfigRenderer(ConfigSource source)
         var version = Source.VersionOf(viewer.Id);
         // The config with no entries (what a blocked member gets), cut where the entries go.
         var empty = ConfigBuilder.Build(Source.Network with { Peers = [viewer] }, viewer.Id);
-        var frame = AgentConfigMapper.SerializeToUtf8Bytes(AgentConfigMapper.From(empty, version, HostRules.For(Source.Network, viewer.Id), empty.KeyRotationDays));
+        var frame = AgentConfigMapper.SerializeToUtf8Bytes(AgentConfigMapper.From(empty, version, HostRules.For(Source.Network, viewer.Id)));
         if (viewer.Blocked) return new RenderedConfig(version, ConfigETag.Compute(frame), frame);
         var cut = frame.AsSpan().IndexOf(PeersToken) + PeersToken.Length - 1; // just before the closing ']'
 

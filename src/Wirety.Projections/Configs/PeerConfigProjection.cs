@@ -55,7 +55,8 @@ public sealed class PeerConfigProjection : IProjection
         }
     }
 
-    private static Guid? PeerIdOf(object data) => data switch
+    /// <summary>The one peer a peer event changes; null for any other network event (settings, groups, policies, routes).</summary>
+    public static Guid? PeerIdOf(object data) => data switch
     {
         PeerAdded e => e.PeerId,
         PeerUpdated e => e.PeerId,

@@ -66,6 +66,9 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
             var advanced = before is null ? null : await AdvanceAsync(before, line.Through, line.Exact, change, peers, ct);
             ConfigSource? after = advanced?.After;
             IReadOnlySet<Guid> exact = advanced?.Exact ?? new HashSet<Guid>();
+            var standalone = before is not null && advanced?.Touched is { Count: > 0 and <= MaxSteps } touched
+                && touched.All(id => ConfigBuilder.ChangeStandsAlone(before.Network, advanced.Value.After.Network, id))
+                    ? advanced.Value.Touched : null;
             if (after is null)
             {
                 before = null;
@@ -79,7 +82,7 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
             }
             var known = line.Exact;
             foreach (var peerId in peers.Where(p => after.Network.FindPeer(p) is not null && after.VersionOf(p) == change.Version))
-                sockets.SendEnvelopes(peerId, Envelopes(peerId, known.Contains(peerId) ? before : null, after));
+                sockets.SendEnvelopes(peerId, Envelopes(peerId, known.Contains(peerId) ? before : null, after, standalone));
 
             if (after.Version == change.Version && change.Through is { } through)
             {
@@ -114,7 +117,7 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
                 line.Source = null;
                 if (await configs.SourceAsync(network) is not { } source) continue;
                 foreach (var peerId in sockets.DeltaPeers(network).Where(p => source.Network.FindPeer(p) is not null))
-                    sockets.SendEnvelopes(peerId, Envelopes(peerId, null, source));
+                    sockets.SendEnvelopes(peerId, Envelopes(peerId, null, source, null));
             }
             finally { line.Gate.Release(); }
         }
@@ -128,7 +131,7 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
     /// previous version is not known here) and is exact from then on. Null when the events are not all there (the
     /// caller falls back to the stored state).
     /// </summary>
-    private async Task<(ConfigSource After, IReadOnlySet<Guid> Exact)?> AdvanceAsync(ConfigSource before, long lineThrough, IReadOnlySet<Guid> exact,
+    private async Task<(ConfigSource After, IReadOnlySet<Guid> Exact, IReadOnlySet<Guid>? Touched)?> AdvanceAsync(ConfigSource before, long lineThrough, IReadOnlySet<Guid> exact,
         NetworkChanged change, IReadOnlyList<Guid> peers, CancellationToken ct)
     {
         var (since, through) = (change.Since!.Value, change.Through!.Value);
@@ -140,8 +143,13 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
             || events.Any(e => e.Version <= since && NetworkEvolution.Handles(e.Data)))
             return null;
         var network = before.Network;
+        HashSet<Guid>? touched = [];
         foreach (var e in events.Where(e => e.Version > since && NetworkEvolution.Handles(e.Data)))
+        {
             network = NetworkEvolution.Evolve(network, e.Data);
+            if (PeerConfigProjection.PeerIdOf(e.Data) is { } peerId) touched?.Add(peerId);
+            else touched = null; // settings, groups, policies, routes: no shortcut
+        }
         if (network is null) return null;
 
         var stamps = before.Peers.Where(s => network.FindPeer(s.Key) is not null).ToDictionary();
@@ -159,24 +167,43 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
             if (changed) stamps[peerId] = new PeerConfigStamp(change.Version, fingerprint);
             if (changed || exact.Contains(peerId)) nowExact.Add(peerId);
         }
-        return (new ConfigSource(change.NetworkId, change.Version, network, stamps), nowExact);
+        return (new ConfigSource(change.NetworkId, change.Version, network, stamps), nowExact, touched);
     }
 
-    /// <summary>The peer's envelopes for the step from <paramref name="before"/> (null: unknown) to <paramref name="after"/>, in order.</summary>
-    private List<byte[]> Envelopes(Guid peerId, ConfigSource? before, ConfigSource after)
+    /// <summary>
+    /// The peer's envelopes for the step from <paramref name="before"/> (null: unknown) to <paramref name="after"/>, in order.
+    /// <paramref name="standalone"/>: the peers the change touched, when each change stands alone
+    /// (<see cref="ConfigBuilder.ChangeStandsAlone"/>); then a member viewer not among them differs only in those
+    /// peers' entries, and its steps come from those entries alone — O(touched), not two builds of N entries.
+    /// </summary>
+    private List<byte[]> Envelopes(Guid peerId, ConfigSource? before, ConfigSource after, IReadOnlySet<Guid>? standalone)
     {
         var version = after.VersionOf(peerId);
-        var afterConfig = ConfigOf(after, peerId);
         long previous = 0;
         IReadOnlyList<AgentDelta>? steps = null;
-        if (before?.Network.FindPeer(peerId) is not null)
+        AgentConfig? afterConfig = null;
+        if (before?.Network.FindPeer(peerId) is { } viewerBefore)
         {
             previous = before.VersionOf(peerId);
-            steps = AgentConfigDiff.Between(ConfigOf(before, peerId), afterConfig, MaxSteps);
-            // Nothing the agent applies changed (a peer's name, say): an idempotent step still moves its version on.
-            if (steps is { Count: 0 }) steps = [AgentConfigDiff.Interface(afterConfig.Interface)];
+            var viewer = after.Network.FindPeer(peerId)!;
+            if (standalone is not null && !standalone.Contains(peerId) && viewer.Kind != Wirety.Events.Peers.PeerKind.Jump)
+            {
+                // Both sides share the viewer's header (unchanged by such a change) and differ only in the touched entries.
+                var header = AgentConfigMapper.From(ConfigBuilder.Build(after.Network with { Peers = [viewer] }, peerId), version,
+                    HostRules.For(after.Network, peerId));
+                steps = AgentConfigDiff.Between(header with { Peers = Entries(before.Network, viewerBefore, standalone) },
+                    header with { Peers = Entries(after.Network, viewer, standalone) }, MaxSteps);
+                if (steps is { Count: 0 }) steps = [AgentConfigDiff.Interface(header.Interface)];
+            }
+            else
+            {
+                afterConfig = ConfigOf(after, peerId);
+                steps = AgentConfigDiff.Between(ConfigOf(before, peerId), afterConfig, MaxSteps);
+                // Nothing the agent applies changed (a peer's name, say): an idempotent step still moves its version on.
+                if (steps is { Count: 0 }) steps = [AgentConfigDiff.Interface(afterConfig.Interface)];
+            }
         }
-        steps ??= [AgentDelta.Replaced(afterConfig)];
+        steps ??= [AgentDelta.Replaced(afterConfig ?? ConfigOf(after, peerId))];
 
         // Intermediate steps keep the previous version; the last one moves the agent to the new one.
         var envelopes = new List<byte[]>(steps.Count);
@@ -187,6 +214,11 @@ public sealed class AgentDeltaPublisher(AgentSockets sockets, ConfigCache config
         }
         return envelopes;
     }
+
+    /// <summary>The touched peers' entries in the viewer's config (<see cref="ConfigBuilder.StandaloneEntry"/>).</summary>
+    private static List<AgentPeer> Entries(Network network, PeerState viewer, IReadOnlySet<Guid> touched) =>
+        touched.Select(id => network.FindPeer(id) is { } peer ? ConfigBuilder.StandaloneEntry(viewer, peer) : null)
+            .OfType<PeerEntry>().Select(AgentConfigMapper.Entry).ToList();
 
     private static AgentConfig ConfigOf(ConfigSource source, Guid peerId) =>
         AgentConfigMapper.From(ConfigBuilder.Build(source.Network, peerId), source.VersionOf(peerId), HostRules.For(source.Network, peerId));
