@@ -40,8 +40,11 @@ public sealed class AgentSigningKey(WiretySettings settings)
             await using var connection = new NpgsqlConnection(settings.ConnectionString);
             await connection.OpenAsync(ct);
             var seed = await ServerKeyTable.LoadOrCreateAsync(connection, TableName, SeedBytes, ct);
-            _key = Key.Import(Algorithm, seed, KeyBlobFormat.RawPrivateKey);
-            PublicKey = Base64Url.EncodeToString(_key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+            var key = Key.Import(Algorithm, seed, KeyBlobFormat.RawPrivateKey);
+            // The public half first: a caller that sees _key set skips the lock and reads PublicKey at once (the
+            // scale benchmark's concurrent enrollments got a null signingKey the other way round).
+            PublicKey = Base64Url.EncodeToString(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+            _key = key;
         }
         finally { _loading.Release(); }
     }
