@@ -53,7 +53,8 @@ clean:
 	rm -rf TestResults artifacts
 
 # Benchmarks (see README): `make bench` (config propagation, 1,000 peers), `make bench BENCH=heartbeats`,
-# `make bench BENCH=propagation` (1,000 agents over WebSocket, one and two instances), `make bench BENCH=broadcast`.
+# `make bench BENCH=propagation` (1,000 agents over WebSocket, one and two instances), `make bench BENCH=broadcast`,
+# `make bench BENCH=scale` (1,000 to 10,000 peers in one network, deltas to up to 2,000 agents; takes tens of minutes).
 bench:
 	ops/install-prereqs.sh --postgresql wrk
 	dotnet run -c Release --project bench/Wirety.Bench -- $(or $(BENCH),config) $(BENCH_ARGS)

@@ -209,7 +209,7 @@ public sealed partial class MeshTests
     }
 
     /// <summary>
-    /// Every agent whose config version moved fetched the new version, triggered by a push (with a
+    /// Every agent whose config version moved applied it from signed deltas or fetched it, triggered by a push (with a
     /// <see cref="Poll"/> of 120 s nothing else can have); the latency from the first API call is logged.
     /// Unlike <see cref="AssertPushedAndAppliedAsync"/> no interface change is required: a policy change
     /// may change only an agent's filter. Several quick changes may reach an agent as one fetch.
@@ -224,7 +224,15 @@ public sealed partial class MeshTests
                 Note($"{role}: {change} leaves its config at version {version}");
                 continue;
             }
-            var fetched = await WaitForLogAsync(role, marks[role], l => ConfigChanged().Match(l) is { Success: true } m && m.Groups["to"].Value == $"{version}", PushTimeout);
+            var fetched = await WaitForLogAsync(role, marks[role], l => (ConfigChanged().Match(l) is { Success: true } m && m.Groups["to"].Value == $"{version}")
+                || IsDeltaTo(l, version), PushTimeout);
+            if (fetched is not null && IsDeltaTo(fetched.Text, version))
+            {
+                // A signed delta (a filter change comes as config-replaced) carried the new version: no fetch needed.
+                Note($"{role}: {change} → {fetched.Text[(fetched.Text.IndexOf(" delta ", StringComparison.Ordinal) + 1)..]}, " +
+                     $"{((fetched.Stamp ?? fetched.ReceivedAt) - changedAt).TotalMilliseconds:0} ms after the first API call");
+                continue;
+            }
             var trigger = fetched is null ? null
                 : _agents[role].Log.Since(marks[role]).LastOrDefault(l => l.Index < fetched.Index && l.Text.Contains("fetching config: ", StringComparison.Ordinal));
             Assert.True(fetched is not null && trigger is not null && trigger.Text.Contains("server pushed config-changed", StringComparison.Ordinal),

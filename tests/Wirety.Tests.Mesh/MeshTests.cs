@@ -460,12 +460,17 @@ public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output
     }
 
     /// <summary>
-    /// Every agent logs that the server pushed config-changed for its new config version, fetched it
+    /// Every agent logs that the server pushed config-changed for its new config version and fetched it (or applied
+    /// signed deltas up to that version)
     /// and planned the interface changes, each within <see cref="PushTimeout"/>; the latency from the admin call is logged.
     /// With a poll interval of <see cref="Poll"/>, nothing but the push can have triggered that fetch.
     /// Checks the agents that <paramref name="marks"/> names. An agent in <paramref name="mayFetchOnConnect"/>
     /// (just started) may instead have fetched the new version right after its WebSocket connected.
     /// </summary>
+    /// <summary>The agent applied a signed delta that moved its config to <paramref name="version"/>.</summary>
+    private static bool IsDeltaTo(string line, long version) =>
+        line.Contains(" delta ", StringComparison.Ordinal) && line.Contains($" → {version}: ", StringComparison.Ordinal);
+
     private async Task AssertPushedAndAppliedAsync(Dictionary<string, int> marks, DateTimeOffset changedAt, string change,
         string since = "the API call", params string[] mayFetchOnConnect)
     {
@@ -473,17 +478,23 @@ public sealed partial class MeshTests(MeshFixture mesh, ITestOutputHelper output
         {
             var version = (await _api.GetConfigAsync(_network.Id, PeerOf(role).Id)).Version;
             var agent = _agents[role];
+            // Agents pin the server's signing key at enrollment, so the change arrives as signed deltas that carry it
+            // ("delta peer-removed: version 13 → 14: …"); an agent without one gets config-changed and fetches.
             var pushed = await WaitForLogAsync(role, marks[role], l => l.EndsWith($"fetching config: server pushed config-changed {version}", StringComparison.Ordinal)
+                || IsDeltaTo(l, version)
                 || (mayFetchOnConnect.Contains(role) && ConfigChanged().Match(l) is { Success: true } m && m.Groups["to"].Value == $"{version}"), PushTimeout);
-            var fetched = await WaitForLogAsync(role, marks[role], l => ConfigChanged().Match(l) is { Success: true } m && m.Groups["to"].Value == $"{version}", PushTimeout);
+            var fetched = pushed is not null && IsDeltaTo(pushed.Text, version) ? pushed
+                : await WaitForLogAsync(role, marks[role], l => ConfigChanged().Match(l) is { Success: true } m && m.Groups["to"].Value == $"{version}", PushTimeout);
             var planned = await WaitForLogAsync(role, marks[role], l => l.Contains($"change(s) for config version {version}:", StringComparison.Ordinal), PushTimeout);
-            if (pushed is not null && !pushed.Text.Contains("server pushed", StringComparison.Ordinal)) // the version came with a fetch: which one?
+            if (pushed is not null && !pushed.Text.Contains("server pushed", StringComparison.Ordinal) && !IsDeltaTo(pushed.Text, version)) // the version came with a fetch: which one?
                 pushed = _agents[role].Log.Since(marks[role]).LastOrDefault(l => l.Index < pushed.Index && l.Text.Contains("fetching config: ", StringComparison.Ordinal)) ?? pushed;
             Assert.True(pushed is not null && fetched is not null && planned is not null,
                 $"after '{change}' the {role} agent should log the push of config version {version}, the fetch and the interface changes " +
                 $"(push: {pushed?.Text ?? "missing"}; fetch: {fetched?.Text ?? "missing"}; plan: {planned?.Text ?? "missing"})\n{agent.Log.Tail()}");
             var latency = (planned!.Stamp ?? planned.ReceivedAt) - changedAt;
-            var trigger = pushed!.Text.Contains("server pushed", StringComparison.Ordinal)
+            var trigger = IsDeltaTo(pushed!.Text, version)
+                ? $"signed delta received {((pushed.Stamp ?? pushed.ReceivedAt) - changedAt).TotalMilliseconds:0} ms ({pushed.Text[(pushed.Text.IndexOf(" delta ", StringComparison.Ordinal) + 1)..]})"
+                : pushed.Text.Contains("server pushed", StringComparison.Ordinal)
                 ? $"push received {((pushed.Stamp ?? pushed.ReceivedAt) - changedAt).TotalMilliseconds:0} ms"
                 : $"no push, fetched ({pushed.Text})";
             Note($"{role}: {change} → {trigger}, interface changes planned {latency.TotalMilliseconds:0} ms after {since}: {planned.Text}");

@@ -22,7 +22,8 @@ public sealed record DeltaResult(DeltaOutcome Outcome, AgentConfig? Config, bool
 /// <summary>
 /// Applies one verified delta envelope to the agent's current config, as a pure function. The chain rule: an
 /// envelope is applied iff the current config version equals its <c>previousVersion</c>, and the result then has
-/// version <c>networkVersion</c>. Peer entries are addressed by peer id (<see cref="AgentPeer.Id"/>; the peer index,
+/// version <c>networkVersion</c>; a <c>config-replaced</c> (the whole config) is also applied whenever it is newer
+/// than the current config. Peer entries are addressed by peer id (<see cref="AgentPeer.Id"/>; the peer index,
 /// as in the plexd seed, maps a peer id to the entry and so to the public key WireGuard knows it by).
 /// </summary>
 public static class DeltaApplication
@@ -33,7 +34,10 @@ public static class DeltaApplication
         ArgumentNullException.ThrowIfNull(envelope);
         if (!long.TryParse(current.Version, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
             return Resync($"the current config version '{current.Version}' is not a network version");
-        if (version != envelope.PreviousVersion)
+        // A whole config needs no predecessor: a newer one replaces whatever is held. The server sends one with
+        // previousVersion 0 when it does not know the agent's version (its first change after a restart, a feed gap).
+        var replacesNewer = envelope.Type == AgentDeltaTypes.ConfigReplaced && envelope.NetworkVersion > version;
+        if (version != envelope.PreviousVersion && !replacesNewer)
         {
             // Left over from before a full fetch that already went past it.
             if (envelope.PreviousVersion < version && envelope.NetworkVersion <= version)
@@ -41,7 +45,7 @@ public static class DeltaApplication
                     $"{envelope.Type} {envelope.PreviousVersion} → {envelope.NetworkVersion} is older than config version {version}");
             return Resync($"gap: config version {version}, but {envelope.Type} follows version {envelope.PreviousVersion}");
         }
-        if (envelope.NetworkVersion < envelope.PreviousVersion)
+        if (envelope.NetworkVersion < envelope.PreviousVersion && !replacesNewer)
             return Resync($"{envelope.Type} goes back from version {envelope.PreviousVersion} to {envelope.NetworkVersion}");
 
         var next = envelope.NetworkVersion.ToString(CultureInfo.InvariantCulture);

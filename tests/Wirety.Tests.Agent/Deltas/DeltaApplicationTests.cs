@@ -146,6 +146,22 @@ public sealed class DeltaApplicationTests : IDisposable
     }
 
     [Fact]
+    public void a_whole_config_newer_than_the_held_one_needs_no_predecessor()
+    {
+        // The server's first change after a restart, or after a feed gap: it does not know the agent's version.
+        var whole = Config("12", Jump() with { Id = JumpId }, Printer());
+        var resync = DeltaApplication.Apply(Start(), Signed(AgentDeltaTypes.ConfigReplaced, 12, 0, whole, AgentProtocolJson.Default.AgentConfig));
+        var older = DeltaApplication.Apply(Start(), Signed(AgentDeltaTypes.ConfigReplaced, 7, 0, whole, AgentProtocolJson.Default.AgentConfig));
+        var peerStep = DeltaApplication.Apply(Start(), Change(AgentDeltaTypes.PeerAdded, 12, 0, new AgentPeerChange(PrinterId, Printer())));
+
+        Assert.Equal(DeltaOutcome.Applied, resync.Outcome);
+        Assert.Equal("12", resync.Config!.Version);
+        Assert.Equal([JumpId, PrinterId], resync.Config.Peers.Select(p => p.Id!.Value));
+        Assert.Equal(DeltaOutcome.Stale, older.Outcome);
+        Assert.Equal(DeltaOutcome.Resync, peerStep.Outcome); // a single entry still needs the chain
+    }
+
+    [Fact]
     public void intermediate_steps_keep_the_version_and_the_last_advances_it()
     {
         var removed = DeltaApplication.Apply(Start(), Change(AgentDeltaTypes.PeerRemoved, 7, 7, new AgentPeerChange(PhoneId, null, PhoneKey)));
