@@ -82,7 +82,8 @@ public sealed class RevokedSessionTests : IDisposable
 
     public void Dispose()
     {
-        _server.Stop();
+        // Close alone: Stop then Close makes the managed listener look the port up again on Close and bind it anew,
+        // which fails ("Address already in use") when another test's listener took the freed port in between.
         _server.Close();
         _dir.Delete(recursive: true);
     }
